@@ -1,0 +1,21 @@
+//! busybox: a static, musl-linked shell and core utilities in one binary.
+
+use cairn_package::{Location, Package, Recipe, Sha256, Source};
+
+pub const PACKAGE: Package = Package {
+    name: "busybox",
+    version: "1.35.0",
+    license: "GPL-2.0-only",
+    sources: &[Source {
+        file: "busybox-1.35.0.tar.bz2",
+        sha256: Sha256::hex("faeeb244c35a348a334f4a59e44626ee870fb07b6884d68c10ae8bc19f83a694"),
+        locations: &[
+            Location::Url("https://busybox.net/downloads/busybox-1.35.0.tar.bz2"),
+            Location::DebianPool("pool/main/b/busybox/busybox_1.35.0.orig.tar.bz2"),
+        ],
+        note: "",
+    }],
+    deps: &[&bootstrap::PACKAGE, &musl::PACKAGE],
+    files: &[],
+    recipe: Recipe::Containerfile(include_str!("../Containerfile")),
+};

@@ -1,0 +1,416 @@
+//! `cargo xtask build`: packages to images, in dependency order, in parallel.
+//!
+//! The input hash of a package (its recipe, sources, files and the digests of the images
+//! it is built from) decides whether it needs building: an up-to-date package is skipped
+//! once its `out/` layout is checked against manifest/. A failing package stops its
+//! dependents only; the others go on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+use crate::engine::Engine;
+use crate::fetch::Cache;
+use crate::manifest::{self, Entry, Manifest};
+use crate::registry::{Package, Recipe, Registry};
+use crate::{layout, normalize, progress, workspace};
+
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// Packages to build, with everything they need (default: all).
+    pub packages: Vec<String>,
+    /// Packages to build at once.
+    #[arg(short, long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Build even what is up to date.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Engine endpoint (unix:///path.sock, tcp://host:port); default: DOCKER_HOST, the
+    /// Docker socket, then Podman.
+    #[arg(long, value_name = "ENDPOINT")]
+    pub engine: Option<String>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How one package's build ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Built { digest: String },
+    UpToDate { digest: String },
+    Failed { error: String },
+    Skipped { because: String },
+}
+
+impl Outcome {
+    pub fn digest(&self) -> Option<&str> {
+        match self {
+            Outcome::Built { digest } | Outcome::UpToDate { digest } => Some(digest),
+            _ => None,
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::Built { .. } => "built",
+            Outcome::UpToDate { .. } => "up to date",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Skipped { .. } => "skipped",
+        }
+    }
+}
+
+pub fn run(args: BuildArgs) -> Result<ExitCode> {
+    let root = crate::root();
+    let registry = Registry::load(&root)?;
+    let wanted: Vec<String> =
+        if args.packages.is_empty() { registry.packages.keys().cloned().collect() } else { args.packages.clone() };
+    let order = registry.order(wanted)?;
+    let options = Options {
+        root: root.clone(),
+        out: workspace::out_dir(&root),
+        jobs: args.jobs.max(1),
+        rebuild: args.rebuild,
+        engine: args.engine.clone(),
+        nocache_label: "build",
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let started = Instant::now();
+    let results = runtime.block_on(build_all(&registry, &order, &options))?;
+    report(&results, started.elapsed(), args.json)
+}
+
+/// Where and how a build runs.
+#[derive(Clone)]
+pub struct Options {
+    pub root: PathBuf,
+    /// Where layouts, tarballs and logs go (`out/`, or a scratch area for reproduce).
+    pub out: PathBuf,
+    pub jobs: usize,
+    pub rebuild: bool,
+    pub engine: Option<String>,
+    /// Names the engine tags of this kind of run (`build`, `reproduce`).
+    pub nocache_label: &'static str,
+}
+
+/// One package's result.
+#[derive(Debug, Clone)]
+pub struct Result1 {
+    pub name: String,
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+}
+
+struct Shared {
+    options: Options,
+    cache: Cache,
+    engine: OnceCell<Arc<Engine>>,
+    loaded: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    progress: indicatif::MultiProgress,
+    /// Entries recorded before this run: what builds are compared with.
+    recorded: Manifest,
+}
+
+/// Builds `order` (dependencies first), `jobs` at a time. Ctrl-C stops every build,
+/// removes what this run put in the engine and leaves `out/` and manifest/ as they were
+/// for the packages not finished.
+pub async fn build_all(registry: &Registry, order: &[String], options: &Options) -> Result<Vec<Result1>> {
+    let cache = Cache::open()?;
+    let wanted = crate::fetch::wanted_sources(registry, order);
+    cache.fetch_all(wanted.into_values().collect(), 4).await?;
+    workspace::sweep_leftovers(&options.out);
+    std::fs::create_dir_all(options.out.join("logs"))?;
+    let shared = Arc::new(Shared {
+        options: options.clone(),
+        cache,
+        engine: OnceCell::new(),
+        loaded: Mutex::new(HashMap::new()),
+        progress: progress::multi(),
+        recorded: Manifest::load(&options.root)?,
+    });
+    let overall = shared.progress.add(progress::counter(order.len() as u64, "packages"));
+    let mut outcomes: BTreeMap<String, Result1> = BTreeMap::new();
+    let mut pending: Vec<String> = order.to_vec();
+    let mut running = tokio::task::JoinSet::new();
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    loop {
+        // Settle what can be settled without building: skipped because of a failed
+        // dependency; start what is ready, up to `jobs`.
+        let mut i = 0;
+        while i < pending.len() {
+            let package = &registry.packages[&pending[i]];
+            let deps: Vec<&Result1> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
+            if let Some(bad) = deps.iter().find(|r| r.outcome.digest().is_none()) {
+                let because = format!("{} {}", bad.name, bad.outcome.label());
+                let result = Result1 { name: package.name.clone(), outcome: Outcome::Skipped { because }, elapsed: Duration::ZERO };
+                progress::say(&shared.progress, &format!("skipped {}: {}", package.name, bad.name));
+                outcomes.insert(package.name.clone(), result);
+                overall.inc(1);
+                pending.remove(i);
+                continue;
+            }
+            if deps.len() == package.deps.len() && running.len() < shared.options.jobs {
+                let digests: BTreeMap<String, String> =
+                    deps.iter().map(|r| (r.name.clone(), r.outcome.digest().unwrap_or_default().to_owned())).collect();
+                let shared = shared.clone();
+                let package = package.clone();
+                running.spawn(async move {
+                    let started = Instant::now();
+                    let outcome = build_one(&shared, &package, &digests).await;
+                    (package.name.clone(), outcome, started.elapsed())
+                });
+                pending.remove(i);
+                continue;
+            }
+            i += 1;
+        }
+        if running.is_empty() {
+            break;
+        }
+        let finished = tokio::select! {
+            finished = running.join_next() => finished,
+            _ = &mut interrupted => {
+                running.abort_all();
+                while running.join_next().await.is_some() {}
+                overall.abandon();
+                if let Some(engine) = shared.engine.get() { engine.cleanup().await; }
+                workspace::sweep_leftovers(&shared.options.out);
+                bail!("interrupted: finished packages are recorded, the others left as they were");
+            }
+        };
+        let (name, outcome, elapsed) = finished.expect("a task is running").context("a build task panicked")?;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                let log = shared.options.out.join("logs").join(format!("{name}.log"));
+                let tail = log_tail(&log, 25);
+                progress::say(&shared.progress, &format!("FAILED {name}: {error:#}\n{tail}  (full log: {})", log.display()));
+                Outcome::Failed { error: format!("{error:#}") }
+            }
+        };
+        if let Outcome::Built { digest } = &outcome {
+            progress::say(&shared.progress, &format!("built {name} {digest} in {:.1}s", elapsed.as_secs_f64()));
+        }
+        overall.inc(1);
+        outcomes.insert(name.clone(), Result1 { name, outcome, elapsed });
+    }
+    overall.finish_and_clear();
+    if let Some(engine) = shared.engine.get() {
+        engine.cleanup().await;
+    }
+    Ok(order.iter().map(|name| outcomes[name].clone()).collect())
+}
+
+/// sha256 over everything a build reads, in a canonical text form.
+pub fn input_hash(package: &Package, dep_digests: &BTreeMap<String, String>) -> String {
+    let mut text = String::new();
+    text.push_str(&format!("cairn-input-1\nformat {}\nname {}\nversion {}\n", normalize::FORMAT, package.name, package.version));
+    match &package.recipe {
+        Recipe::Containerfile(containerfile) => {
+            text.push_str(&format!("containerfile {}\n", hex::encode(Sha256::digest(containerfile))));
+        }
+        Recipe::DebianRootfs(rootfs) => {
+            for dir in &rootfs.dirs {
+                text.push_str(&format!("dir {dir}\n"));
+            }
+            for (path, contents) in &rootfs.files {
+                text.push_str(&format!("put {path} {}\n", hex::encode(Sha256::digest(contents))));
+            }
+            for (path, target) in &rootfs.links {
+                text.push_str(&format!("link {path} {target}\n"));
+            }
+        }
+    }
+    for source in &package.sources {
+        text.push_str(&format!("source {} {}\n", source.file, source.sha256));
+    }
+    for file in &package.files {
+        text.push_str(&format!("file {} {}\n", file.name, hex::encode(Sha256::digest(&file.contents))));
+    }
+    for (name, digest) in dep_digests {
+        text.push_str(&format!("dep {name} {digest}\n"));
+    }
+    layout::sha256(text.as_bytes())
+}
+
+/// The digest of an up-to-date package, or `None` if it must be built.
+fn up_to_date(shared: &Shared, package: &Package, input: &str) -> Option<String> {
+    if shared.options.rebuild {
+        return None;
+    }
+    let entry = shared.recorded.get(&package.name)?;
+    if entry.input != input {
+        return None;
+    }
+    match layout::verify(&shared.options.out.join(&package.name)) {
+        Ok(digest) if digest == entry.digest => Some(digest),
+        Ok(_) | Err(_) => None,
+    }
+}
+
+async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<String, String>) -> Result<Outcome> {
+    let input = input_hash(package, deps);
+    if let Some(digest) = up_to_date(shared, package, &input) {
+        return Ok(Outcome::UpToDate { digest });
+    }
+    let out = &shared.options.out;
+    let log_path = out.join("logs").join(format!("{}.log", package.name));
+    let mut log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    let spinner = shared.progress.add(progress::spinner(&format!("{}: starting", package.name)));
+    let result = async {
+        let layer = match &package.recipe {
+            Recipe::DebianRootfs(rootfs) => {
+                spinner.set_message(format!("{}: laying out {} Debian packages", package.name, package.sources.len()));
+                let debs: Vec<(String, Vec<u8>)> = package
+                    .sources
+                    .iter()
+                    .map(|s| Ok((s.file.clone(), shared.cache.read(s)?)))
+                    .collect::<Result<_>>()?;
+                let rootfs = rootfs.clone();
+                tokio::task::spawn_blocking(move || crate::rootfs::layout(&debs, &rootfs)).await??
+            }
+            Recipe::Containerfile(containerfile) => {
+                let engine = engine(shared).await?;
+                let mut pins = BTreeMap::new();
+                for dep in &package.deps {
+                    spinner.set_message(format!("{}: loading cairn/{dep}", package.name));
+                    pins.insert(dep.clone(), load_dep(shared, &engine, dep).await?);
+                }
+                let pinned = crate::registry::pin_containerfile(containerfile, &pins);
+                let context = crate::context::assemble(package, &pinned, &shared.cache)?;
+                let tag = format!("cairn/{}:{}-{}", package.name, shared.options.nocache_label, std::process::id());
+                let name = package.name.clone();
+                let step_spinner = spinner.clone();
+                let built = engine
+                    .build(context, &tag, &mut log, move |step| step_spinner.set_message(format!("{name}: {step}")))
+                    .await;
+                if let Err(error) = built {
+                    engine.remove(&tag).await.ok();
+                    return Err(error.context(format!("building {} in {}", package.name, engine.name)));
+                }
+                spinner.set_message(format!("{}: exporting", package.name));
+                let export = engine.export(&tag).await;
+                engine.remove(&tag).await?;
+                let export = export?;
+                spinner.set_message(format!("{}: normalizing", package.name));
+                tokio::task::spawn_blocking(move || normalize::normalize(export.as_slice())).await??
+            }
+        };
+        let (name, version, out2) = (package.name.clone(), package.version.clone(), out.clone());
+        let image = tokio::task::spawn_blocking(move || -> Result<layout::Image> {
+            let image = layout::assemble(&layer)?;
+            layout::write(&out2, &name, &version, &image)?;
+            Ok(image)
+        })
+        .await??;
+        let entry = Entry {
+            name: package.name.clone(),
+            version: package.version.clone(),
+            input: input.clone(),
+            digest: image.digest.clone(),
+            layer: image.layer_digest.clone(),
+            diff_id: image.diff_id.clone(),
+            size: image.layer_gz.len() as u64,
+        };
+        if let Some(old) = shared.recorded.get(&package.name) {
+            if old.input == entry.input && old.digest != entry.digest {
+                progress::say(
+                    &shared.progress,
+                    &format!(
+                        "warning: {} did not reproduce: same inputs gave {} where manifest/ recorded {}; \
+                         `cargo xtask reproduce {}` explains the difference",
+                        package.name, entry.digest, old.digest, package.name
+                    ),
+                );
+            }
+        }
+        if shared.options.nocache_label == "build" {
+            manifest::write_entry(&shared.options.root, &entry)?;
+        }
+        Ok(Outcome::Built { digest: image.digest })
+    }
+    .await;
+    spinner.finish_and_clear();
+    result
+}
+
+async fn engine(shared: &Shared) -> Result<Arc<Engine>> {
+    shared
+        .engine
+        .get_or_try_init(|| async {
+            let engine = Engine::connect(shared.options.engine.as_deref()).await?;
+            progress::say(&shared.progress, &format!("engine: {}", engine.name));
+            Ok::<_, anyhow::Error>(Arc::new(engine))
+        })
+        .await
+        .cloned()
+}
+
+/// Loads a dependency's image from `out/` once per run; returns its pinned reference.
+async fn load_dep(shared: &Shared, engine: &Engine, dep: &str) -> Result<String> {
+    let cell = shared.loaded.lock().expect("not poisoned").entry(dep.to_owned()).or_default().clone();
+    cell.get_or_try_init(|| async {
+        let dir = shared.options.out.join(dep);
+        let read = layout::read(&dir).with_context(|| format!("reading the image of dependency {dep}"))?;
+        let config_digest = layout::sha256(&read.config);
+        let tag = format!("cairn/{dep}:{}", &config_digest["sha256:".len()..][..16]);
+        let archive = tokio::task::spawn_blocking(move || layout::docker_archive(&read, &tag).map(|a| (a, tag))).await??;
+        engine.load(archive.0, &archive.1, &config_digest).await?;
+        Ok::<_, anyhow::Error>(archive.1)
+    })
+    .await
+    .cloned()
+}
+
+fn log_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    let start = all.len().saturating_sub(lines);
+    all[start..].iter().map(|l| format!("  | {l}\n")).collect()
+}
+
+fn report(results: &[Result1], elapsed: Duration, json: bool) -> Result<ExitCode> {
+    let failed = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. })).count();
+    if json {
+        let items: Vec<serde_json::Value> = results
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "name": r.name,
+                    "status": r.outcome.label(),
+                    "digest": r.outcome.digest(),
+                    "seconds": (r.elapsed.as_secs_f64() * 10.0).round() / 10.0,
+                    "error": match &r.outcome { Outcome::Failed { error } => Some(error.clone()), Outcome::Skipped { because } => Some(because.clone()), _ => None },
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items)?);
+    } else {
+        for r in results {
+            let detail = match &r.outcome {
+                Outcome::Built { digest } | Outcome::UpToDate { digest } => digest.clone(),
+                Outcome::Failed { error } => error.lines().next().unwrap_or_default().to_owned(),
+                Outcome::Skipped { because } => format!("because {because}"),
+            };
+            eprintln!("{:<16} {:<11} {:>7.1}s  {detail}", r.name, r.outcome.label(), r.elapsed.as_secs_f64());
+        }
+        let count = |label: &str| results.iter().filter(|r| r.outcome.label() == label).count();
+        eprintln!(
+            "{} built, {} up to date, {} failed, {} skipped in {:.1}s",
+            count("built"),
+            count("up to date"),
+            count("failed"),
+            count("skipped"),
+            elapsed.as_secs_f64()
+        );
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

@@ -1,0 +1,269 @@
+//! The container engine, through the Docker Engine API (bollard).
+//!
+//! Docker and Podman are both first-class: the endpoint is `--engine`, else
+//! `DOCKER_HOST`, else the default Docker socket, else a Podman socket; if only the
+//! `podman` binary is there, a private `podman system service` is started for the run.
+//! The engine builds (network none, no host mounts, no cache) and exports; it never
+//! decides a digest. Everything this module creates in the engine it removes again.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, ImportImageOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveImageOptionsBuilder,
+};
+use bollard::{body_full, Docker};
+use futures_util::StreamExt;
+
+/// Seconds a single API request may take: a gcc build is one request.
+const REQUEST_TIMEOUT: u64 = 6 * 3600;
+
+pub struct Engine {
+    docker: Docker,
+    /// "Docker 20.10.24" or "Podman 4.3.1", for reports.
+    pub name: String,
+    /// Images this run loaded or built, removed by `cleanup`.
+    created: Mutex<BTreeSet<String>>,
+    _service: Option<PodmanService>,
+}
+
+/// A `podman system service` this run started, stopped on drop.
+struct PodmanService {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for PodmanService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn default_sockets() -> Vec<PathBuf> {
+    let mut sockets = vec![PathBuf::from("/var/run/docker.sock")];
+    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR") {
+        sockets.push(Path::new(&runtime).join("podman/podman.sock"));
+    }
+    sockets.push(PathBuf::from("/run/podman/podman.sock"));
+    sockets
+}
+
+impl Engine {
+    /// Connects to `endpoint` (a `unix://` path, `tcp://` or `http://` address), else to the
+    /// first engine found. Fails with what to do when none answers.
+    pub async fn connect(endpoint: Option<&str>) -> Result<Engine> {
+        let endpoint = endpoint.map(str::to_owned).or_else(|| std::env::var("DOCKER_HOST").ok());
+        if let Some(endpoint) = endpoint {
+            let docker = connect_to(&endpoint)?;
+            return Engine::ready(docker, None)
+                .await
+                .with_context(|| format!("the engine at {endpoint} does not answer: is it running?"));
+        }
+        for socket in default_sockets() {
+            if socket.exists() {
+                let docker = connect_to(&format!("unix://{}", socket.display()))?;
+                match Engine::ready(docker, None).await {
+                    Ok(engine) => return Ok(engine),
+                    Err(error) => tracing::warn!("{}: {error:#}", socket.display()),
+                }
+            }
+        }
+        if which("podman") {
+            return Engine::start_podman().await;
+        }
+        bail!(
+            "no container engine: start dockerd (e.g. `dockerd --bridge=none --iptables=false &`), \
+             or install podman, or point DOCKER_HOST / --engine at an engine's socket"
+        )
+    }
+
+    async fn ready(docker: Docker, service: Option<PodmanService>) -> Result<Engine> {
+        let docker = docker.negotiate_version().await.context("negotiating the API version")?;
+        let version = docker.version().await.context("asking the engine its version")?;
+        let product = version
+            .components
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.name.to_lowercase().contains("podman"));
+        let name = format!(
+            "{} {} (API {})",
+            if product { "Podman" } else { "Docker" },
+            version.version.unwrap_or_default(),
+            version.api_version.unwrap_or_default()
+        );
+        Ok(Engine { docker, name, created: Mutex::new(BTreeSet::new()), _service: service })
+    }
+
+    /// Starts `podman system service` on a private socket for this run.
+    async fn start_podman() -> Result<Engine> {
+        let dir = tempfile::Builder::new().prefix("cairn-podman-").tempdir()?;
+        let socket = dir.path().join("podman.sock");
+        let mut command = std::process::Command::new("podman");
+        command
+            .args(["system", "service", "--time=0"])
+            .arg(format!("unix://{}", socket.display()))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if std::env::var_os("CONTAINERS_CONF").is_none() && !Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+            // cgroup v1 hosts need cgroupfs, file events and runc.
+            let conf = dir.path().join("containers.conf");
+            std::fs::write(
+                &conf,
+                "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nruntime = \"runc\"\n",
+            )?;
+            command.env("CONTAINERS_CONF", conf);
+        }
+        let child = command.spawn().context("starting `podman system service`")?;
+        let service = PodmanService { child, _dir: dir };
+        for _ in 0..100 {
+            if socket.exists() {
+                let docker = connect_to(&format!("unix://{}", socket.display()))?;
+                if let Ok(engine) = Engine::ready(docker, None).await {
+                    return Ok(Engine { _service: Some(service), ..engine });
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        bail!("`podman system service` did not answer on {} within 10 s", socket.display())
+    }
+
+    fn remember(&self, image: &str) {
+        self.created.lock().expect("not poisoned").insert(image.to_owned());
+    }
+
+    /// Loads a built image (a docker-archive of our layout) under `tag` and checks that the
+    /// engine's image ID is the sha256 of our config: the dependency is pinned exactly.
+    pub async fn load(&self, archive: Vec<u8>, tag: &str, config_digest: &str) -> Result<()> {
+        self.remember(tag);
+        let mut stream = self.docker.import_image(ImportImageOptionsBuilder::new().quiet(true).build(), body_full(archive.into()), None);
+        while let Some(item) = stream.next().await {
+            let info = item.with_context(|| format!("loading {tag} into the engine"))?;
+            if let Some(error) = info.error_detail.and_then(|e| e.message) {
+                bail!("loading {tag} into the engine: {error}");
+            }
+        }
+        let inspect = self.docker.inspect_image(tag).await.with_context(|| format!("inspecting {tag} after loading it"))?;
+        let id = inspect.id.unwrap_or_default();
+        if id.trim_start_matches("sha256:") != config_digest.trim_start_matches("sha256:") {
+            bail!("{tag} loaded as image {id}, expected {config_digest}: the engine changed the image");
+        }
+        Ok(())
+    }
+
+    /// Builds a context (a tar holding `Containerfile`) with the network off and no cache,
+    /// streaming the engine's output to `log`; `step` hears each `Step`/`STEP` line.
+    pub async fn build(&self, context: Vec<u8>, tag: &str, log: &mut std::fs::File, step: impl Fn(&str)) -> Result<()> {
+        self.remember(tag);
+        let options = BuildImageOptionsBuilder::new()
+            .dockerfile("Containerfile")
+            .t(tag)
+            .networkmode("none")
+            .nocache(true)
+            .rm(true)
+            .forcerm(true)
+            .build();
+        let mut stream = self.docker.build_image(options, None, Some(body_full(context.into())));
+        while let Some(item) = stream.next().await {
+            let info = match item {
+                Ok(info) => info,
+                Err(bollard::errors::Error::DockerStreamError { error }) => {
+                    writeln!(log, "{error}")?;
+                    bail!("{error}");
+                }
+                Err(error) => return Err(error).context("the engine's build stream broke"),
+            };
+            if let Some(text) = &info.stream {
+                log.write_all(text.as_bytes())?;
+                let line = text.trim();
+                if line.starts_with("Step ") || line.starts_with("STEP ") {
+                    step(line);
+                }
+            }
+            if let Some(error) = info.error_detail.and_then(|e| e.message) {
+                writeln!(log, "{error}")?;
+                bail!("{error}");
+            }
+        }
+        log.flush()?;
+        Ok(())
+    }
+
+    /// Exports the filesystem of `image` through a container that is never started.
+    pub async fn export(&self, image: &str) -> Result<Vec<u8>> {
+        let name = format!("cairn-export-{}-{}", std::process::id(), image.replace(['/', ':'], "-"));
+        let config = bollard::models::ContainerCreateBody {
+            image: Some(image.to_owned()),
+            cmd: Some(vec!["/nonexistent".to_owned()]),
+            network_disabled: Some(true),
+            ..Default::default()
+        };
+        self.docker
+            .create_container(Some(CreateContainerOptionsBuilder::new().name(&name).build()), config)
+            .await
+            .with_context(|| format!("creating a container of {image} to export it"))?;
+        let mut tar = Vec::new();
+        let mut stream = self.docker.export_container(&name);
+        let mut result = Ok(());
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => tar.extend_from_slice(&bytes),
+                Err(error) => {
+                    result = Err(error).with_context(|| format!("exporting {image}"));
+                    break;
+                }
+            }
+        }
+        let removed = self
+            .docker
+            .remove_container(&name, Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build()))
+            .await;
+        result?;
+        removed.with_context(|| format!("removing container {name}"))?;
+        Ok(tar)
+    }
+
+    /// Removes one image this run created.
+    pub async fn remove(&self, image: &str) -> Result<()> {
+        self.created.lock().expect("not poisoned").remove(image);
+        match self.docker.remove_image(image, Some(RemoveImageOptionsBuilder::new().force(true).build()), None).await {
+            Ok(_) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Err(error) => Err(error).with_context(|| format!("removing image {image}")),
+        }
+    }
+
+    /// Removes every image this run created and has not removed yet.
+    pub async fn cleanup(&self) {
+        let images: Vec<String> = std::mem::take(&mut *self.created.lock().expect("not poisoned")).into_iter().collect();
+        for image in images {
+            if let Err(error) = self.remove(&image).await {
+                tracing::warn!("{error:#}");
+            }
+        }
+    }
+}
+
+fn connect_to(endpoint: &str) -> Result<Docker> {
+    let version = bollard::API_DEFAULT_VERSION;
+    let docker = if let Some(path) = endpoint.strip_prefix("unix://") {
+        Docker::connect_with_unix(path, REQUEST_TIMEOUT, version)
+    } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
+        Docker::connect_with_http(endpoint, REQUEST_TIMEOUT, version)
+    } else if endpoint.starts_with('/') {
+        Docker::connect_with_unix(endpoint, REQUEST_TIMEOUT, version)
+    } else {
+        bail!("engine endpoint `{endpoint}`: expected unix:///path/to.sock, tcp://host:port or http://host:port");
+    };
+    docker.with_context(|| format!("connecting to {endpoint}"))
+}
+
+fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}

@@ -1,0 +1,97 @@
+//! `cargo xtask list` and `cargo xtask graph`: what the tree holds.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::manifest::Manifest;
+use crate::registry::Registry;
+
+#[derive(clap::Args)]
+pub struct ListArgs {
+    /// Print a JSON array of {name, version, license, deps, digest} on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct GraphArgs {
+    /// Print Graphviz DOT (`cargo xtask graph --dot | dot -Tsvg > graph.svg`).
+    #[arg(long)]
+    pub dot: bool,
+}
+
+pub fn list(args: ListArgs) -> Result<ExitCode> {
+    let root = crate::root();
+    let registry = Registry::load(&root)?;
+    let manifest = Manifest::load(&root)?;
+    if args.json {
+        let items: Vec<serde_json::Value> = registry
+            .packages
+            .values()
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.name,
+                    "version": p.version,
+                    "license": p.license,
+                    "deps": p.deps,
+                    "digest": manifest.get(&p.name).map(|e| e.digest.clone()),
+                    "dir": p.dir,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items)?);
+    } else {
+        for p in registry.packages.values() {
+            let digest = manifest.get(&p.name).map(|e| e.digest.as_str()).unwrap_or("(never built)");
+            println!("{:<16} {:<10} {:<40} {}", p.name, p.version, p.deps.join(","), digest);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn graph(args: GraphArgs) -> Result<ExitCode> {
+    let registry = Registry::load(&crate::root())?;
+    print!("{}", if args.dot { dot(&registry) } else { text(&registry) });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per package, its dependencies after the arrow, dependencies first.
+pub fn text(registry: &Registry) -> String {
+    let order = registry.order(registry.packages.keys().cloned()).unwrap_or_default();
+    order
+        .iter()
+        .map(|name| {
+            let p = &registry.packages[name];
+            if p.deps.is_empty() {
+                format!("{name} {}\n", p.version)
+            } else {
+                format!("{name} {} <- {}\n", p.version, p.deps.join(", "))
+            }
+        })
+        .collect()
+}
+
+pub fn dot(registry: &Registry) -> String {
+    let mut out = String::from("digraph cairn {\n  rankdir=BT;\n");
+    for p in registry.packages.values() {
+        out.push_str(&format!("  \"{}\" [label=\"{}\\n{}\"];\n", p.name, p.name, p.version));
+        for dep in &p.deps {
+            out.push_str(&format!("  \"{}\" -> \"{dep}\";\n", p.name));
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_of_the_tree() {
+        let registry = Registry::load(&crate::root()).unwrap();
+        insta::assert_snapshot!("graph_text", text(&registry));
+        insta::assert_snapshot!("graph_dot", dot(&registry));
+    }
+}

@@ -1,0 +1,34 @@
+//! `cargo xtask load`: put a built image into the local engine as `cairn/PKG`.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use crate::{engine::Engine, layout, workspace};
+
+#[derive(clap::Args)]
+pub struct LoadArgs {
+    /// The package whose image to load (built first with `cargo xtask build PKG`).
+    pub package: String,
+    /// Engine endpoint (default: DOCKER_HOST, the Docker socket, then Podman).
+    #[arg(long, value_name = "ENDPOINT")]
+    pub engine: Option<String>,
+}
+
+pub fn run(args: LoadArgs) -> Result<ExitCode> {
+    let root = crate::root();
+    let dir = workspace::out_dir(&root).join(&args.package);
+    let read = layout::read(&dir).with_context(|| {
+        format!("no built image of {} in {}: run `cargo xtask build {}`", args.package, dir.display(), args.package)
+    })?;
+    let config_digest = layout::sha256(&read.config);
+    let tag = format!("cairn/{}:latest", args.package);
+    let archive = layout::docker_archive(&read, &tag)?;
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let engine = Engine::connect(args.engine.as_deref()).await?;
+        engine.load(archive, &tag, &config_digest).await?;
+        println!("loaded cairn/{} ({}) into {}; image ID {config_digest}", args.package, read.digest, engine.name);
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,111 @@
+//! `cargo xtask`: builds, reproduces, signs and verifies cairn's images.
+//!
+//! `main` parses flags and dispatches; each task lives in the module named for it, one
+//! module per step of the flow in ARCHITECTURE.md.
+
+mod build;
+mod context;
+mod diff;
+mod engine;
+mod fetch;
+mod graph;
+mod keys;
+mod layout;
+mod load;
+mod manifest;
+mod normalize;
+mod progress;
+mod registry;
+mod reproduce;
+mod rootfs;
+mod scaffold;
+mod sign;
+mod signature;
+mod verify;
+mod workspace;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Reproducible, hermetic, multi-signed OCI images built from source.
+///
+/// Every package is a crate under pkgs/ or bootstrap/ whose `PACKAGE` constant names its
+/// sources (pinned by sha256), its dependencies (other package crates) and its
+/// Containerfile. `build` turns them into deterministic OCI image layouts under out/ and
+/// records their digests in manifest/; `reproduce` rebuilds from scratch and compares;
+/// `sign` and `verify` count maintainers' OpenPGP signatures over those digests.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every package with its version, dependencies and recorded digest.
+    List(graph::ListArgs),
+    /// Print the dependency graph (as text, or Graphviz with --dot).
+    Graph(graph::GraphArgs),
+    /// Scaffold a new package crate under pkgs/NAME.
+    New(scaffold::NewArgs),
+    /// Download sources into the content-addressed cache, verifying every hash.
+    Fetch(fetch::FetchArgs),
+    /// Build packages (and what they need) into out/ and record them in manifest/.
+    Build(build::BuildArgs),
+    /// Load a built image into the local engine as cairn/PKG.
+    Load(load::LoadArgs),
+    /// Rebuild from scratch and compare with the digests manifest/ records.
+    Reproduce(reproduce::ReproduceArgs),
+    /// Compare two image layouts or layer tarballs, file by file.
+    Diff(diff::DiffArgs),
+    /// Sign the recorded digest of images you reproduced, with an OpenPGP key.
+    Sign(sign::SignArgs),
+    /// Check that every image carries valid signatures from at least M trusted keys.
+    Verify(verify::VerifyArgs),
+    /// Manage the trusted maintainers' keyring in manifest/keys/.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let result = match cli.command {
+        Command::List(args) => graph::list(args),
+        Command::Graph(args) => graph::graph(args),
+        Command::New(args) => scaffold::new(args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Build(args) => build::run(args),
+        Command::Load(args) => load::run(args),
+        Command::Reproduce(args) => reproduce::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Keys(command) => keys::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: where `Cargo.toml`, `pkgs/`, `manifest/` and `out/` live.
+pub fn root() -> PathBuf {
+    // CARGO_MANIFEST_DIR is xtask/ when run through `cargo xtask`.
+    let dir = std::env::var_os("CAIRN_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    dir.canonicalize().unwrap_or(dir)
+}

@@ -1,0 +1,72 @@
+//! `cargo xtask new NAME`: a package crate ready to fill in.
+//!
+//! It writes exactly what `cargo new --lib pkgs/NAME` plus a lib.rs and a Containerfile
+//! would: the workspace picks the crate up by its `pkgs/*` glob, nothing else to edit.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+
+use crate::workspace::StagedDir;
+
+#[derive(clap::Args)]
+pub struct NewArgs {
+    /// Package name: lowercase letters, digits and `-` (the image is cairn/NAME).
+    pub name: String,
+}
+
+pub fn new(args: NewArgs) -> Result<ExitCode> {
+    let name = &args.name;
+    if name.is_empty() || name.starts_with('-') || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        bail!("`{name}` is not a valid package name: use lowercase letters, digits and `-`");
+    }
+    let root = crate::root();
+    let dir = root.join("pkgs").join(name);
+    if dir.exists() {
+        bail!("{} already exists", dir.display());
+    }
+    let staged = StagedDir::new(&dir)?;
+    std::fs::create_dir_all(staged.path().join("src"))?;
+    std::fs::write(staged.path().join("Cargo.toml"), cargo_toml(name))?;
+    std::fs::write(staged.path().join("src/lib.rs"), lib_rs(name))?;
+    std::fs::write(staged.path().join("Containerfile"), CONTAINERFILE)?;
+    staged.commit()?;
+    println!("created pkgs/{name}: add its sources to src/lib.rs and its build to Containerfile, then `cargo xtask build {name}`");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cargo_toml(name: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition.workspace = true\npublish.workspace = true\n\n\
+         [dependencies]\ncairn-package = {{ path = \"../../xtask/package\" }}\nbootstrap = {{ path = \"../../bootstrap/toolchain\" }}\n"
+    )
+}
+
+fn lib_rs(name: &str) -> String {
+    format!(
+        r#"//! {name}: say in one line what the image holds.
+
+use cairn_package::{{Package, Recipe}};
+
+pub const PACKAGE: Package = Package {{
+    name: "{name}",
+    version: "0",
+    license: "NOASSERTION",
+    // Source {{ file, sha256: Sha256::hex("..."), locations: &[Location::Url("..."), ...], note: "" }}
+    sources: &[],
+    deps: &[&bootstrap::PACKAGE],
+    files: &[],
+    recipe: Recipe::Containerfile(include_str!("../Containerfile")),
+}};
+"#
+    )
+}
+
+const CONTAINERFILE: &str = "FROM cairn/bootstrap AS build
+ENV SOURCE_DATE_EPOCH=1
+# COPY <source file> /src/ and build it here, installing into /rootfs.
+RUN mkdir -p /rootfs/usr/bin
+
+FROM scratch
+COPY --from=build /rootfs/ /
+";

@@ -1,0 +1,87 @@
+//! Paths of the tree and atomic writes into it.
+//!
+//! Nothing under out/ or manifest/ is ever written in place: files go to a temporary
+//! name in the same directory and are renamed, directories are assembled beside their
+//! destination and swapped in, so an interrupted run leaves the old state or the new.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// `out/`: built layouts, layer tarballs and logs. Overridable with `CAIRN_OUT`.
+pub fn out_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CAIRN_OUT").map(PathBuf::from).unwrap_or_else(|| root.join("out"))
+}
+
+/// Writes `bytes` to `path` atomically, creating parent directories.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = path.parent().context("a file to write has a parent directory")?;
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let mut file = tempfile::NamedTempFile::new_in(parent)
+        .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// A directory being assembled beside its final place; dropped unfinished, it vanishes.
+pub struct StagedDir {
+    staging: tempfile::TempDir,
+    target: PathBuf,
+}
+
+impl StagedDir {
+    pub fn new(target: &Path) -> Result<StagedDir> {
+        let parent = target.parent().context("a directory to write has a parent")?;
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".staging-")
+            .tempdir_in(parent)
+            .with_context(|| format!("creating a staging directory in {}", parent.display()))?;
+        Ok(StagedDir { staging, target: target.to_owned() })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.staging.path()
+    }
+
+    /// Swaps the staged directory in for the target, then removes the old one.
+    pub fn commit(self) -> Result<()> {
+        let staged = self.staging.keep();
+        let old = self.target.with_file_name(format!(
+            ".old-{}-{}",
+            self.target.file_name().and_then(|n| n.to_str()).unwrap_or("dir"),
+            std::process::id()
+        ));
+        let had_old = self.target.exists();
+        if had_old {
+            std::fs::rename(&self.target, &old).with_context(|| format!("moving {} aside", self.target.display()))?;
+        }
+        if let Err(e) = std::fs::rename(&staged, &self.target) {
+            if had_old {
+                let _ = std::fs::rename(&old, &self.target);
+            }
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(e).with_context(|| format!("moving the new {} in place", self.target.display()));
+        }
+        if had_old {
+            std::fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes leftovers of interrupted runs (`.staging-*`, `.old-*`) in a directory.
+pub fn sweep_leftovers(dir: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else { return };
+    for item in read.flatten() {
+        let name = item.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".staging-") || name.starts_with(".old-") || name.starts_with(".tmp") {
+            let path = item.path();
+            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        }
+    }
+}
