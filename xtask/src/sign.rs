@@ -1,0 +1,265 @@
+//! `cargo xtask sign`: a maintainer signs the recorded digests of images they rebuilt.
+//!
+//! A signature says "I rebuilt this image from the tree and got exactly this digest";
+//! `verify` then counts how many independent maintainers said so. That is why `sign`
+//! refuses an image unless `out/<name>/` holds a layout whose digest is the one
+//! manifest/ records: sign what you reproduced, not what someone else built.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::{bail, Context, Result};
+use sequoia_openpgp as openpgp;
+
+use openpgp::crypto::Password;
+use openpgp::policy::StandardPolicy;
+use openpgp::types::RevocationStatus;
+use openpgp::Cert;
+
+use crate::keys::{Keyring, Trusted};
+use crate::manifest::{Entry, Manifest};
+use crate::signature::{self, Expected, Payload, Reason};
+
+/// Sign images' recorded digests, as one of the maintainers who reproduced them.
+///
+/// For each image (every one in manifest/ when none is named), checks that out/<name>/
+/// holds an image layout whose every blob matches and whose manifest digest is the one
+/// manifest/packages/<name>.toml records, then writes a containers/image "simple
+/// signing" signature of `cairn/<name>` at that digest to
+/// manifest/signatures/cairn/<name>@sha256=<hex>/signature-N. An image your key
+/// already signed is skipped. Commit the new files; `cargo xtask verify` counts them.
+#[derive(clap::Args)]
+pub struct SignArgs {
+    /// Packages to sign (default: every package recorded in manifest/).
+    pub packages: Vec<String>,
+    /// Your OpenPGP secret key (armored or binary), e.g. from `cargo xtask keys generate`.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Unlock the key with the passphrase in this file (first line) instead of asking.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Sign without checking that out/<name>/ reproduces the recorded digest. Only when
+    /// you checked the digest some other way: a signature vouches for a rebuild.
+    #[arg(long)]
+    pub no_reproduce_check: bool,
+}
+
+pub fn run(args: SignArgs) -> Result<ExitCode> {
+    let root = crate::root();
+    let manifest = Manifest::load(&root)?;
+    let entries = select(&manifest, &args.packages)?;
+    if !args.no_reproduce_check {
+        check_reproduced(&root, &entries)?;
+    }
+    let source = KeySource::File { path: args.key.clone(), passphrase_file: args.passphrase_file.clone() };
+    let mut key = source.load()?;
+    warn_if_untrusted(&root, &key.cert);
+
+    // Our own certificate alone: to recognise what this key signed already.
+    let own = Keyring { dir: args.key.clone(), certs: vec![Trusted { path: args.key.clone(), cert: key.cert.clone() }] };
+    let (mut signed, mut skipped) = (0, 0);
+    for entry in entries {
+        let identity = signature::identity(&entry.name);
+        let dir = signature::lookaside_dir(&root, &entry.name, &entry.digest);
+        let expected = Expected { identity: &identity, digest: &entry.digest };
+        let (numbered, _) = signature::list_dir(&dir)?;
+        if let Some((n, _)) = numbered.iter().enumerate().find(|(i, (n, _))| **n != *i as u32 + 1).map(|(_, kv)| kv) {
+            bail!(
+                "{}: signature-{n} follows a gap in the numbering (containers/image stops reading at the first missing number); renumber the files from signature-1 before signing",
+                dir.display()
+            );
+        }
+        if let Some(path) = already_signed(&numbered, &own, &expected, &key.cert)? {
+            println!("skip  {:<20} {} already signed by this key in {}", entry.name, entry.digest, path.display());
+            skipped += 1;
+            continue;
+        }
+        let bytes = signature::make(&Payload::new(&identity, &entry.digest), key.signer.as_mut())
+            .with_context(|| format!("signing {}", entry.name))?;
+        let path = write_next(&dir, numbered.len() as u32 + 1, &bytes)?;
+        println!("sign  {:<20} {} -> {}", entry.name, entry.digest, path.display());
+        signed += 1;
+    }
+    println!("{signed} signed, {skipped} already signed by {}", key.cert.fingerprint());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The entries named (all when none), each an error if unknown.
+pub fn select<'a>(manifest: &'a Manifest, names: &[String]) -> Result<Vec<&'a Entry>> {
+    if names.is_empty() {
+        if manifest.entries.is_empty() {
+            bail!("manifest/packages/ records no image yet: build one with `cargo xtask build`");
+        }
+        return Ok(manifest.entries.values().collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            manifest.get(name).with_context(|| {
+                let known: Vec<&str> = manifest.entries.keys().map(String::as_str).collect();
+                format!("manifest/packages/ records no package `{name}` (known: {})", if known.is_empty() { "none".into() } else { known.join(", ") })
+            })
+        })
+        .collect()
+}
+
+/// A maintainer counter-signs only what they rebuilt: every image's layout in out/ must
+/// hash to its recorded digest. All are checked before anything is signed.
+fn check_reproduced(root: &Path, entries: &[&Entry]) -> Result<()> {
+    let out = crate::workspace::out_dir(root);
+    let mut problems = Vec::new();
+    for entry in entries {
+        let dir = out.join(&entry.name);
+        match crate::layout::verify(&dir) {
+            Ok(digest) if digest == entry.digest => {}
+            Ok(digest) => problems.push(format!(
+                "{}: your rebuild gives {digest}, but manifest/ records {}: it does not reproduce, so do not sign it (see `cargo xtask reproduce {}`)",
+                entry.name, entry.digest, entry.name
+            )),
+            Err(e) => problems.push(format!(
+                "{}: no reproduced image in {} ({e:#}): run `cargo xtask reproduce {}` first",
+                entry.name,
+                dir.display(),
+                entry.name
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "refusing to sign, nothing was signed:\n  {}\n(a signature vouches that you rebuilt the image; --no-reproduce-check skips this check when you verified the digest another way)",
+            problems.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
+/// The file in which this key already signed this image, if it did. A signature of ours
+/// that does not verify is an error: signing again would add a duplicate signer.
+fn already_signed(numbered: &std::collections::BTreeMap<u32, PathBuf>, own: &Keyring, expected: &Expected, cert: &Cert) -> Result<Option<PathBuf>> {
+    for path in numbered.values() {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        match signature::check(&bytes, own, expected, SystemTime::now()) {
+            Ok(_) => return Ok(Some(path.clone())),
+            Err(rejection) if rejection.reason == Reason::UnknownKey || rejection.reason == Reason::Malformed => {}
+            Err(rejection) => bail!(
+                "{} is a signature by your key {} that does not count ({rejection}); remove it (and renumber the later files) before signing again",
+                path.display(),
+                cert.fingerprint()
+            ),
+        }
+    }
+    Ok(None)
+}
+
+/// Writes `signature-N` for the first free N from `next`, never replacing a file another
+/// signer wrote meanwhile.
+fn write_next(dir: &Path, mut next: u32, bytes: &[u8]) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut file = tempfile::Builder::new().prefix(".signature").tempfile_in(dir).with_context(|| format!("writing into {}", dir.display()))?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    loop {
+        let path = dir.join(format!("signature-{next}"));
+        match file.persist_noclobber(&path) {
+            Ok(_) => return Ok(path),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+                file = e.file;
+                next += 1;
+            }
+            Err(e) => return Err(e.error).with_context(|| format!("writing {}", path.display())),
+        }
+    }
+}
+
+fn warn_if_untrusted(root: &Path, cert: &Cert) {
+    let dir = crate::keys::default_dir(root);
+    match Keyring::load(&dir) {
+        Ok(keyring) if keyring.certs.iter().any(|t| t.cert.fingerprint() == cert.fingerprint()) => {}
+        Ok(_) => eprintln!(
+            "note: key {} is not in {}: its signatures count once a maintainer adds its certificate (`cargo xtask keys add FILE.pub`)",
+            cert.fingerprint(),
+            dir.display()
+        ),
+        Err(e) => eprintln!("note: could not read the keyring: {e:#}"),
+    }
+}
+
+/// Where a signing key lives. A secret key file today; a gpg-agent or smartcard source
+/// is one more variant returning the same pair (sequoia-gpg-agent's `KeyPair`
+/// implements `crypto::Signer`), and nothing else changes.
+pub enum KeySource {
+    File { path: PathBuf, passphrase_file: Option<PathBuf> },
+}
+
+/// A certificate and a signer for its signing key.
+pub struct SigningKey {
+    pub cert: Cert,
+    pub signer: Box<dyn openpgp::crypto::Signer + Send + Sync>,
+}
+
+impl KeySource {
+    pub fn load(&self) -> Result<SigningKey> {
+        match self {
+            KeySource::File { path, passphrase_file } => load_file(path, passphrase_file.as_deref()),
+        }
+    }
+}
+
+fn load_file(path: &Path, passphrase_file: Option<&Path>) -> Result<SigningKey> {
+    let mut certs = crate::keys::read_certs(path)?;
+    if certs.len() != 1 {
+        bail!("{} holds {} keys; give a file holding only yours", path.display(), certs.len());
+    }
+    let cert = certs.remove(0);
+    if !cert.is_tsk() {
+        bail!("{} is a public certificate, with no secret key: give the secret key file (`keys generate` writes it as FILE, the certificate as FILE.pub)", path.display());
+    }
+    let policy = StandardPolicy::new();
+    let valid = cert.with_policy(&policy, None).with_context(|| format!("{}: key {} is not valid under the OpenPGP policy", path.display(), cert.fingerprint()))?;
+    if let RevocationStatus::Revoked(_) = valid.revocation_status() {
+        bail!("{}: key {} is revoked; make a new key", path.display(), cert.fingerprint());
+    }
+    valid.alive().with_context(|| format!("{}: key {} has expired; extend its expiry (e.g. `gpg --quick-set-expire`) and publish the certificate again", path.display(), cert.fingerprint()))?;
+    let key = valid
+        .keys()
+        .secret()
+        .for_signing()
+        .alive()
+        .revoked(false)
+        .supported()
+        .next()
+        .with_context(|| format!("{}: key {} has no secret signing key that is alive and not revoked (is the subkey's secret on a smartcard?)", path.display(), cert.fingerprint()))?
+        .key()
+        .clone();
+    let key = if key.has_unencrypted_secret() {
+        key
+    } else {
+        let password = match passphrase_file {
+            Some(file) => crate::keys::read_passphrase_file(file)?,
+            None if std::io::stdin().is_terminal() => {
+                Password::from(rpassword::prompt_password(format!("Passphrase for {} ({}): ", cert.fingerprint(), path.display()))?)
+            }
+            None => bail!("{}: the key is protected by a passphrase and there is no terminal to ask on: give --passphrase-file FILE", path.display()),
+        };
+        key.decrypt_secret(&password).map_err(|_| anyhow::anyhow!("{}: wrong passphrase for key {}", path.display(), cert.fingerprint()))?
+    };
+    let signer = key.into_keypair().with_context(|| format!("{}: the signing key cannot be used", path.display()))?;
+    Ok(SigningKey { cert: cert.strip_secret_key_material(), signer: Box::new(signer) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_never_written_over_another() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("signature-1"), b"theirs").unwrap();
+        let path = write_next(dir.path(), 1, b"ours").unwrap();
+        assert_eq!(path, dir.path().join("signature-2"));
+        assert_eq!(std::fs::read(dir.path().join("signature-1")).unwrap(), b"theirs");
+        assert_eq!(std::fs::read(path).unwrap(), b"ours");
+    }
+}

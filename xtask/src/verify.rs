@@ -1,0 +1,190 @@
+//! `cargo xtask verify`: counts valid signatures by distinct trusted keys per image.
+//!
+//! containers/image accepts an image signed by any one key of a policy; nothing checks
+//! an M-of-N quorum at the consumer's side, so we do: an image passes only when at
+//! least M different maintainers of the keyring signed exactly its recorded digest.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::keys::Keyring;
+use crate::manifest::{Entry, Manifest};
+use crate::signature::{self, utc, Expected, Reason, Rejection};
+
+/// Check that every image carries valid signatures from at least M trusted keys.
+///
+/// For each image (every one in manifest/ when none is named), reads
+/// manifest/signatures/cairn/<name>@sha256=<hex>/signature-1, -2, ... and counts the
+/// signatures that are good: made by a key of the keyring (manifest/keys/, one
+/// certificate per maintainer) that is neither expired nor revoked, cryptographically
+/// valid, over exactly this image's identity (`cairn/<name>`) and recorded digest. Each
+/// maintainer counts once, however many signatures they left. Every other signature is
+/// listed with the reason it does not count. Exits 0 only when every image has at least
+/// M good signatures.
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    /// Packages to verify (default: every package recorded in manifest/).
+    pub packages: Vec<String>,
+    /// How many distinct trusted maintainers must have signed each image.
+    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threshold: u32,
+    /// The keyring directory of trusted certificates.
+    #[arg(long, value_name = "DIR", default_value_os_t = crate::keys::default_dir(&crate::root()))]
+    pub keyring: PathBuf,
+    /// Print JSON for machines: per image, its valid signers and each rejected
+    /// signature with its reason.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The verdict on one image.
+#[derive(Debug, Serialize)]
+pub struct ImageReport {
+    pub name: String,
+    pub identity: String,
+    pub digest: String,
+    pub directory: PathBuf,
+    /// Distinct trusted signers whose signature counts.
+    pub valid: usize,
+    pub passed: bool,
+    pub signers: Vec<SignerReport>,
+    pub rejected: Vec<RejectedReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignerReport {
+    pub file: String,
+    /// The primary key fingerprint: what is counted.
+    pub fingerprint: String,
+    /// The key that made the signature (a subkey, usually): what skopeo and gpg name.
+    pub signing_key: String,
+    pub user_id: Option<String>,
+    pub created: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RejectedReport {
+    pub file: String,
+    pub reason: Reason,
+    pub detail: String,
+    /// The signer's primary key fingerprint, when the signer is in the keyring.
+    pub fingerprint: Option<String>,
+}
+
+pub fn run(args: VerifyArgs) -> Result<ExitCode> {
+    let root = crate::root();
+    let manifest = Manifest::load(&root)?;
+    let entries = crate::sign::select(&manifest, &args.packages)?;
+    let keyring = Keyring::load(&args.keyring)?;
+    let now = SystemTime::now();
+    let reports = entries
+        .iter()
+        .map(|entry| verify_image(&root, entry, &keyring, args.threshold, now))
+        .collect::<Result<Vec<_>>>()?;
+    let passed = reports.iter().all(|report| report.passed);
+    if args.json {
+        let document = serde_json::json!({
+            "threshold": args.threshold,
+            "keyring": keyring.dir,
+            "passed": passed,
+            "images": reports,
+        });
+        println!("{}", serde_json::to_string_pretty(&document)?);
+    } else {
+        print_human(&reports, &keyring, args.threshold, passed);
+    }
+    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Judges every file of one image's lookaside directory.
+pub fn verify_image(root: &Path, entry: &Entry, keyring: &Keyring, threshold: u32, now: SystemTime) -> Result<ImageReport> {
+    let identity = signature::identity(&entry.name);
+    let dir = signature::lookaside_dir(root, &entry.name, &entry.digest);
+    let expected = Expected { identity: &identity, digest: &entry.digest };
+    let (numbered, others) = signature::list_dir(&dir)?;
+    let mut signers = Vec::new();
+    let mut rejected = Vec::new();
+    let mut counted = BTreeSet::new();
+    let file_name = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut reject = |path: &Path, rejection: Rejection| {
+        rejected.push(RejectedReport { file: file_name(path), reason: rejection.reason, detail: rejection.detail, fingerprint: rejection.signer });
+    };
+    for (index, (n, path)) in numbered.iter().enumerate() {
+        let expected_n = index as u32 + 1;
+        if *n != expected_n {
+            // containers/image reads signature-1, -2, ... and stops at the first gap.
+            reject(
+                path,
+                Rejection::new(Reason::NumberingGap, format!("signature-{expected_n} is missing, so clients stop before this file; renumber the files from signature-1")),
+            );
+            continue;
+        }
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        match signature::check(&bytes, keyring, &expected, now) {
+            Ok(valid) if !counted.insert(valid.signer.clone()) => {
+                let mut rejection = Rejection::new(
+                    Reason::DuplicateSigner,
+                    format!("{} signed this image in an earlier file already; a maintainer counts once", valid.signer),
+                );
+                rejection.signer = Some(valid.signer);
+                reject(path, rejection);
+            }
+            Ok(valid) => signers.push(SignerReport {
+                file: file_name(path),
+                fingerprint: valid.signer,
+                signing_key: valid.signing_key,
+                user_id: valid.user_id,
+                created: valid.created.map(utc),
+            }),
+            Err(rejection) => reject(path, rejection),
+        }
+    }
+    for path in &others {
+        reject(path, Rejection::new(Reason::UnexpectedFile, "not a signature-N file; clients ignore it: remove it"));
+    }
+    Ok(ImageReport {
+        name: entry.name.clone(),
+        identity,
+        digest: entry.digest.clone(),
+        directory: dir.strip_prefix(root).map(Path::to_owned).unwrap_or(dir),
+        valid: signers.len(),
+        passed: signers.len() >= threshold as usize,
+        signers,
+        rejected,
+    })
+}
+
+fn print_human(reports: &[ImageReport], keyring: &Keyring, threshold: u32, passed: bool) {
+    for report in reports {
+        println!(
+            "{} {:<20} {}  {} of {threshold} required signer(s)",
+            if report.passed { "PASS" } else { "FAIL" },
+            report.name,
+            report.digest,
+            report.valid
+        );
+        for signer in &report.signers {
+            println!("     ok       {:<12} {} {}", signer.file, signer.fingerprint, signer.user_id.as_deref().unwrap_or(""));
+        }
+        for rejection in &report.rejected {
+            println!("     rejected {:<12} {}: {}", rejection.file, rejection.reason, rejection.detail);
+        }
+        if report.signers.is_empty() && report.rejected.is_empty() {
+            println!("     no signatures in {}", report.directory.display());
+        }
+    }
+    let failed = reports.iter().filter(|r| !r.passed).count();
+    if passed {
+        println!("all {} image(s) have at least {threshold} trusted signer(s)", reports.len());
+    } else {
+        println!("{failed} of {} image(s) lack {threshold} trusted signer(s)", reports.len());
+        if keyring.certs.is_empty() {
+            println!("the keyring {} is empty: add maintainers with `cargo xtask keys add FILE`", keyring.dir.display());
+        }
+    }
+}
