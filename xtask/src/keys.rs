@@ -19,7 +19,7 @@ use openpgp::crypto::Password;
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::SerializeInto;
-use openpgp::types::RevocationStatus;
+use openpgp::types::{KeyFlags, RevocationStatus};
 use openpgp::{Cert, KeyHandle};
 
 use crate::signature::utc;
@@ -32,8 +32,9 @@ pub enum KeysCommand {
     /// the public certificate to add to the keyring (`cargo xtask keys add FILE.pub`, then
     /// commit manifest/keys/ for review); FILE.rev, a revocation certificate (keep it
     /// apart: adding it to the keyring withdraws the key's trust if the secret is lost or
-    /// stolen). The key is an Ed25519 certification key with an Ed25519 signing subkey,
-    /// OpenPGP v4, which gpg, skopeo and podman all read.
+    /// stolen). The key is one OpenPGP v4 Ed25519 primary key that certifies and signs,
+    /// with no subkey: containers/image before mid-2025 (containers/image#2905; the skopeo
+    /// and podman of Debian 12) accepts a `signedBy` signature only by a primary key.
     Generate(GenerateArgs),
     /// Add a maintainer's certificate to the keyring, or update one already there.
     ///
@@ -43,8 +44,8 @@ pub enum KeysCommand {
     Add(AddArgs),
     /// List the trusted certificates with their fingerprints and signing keys.
     ///
-    /// skopeo and gpg name the key that actually made a signature: for our keys that is
-    /// the signing subkey, listed under its certificate.
+    /// skopeo and gpg name the key that actually made a signature: the primary key for
+    /// keys made by `keys generate`, else a signing subkey, listed under its certificate.
     List(ListArgs),
 }
 
@@ -238,8 +239,8 @@ fn generate(args: GenerateArgs) -> Result<ExitCode> {
     let (cert, revocation_signature) = CertBuilder::new()
         .set_profile(openpgp::Profile::RFC4880)?
         .set_cipher_suite(CipherSuite::Cv25519)
+        .set_primary_key_flags(KeyFlags::empty().set_certification().set_signing())
         .add_userid(args.userid.as_str())
-        .add_signing_subkey()
         .set_validity_period(args.expires_in.0)
         .set_password(password)
         .generate()
@@ -250,10 +251,7 @@ fn generate(args: GenerateArgs) -> Result<ExitCode> {
     write_new(&public, &cert.armored().to_vec()?, 0o644)?;
     write_new(&revocation, &revoked.armored().to_vec()?, 0o600)?;
 
-    let policy = StandardPolicy::new();
-    let signing = cert.with_policy(&policy, None)?.keys().for_signing().map(|k| k.key().fingerprint().to_hex()).collect::<Vec<_>>();
-    println!("generated {} ({})", cert.fingerprint(), args.userid);
-    println!("  signing subkey: {}", signing.join(", "));
+    println!("generated {} ({}), a signing key", cert.fingerprint(), args.userid);
     println!("  secret key:     {}{}", args.output.display(), if protected { "" } else { " (NOT protected by a passphrase)" });
     println!("  certificate:    {}", public.display());
     println!("  revocation:     {} (keep it apart from the secret key)", revocation.display());

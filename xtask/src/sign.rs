@@ -233,6 +233,13 @@ fn load_file(path: &Path, passphrase_file: Option<&Path>) -> Result<SigningKey> 
         .with_context(|| format!("{}: key {} has no secret signing key that is alive and not revoked (is the subkey's secret on a smartcard?)", path.display(), cert.fingerprint()))?
         .key()
         .clone();
+    if key.fingerprint() != cert.fingerprint() {
+        eprintln!(
+            "note: {} signs with subkey {}: containers/image before mid-2025 (Debian 12's skopeo and podman) accepts only signatures by a primary key in `signedBy` policies; `cargo xtask verify` counts both",
+            path.display(),
+            key.fingerprint()
+        );
+    }
     let key = if key.has_unencrypted_secret() {
         key
     } else {
