@@ -79,7 +79,9 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         jobs: args.jobs.max(1),
         rebuild: args.rebuild,
         engine: args.engine.clone(),
-        nocache_label: "build",
+        label: "build",
+        record: true,
+        given: BTreeMap::new(),
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let started = Instant::now();
@@ -97,12 +99,17 @@ pub struct Options {
     pub rebuild: bool,
     pub engine: Option<String>,
     /// Names the engine tags of this kind of run (`build`, `reproduce`).
-    pub nocache_label: &'static str,
+    pub label: &'static str,
+    /// Write each built package's entry into manifest/ (`build` does, `reproduce` not).
+    pub record: bool,
+    /// Dependencies taken as they are: name -> digest of the verified layout already in
+    /// `out`. They are not built; packages needing them start from them.
+    pub given: BTreeMap<String, String>,
 }
 
 /// One package's result.
 #[derive(Debug, Clone)]
-pub struct Result1 {
+pub struct PackageResult {
     pub name: String,
     pub outcome: Outcome,
     pub elapsed: Duration,
@@ -121,7 +128,7 @@ struct Shared {
 /// Builds `order` (dependencies first), `jobs` at a time. Ctrl-C stops every build,
 /// removes what this run put in the engine and leaves `out/` and manifest/ as they were
 /// for the packages not finished.
-pub async fn build_all(registry: &Registry, order: &[String], options: &Options) -> Result<Vec<Result1>> {
+pub async fn build_all(registry: &Registry, order: &[String], options: &Options) -> Result<Vec<PackageResult>> {
     let cache = Cache::open()?;
     let wanted = crate::fetch::wanted_sources(registry, order);
     cache.fetch_all(wanted.into_values().collect(), 4).await?;
@@ -135,9 +142,17 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         progress: progress::multi(),
         recorded: Manifest::load(&options.root)?,
     });
+    let order: Vec<String> = order.iter().filter(|name| !options.given.contains_key(*name)).cloned().collect();
     let overall = shared.progress.add(progress::counter(order.len() as u64, "packages"));
-    let mut outcomes: BTreeMap<String, Result1> = BTreeMap::new();
-    let mut pending: Vec<String> = order.to_vec();
+    let mut outcomes: BTreeMap<String, PackageResult> = options
+        .given
+        .iter()
+        .map(|(name, digest)| {
+            let outcome = Outcome::UpToDate { digest: digest.clone() };
+            (name.clone(), PackageResult { name: name.clone(), outcome, elapsed: Duration::ZERO })
+        })
+        .collect();
+    let mut pending: Vec<String> = order.clone();
     let mut running = tokio::task::JoinSet::new();
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
@@ -147,10 +162,10 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         let mut i = 0;
         while i < pending.len() {
             let package = &registry.packages[&pending[i]];
-            let deps: Vec<&Result1> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
+            let deps: Vec<&PackageResult> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
             if let Some(bad) = deps.iter().find(|r| r.outcome.digest().is_none()) {
                 let because = format!("{} {}", bad.name, bad.outcome.label());
-                let result = Result1 { name: package.name.clone(), outcome: Outcome::Skipped { because }, elapsed: Duration::ZERO };
+                let result = PackageResult { name: package.name.clone(), outcome: Outcome::Skipped { because }, elapsed: Duration::ZERO };
                 progress::say(&shared.progress, &format!("skipped {}: {}", package.name, bad.name));
                 outcomes.insert(package.name.clone(), result);
                 overall.inc(1);
@@ -200,13 +215,13 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             progress::say(&shared.progress, &format!("built {name} {digest} in {:.1}s", elapsed.as_secs_f64()));
         }
         overall.inc(1);
-        outcomes.insert(name.clone(), Result1 { name, outcome, elapsed });
+        outcomes.insert(name.clone(), PackageResult { name, outcome, elapsed });
     }
     overall.finish_and_clear();
     if let Some(engine) = shared.engine.get() {
         engine.cleanup().await;
     }
-    Ok(order.iter().map(|name| outcomes[name].clone()).collect())
+    Ok(order.iter().filter(|name| !options.given.contains_key(*name)).map(|name| outcomes[name].clone()).collect())
 }
 
 /// sha256 over everything a build reads, in a canonical text form.
@@ -286,7 +301,7 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 }
                 let pinned = crate::registry::pin_containerfile(containerfile, &pins);
                 let context = crate::context::assemble(package, &pinned, &shared.cache)?;
-                let tag = format!("cairn/{}:{}-{}", package.name, shared.options.nocache_label, std::process::id());
+                let tag = format!("cairn/{}:{}-{}", package.name, shared.options.label, std::process::id());
                 let name = package.name.clone();
                 let step_spinner = spinner.clone();
                 let built = engine
@@ -294,11 +309,13 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                     .await;
                 if let Err(error) = built {
                     engine.remove(&tag).await.ok();
+                    engine.remove_intermediates().await;
                     return Err(error.context(format!("building {} in {}", package.name, engine.name)));
                 }
                 spinner.set_message(format!("{}: exporting", package.name));
                 let export = engine.export(&tag).await;
                 engine.remove(&tag).await?;
+                engine.remove_intermediates().await;
                 let export = export?;
                 spinner.set_message(format!("{}: normalizing", package.name));
                 tokio::task::spawn_blocking(move || normalize::normalize(export.as_slice())).await??
@@ -332,7 +349,7 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 );
             }
         }
-        if shared.options.nocache_label == "build" {
+        if shared.options.record {
             manifest::write_entry(&shared.options.root, &entry)?;
         }
         Ok(Outcome::Built { digest: image.digest })
@@ -377,7 +394,7 @@ fn log_tail(path: &Path, lines: usize) -> String {
     all[start..].iter().map(|l| format!("  | {l}\n")).collect()
 }
 
-fn report(results: &[Result1], elapsed: Duration, json: bool) -> Result<ExitCode> {
+fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<ExitCode> {
     let failed = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. })).count();
     if json {
         let items: Vec<serde_json::Value> = results

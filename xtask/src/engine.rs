@@ -28,6 +28,10 @@ pub struct Engine {
     pub name: String,
     /// Images this run loaded or built, removed by `cleanup`.
     created: Mutex<BTreeSet<String>>,
+    /// Image IDs of build steps and stages, removed after each build.
+    intermediates: Mutex<BTreeSet<String>>,
+    /// Image IDs of loaded dependencies: a build step that starts from one is no intermediate.
+    pinned: Mutex<BTreeSet<String>>,
     _service: Option<PodmanService>,
 }
 
@@ -96,7 +100,9 @@ impl Engine {
             version.version.unwrap_or_default(),
             version.api_version.unwrap_or_default()
         );
-        Ok(Engine { docker, name, created: Mutex::new(BTreeSet::new()), _service: service })
+        Ok(Engine { docker, name, created: Mutex::new(BTreeSet::new()), intermediates: Mutex::new(BTreeSet::new()),
+            pinned: Mutex::new(BTreeSet::new()),
+            _service: service, })
     }
 
     /// Starts `podman system service` on a private socket for this run.
@@ -141,6 +147,7 @@ impl Engine {
     /// engine's image ID is the sha256 of our config: the dependency is pinned exactly.
     pub async fn load(&self, archive: Vec<u8>, tag: &str, config_digest: &str) -> Result<()> {
         self.remember(tag);
+        self.pinned.lock().expect("not poisoned").insert(config_digest.trim_start_matches("sha256:").to_owned());
         let mut stream = self.docker.import_image(ImportImageOptionsBuilder::new().quiet(true).build(), body_full(archive.into()), None);
         while let Some(item) = stream.next().await {
             let info = item.with_context(|| format!("loading {tag} into the engine"))?;
@@ -158,6 +165,8 @@ impl Engine {
 
     /// Builds a context (a tar holding `Containerfile`) with the network off and no cache,
     /// streaming the engine's output to `log`; `step` hears each `Step`/`STEP` line.
+    /// Intermediate images (earlier stages, steps) are remembered and removed by
+    /// `remove_intermediates`.
     pub async fn build(&self, context: Vec<u8>, tag: &str, log: &mut std::fs::File, step: impl Fn(&str)) -> Result<()> {
         self.remember(tag);
         let options = BuildImageOptionsBuilder::new()
@@ -181,6 +190,13 @@ impl Engine {
             if let Some(text) = &info.stream {
                 log.write_all(text.as_bytes())?;
                 let line = text.trim();
+                // Docker prints " ---> <id>" after each step, Podman "--> <id>".
+                if let Some(id) = line.strip_prefix("---> ").or_else(|| line.strip_prefix("--> ")) {
+                    let pinned = self.pinned.lock().expect("not poisoned").iter().any(|p| p.starts_with(id));
+                    if id.len() >= 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !pinned {
+                        self.intermediates.lock().expect("not poisoned").insert(id.to_owned());
+                    }
+                }
                 if line.starts_with("Step ") || line.starts_with("STEP ") {
                     step(line);
                 }
@@ -238,8 +254,24 @@ impl Engine {
         }
     }
 
+    /// Removes the intermediate images builds left (earlier stages of multi-stage builds);
+    /// one still in use by a running build is left for `cleanup`.
+    pub async fn remove_intermediates(&self) {
+        let ids: Vec<String> = self.intermediates.lock().expect("not poisoned").iter().cloned().collect();
+        for id in ids {
+            let options = RemoveImageOptionsBuilder::new().force(false).build();
+            match self.docker.remove_image(&id, Some(options), None).await {
+                Ok(_) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+                    self.intermediates.lock().expect("not poisoned").remove(&id);
+                }
+                Err(error) => tracing::debug!("keeping {id} for now: {error}"),
+            }
+        }
+    }
+
     /// Removes every image this run created and has not removed yet.
     pub async fn cleanup(&self) {
+        self.remove_intermediates().await;
         let images: Vec<String> = std::mem::take(&mut *self.created.lock().expect("not poisoned")).into_iter().collect();
         for image in images {
             if let Err(error) = self.remove(&image).await {

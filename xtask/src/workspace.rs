@@ -21,6 +21,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = tempfile::NamedTempFile::new_in(parent)
         .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
     file.write_all(bytes)?;
+    // Temporary files are private; what we publish is readable like any other file.
+    file.as_file().set_permissions(<std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o644))?;
     file.as_file().sync_all()?;
     file.persist(path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
