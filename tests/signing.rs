@@ -215,7 +215,7 @@ fn two_maintainers_sign_and_the_threshold_counts_them() {
 #[test]
 fn sign_refuses_an_image_not_reproduced_here() {
     let tree = Tree::new();
-    tree.image("busybox", b"hello");
+    let digest = tree.image("busybox", b"hello");
     let alice = tree.maintainer("alice");
     // Someone else's build: the layout in out/ differs from what manifest/ records.
     let recorded = std::fs::read_to_string(tree.root.join("manifest/packages/busybox.toml")).unwrap();
@@ -234,6 +234,14 @@ fn sign_refuses_an_image_not_reproduced_here() {
 
     tree.ok(&["sign", "--key", alice.to_str().unwrap(), "--no-reproduce-check"]);
     assert!(tree.verify(1, &[]).0);
+
+    // A rebuild that changes the digest leaves the old signatures behind, named as stale.
+    let old = tree.signatures("busybox", &digest);
+    let new = tree.image("busybox", b"a third build");
+    let (ok, report) = tree.verify(1, &[]);
+    assert!(!ok, "the new digest is not signed yet");
+    assert_eq!(image(&report, "busybox")["digest"], new);
+    assert_eq!(report["stale"][0].as_str().unwrap(), old.strip_prefix(&tree.root).unwrap().to_str().unwrap());
 }
 
 #[test]

@@ -22,15 +22,17 @@ use crate::keys::{Keyring, Trusted};
 use crate::manifest::{Entry, Manifest};
 use crate::signature::{self, Expected, Payload, Reason};
 
-/// Sign images' recorded digests, as one of the maintainers who reproduced them.
-///
-/// For each image (every one in manifest/ when none is named), checks that out/<name>/
-/// holds an image layout whose every blob matches and whose manifest digest is the one
-/// manifest/packages/<name>.toml records, then writes a containers/image "simple
-/// signing" signature of `cairn/<name>` at that digest to
-/// manifest/signatures/cairn/<name>@sha256=<hex>/signature-N. An image your key
-/// already signed is skipped. Commit the new files; `cargo xtask verify` counts them.
+/// The concepts behind the command, shown under its options by `--help`.
+const ABOUT: &str = "\
+A signature says: I rebuilt this image from the tree and got exactly this digest. For each image \
+(every one in manifest/ when none is named), `sign` checks that out/<name>/ holds an image layout \
+whose blobs all match and whose manifest digest is the one manifest/packages/<name>.toml records, \
+then writes a containers/image \"simple signing\" signature of `cairn/<name>` at that digest to \
+manifest/signatures/cairn/<name>@sha256=<hex>/signature-N. An image your key signed already is \
+skipped. Commit the new files: `cargo xtask verify --threshold M` counts the maintainers who signed.";
+
 #[derive(clap::Args)]
+#[command(after_help = ABOUT)]
 pub struct SignArgs {
     /// Packages to sign (default: every package recorded in manifest/).
     pub packages: Vec<String>,

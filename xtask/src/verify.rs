@@ -9,24 +9,28 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::keys::Keyring;
 use crate::manifest::{Entry, Manifest};
 use crate::signature::{self, utc, Expected, Reason, Rejection};
 
-/// Check that every image carries valid signatures from at least M trusted keys.
-///
-/// For each image (every one in manifest/ when none is named), reads
-/// manifest/signatures/cairn/<name>@sha256=<hex>/signature-1, -2, ... and counts the
-/// signatures that are good: made by a key of the keyring (manifest/keys/, one
-/// certificate per maintainer) that is neither expired nor revoked, cryptographically
-/// valid, over exactly this image's identity (`cairn/<name>`) and recorded digest. Each
-/// maintainer counts once, however many signatures they left. Every other signature is
-/// listed with the reason it does not count. Exits 0 only when every image has at least
-/// M good signatures.
+/// The concepts behind the command, shown under its options by `--help`.
+const ABOUT: &str = "\
+For each image (every one in manifest/ when none is named), reads \
+manifest/signatures/cairn/<name>@sha256=<hex>/signature-1, -2, ... and counts the good ones: made by \
+a key of the keyring (manifest/keys/, one certificate per trusted maintainer) that is neither \
+expired nor revoked, cryptographically valid, over exactly this image's identity (`cairn/<name>`) \
+and recorded digest. Each maintainer counts once however many files they signed, so the threshold \
+M is a number of independent people who reproduced the image. Every signature that does not count \
+is listed with its reason: malformed, unknown-key, bad-signature, expired-key, revoked-key, \
+unusable-key, invalid-payload, unknown-critical-field, digest-mismatch, identity-mismatch, \
+duplicate-signer, numbering-gap, unexpected-file. Exits 0 only when every image has M good \
+signatures.";
+
 #[derive(clap::Args)]
+#[command(after_help = ABOUT)]
 pub struct VerifyArgs {
     /// Packages to verify (default: every package recorded in manifest/).
     pub packages: Vec<String>,
@@ -87,16 +91,24 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         .map(|entry| verify_image(&root, entry, &keyring, args.threshold, now))
         .collect::<Result<Vec<_>>>()?;
     let passed = reports.iter().all(|report| report.passed);
+    let stale = if args.packages.is_empty() { stale_dirs(&root, &reports)? } else { Vec::new() };
     if args.json {
         let document = serde_json::json!({
             "threshold": args.threshold,
             "keyring": keyring.dir,
             "passed": passed,
             "images": reports,
+            "stale": stale,
         });
         println!("{}", serde_json::to_string_pretty(&document)?);
     } else {
         print_human(&reports, &keyring, args.threshold, passed);
+        if !stale.is_empty() {
+            println!("note: signatures of digests manifest/ no longer records (superseded builds; delete them when you like):");
+            for dir in &stale {
+                println!("  {}", dir.display());
+            }
+        }
     }
     Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -157,6 +169,26 @@ pub fn verify_image(root: &Path, entry: &Entry, keyring: &Keyring, threshold: u3
         signers,
         rejected,
     })
+}
+
+/// Lookaside directories that belong to no recorded image: signatures of old builds.
+fn stale_dirs(root: &Path, reports: &[ImageReport]) -> Result<Vec<PathBuf>> {
+    let namespace = signature::lookaside_root(root).join(signature::NAMESPACE);
+    let read = match std::fs::read_dir(&namespace) {
+        Ok(read) => read,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", namespace.display())),
+    };
+    let current: BTreeSet<PathBuf> = reports.iter().map(|report| root.join(&report.directory)).collect();
+    let mut stale = Vec::new();
+    for item in read {
+        let path = item.with_context(|| format!("reading {}", namespace.display()))?.path();
+        if !current.contains(&path) && !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+            stale.push(path.strip_prefix(root).map(Path::to_owned).unwrap_or(path));
+        }
+    }
+    stale.sort();
+    Ok(stale)
 }
 
 fn print_human(reports: &[ImageReport], keyring: &Keyring, threshold: u32, passed: bool) {
