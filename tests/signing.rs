@@ -55,7 +55,13 @@ impl Tree {
     /// Runs the xtask and expects success.
     fn ok(&self, args: &[&str]) -> String {
         let output = self.xtask(args);
-        assert!(output.status.success(), "`xtask {}` failed:\n{}{}", args.join(" "), text(&output.stdout), text(&output.stderr));
+        assert!(
+            output.status.success(),
+            "`xtask {}` failed:\n{}{}",
+            args.join(" "),
+            text(&output.stdout),
+            text(&output.stderr)
+        );
         text(&output.stdout)
     }
 
@@ -119,7 +125,14 @@ impl Tree {
     /// `keys generate` a key for `who`; returns the secret key file.
     fn generate(&self, who: &str) -> PathBuf {
         let key = self.secrets.join(format!("{who}.key"));
-        self.ok(&["keys", "generate", "--userid", &format!("{who} <{who}@example.org>"), "--output", key.to_str().unwrap()]);
+        self.ok(&[
+            "keys",
+            "generate",
+            "--userid",
+            &format!("{who} <{who}@example.org>"),
+            "--output",
+            key.to_str().unwrap(),
+        ]);
         key
     }
 
@@ -146,8 +159,9 @@ impl Tree {
         let mut args = vec!["verify", "--threshold", &threshold, "--json"];
         args.extend_from_slice(packages);
         let output = self.xtask(&args);
-        let report = serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|e| panic!("verify --json printed no JSON ({e}):\n{}{}", text(&output.stdout), text(&output.stderr)));
+        let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!("verify --json printed no JSON ({e}):\n{}{}", text(&output.stdout), text(&output.stderr))
+        });
         (output.status.success(), report)
     }
 
@@ -196,7 +210,12 @@ fn two_maintainers_sign_and_the_threshold_counts_them() {
         assert_eq!(image(&report, "busybox")["valid"], 2);
     }
     let (_, report) = tree.verify(2, &["busybox"]);
-    let signers: Vec<&str> = image(&report, "busybox")["signers"].as_array().unwrap().iter().map(|s| s["fingerprint"].as_str().unwrap()).collect();
+    let signers: Vec<&str> = image(&report, "busybox")["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["fingerprint"].as_str().unwrap())
+        .collect();
     assert_eq!(signers, [tree.fingerprint(&alice), tree.fingerprint(&bob)]);
     assert!(rejected(&report, "busybox").is_empty());
 
@@ -318,7 +337,11 @@ fn sign_as_of(cert: &openpgp::Cert, identity: &str, digest: &str, when: SystemTi
         r#"{{"critical":{{"identity":{{"docker-reference":"{identity}"}},"image":{{"docker-manifest-digest":"{digest}"}},"type":"atomic container signature"}},"optional":{{"creator":"test"}}}}"#
     );
     let mut bytes = Vec::new();
-    let message = Signer::new(Message::new(&mut bytes), key.into_keypair().unwrap()).unwrap().creation_time(when).build().unwrap();
+    let message = Signer::new(Message::new(&mut bytes), key.into_keypair().unwrap())
+        .unwrap()
+        .creation_time(when)
+        .build()
+        .unwrap();
     let mut literal = LiteralWriter::new(message).build().unwrap();
     literal.write_all(payload.as_bytes()).unwrap();
     literal.finalize().unwrap();
@@ -328,7 +351,8 @@ fn sign_as_of(cert: &openpgp::Cert, identity: &str, digest: &str, when: SystemTi
 fn trust(tree: &Tree, cert: &openpgp::Cert) {
     let keys = tree.root.join("manifest/keys");
     std::fs::create_dir_all(&keys).unwrap();
-    std::fs::write(keys.join(format!("{}.asc", cert.fingerprint().to_hex())), cert.armored().to_vec().unwrap()).unwrap();
+    std::fs::write(keys.join(format!("{}.asc", cert.fingerprint().to_hex())), cert.armored().to_vec().unwrap())
+        .unwrap();
 }
 
 #[test]
@@ -358,7 +382,11 @@ fn an_expired_key_stops_counting() {
     let dir = tree.signatures("busybox", &digest);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("signature-1"), sign_as_of(&dave, "cairn/busybox", &digest, then + day / 2)).unwrap();
-    std::fs::write(dir.join("signature-2"), sign_as_of(&erin, "cairn/busybox", &digest, SystemTime::now() - Duration::from_secs(60))).unwrap();
+    std::fs::write(
+        dir.join("signature-2"),
+        sign_as_of(&erin, "cairn/busybox", &digest, SystemTime::now() - Duration::from_secs(60)),
+    )
+    .unwrap();
 
     let (ok, report) = tree.verify(1, &[]);
     assert!(ok, "erin's signature, made by another implementation of the format, counts: {report:#}");
@@ -368,7 +396,13 @@ fn an_expired_key_stops_counting() {
     // An expired certificate cannot join the keyring.
     let expired = tree.secrets.join("dave.pub");
     std::fs::write(&expired, dave.armored().to_vec().unwrap()).unwrap();
-    let output = tree.xtask(&["keys", "add", "--keyring", tree.secrets.join("ring").to_str().unwrap(), expired.to_str().unwrap()]);
+    let output = tree.xtask(&[
+        "keys",
+        "add",
+        "--keyring",
+        tree.secrets.join("ring").to_str().unwrap(),
+        expired.to_str().unwrap(),
+    ]);
     assert!(!output.status.success());
     assert!(text(&output.stderr).contains("is expired"), "{}", text(&output.stderr));
 }
@@ -383,7 +417,10 @@ fn the_keyring_lists_fingerprints_and_refuses_keys_that_cannot_sign() {
     assert_eq!(key["status"], "valid");
     assert_eq!(key["user_ids"][0], "alice <alice@example.org>");
     assert_eq!(key["signing_keys"].as_array().unwrap().len(), 1);
-    assert_eq!(key["signing_keys"][0]["fingerprint"], key["fingerprint"], "the primary key signs, as containers/image wants");
+    assert_eq!(
+        key["signing_keys"][0]["fingerprint"], key["fingerprint"],
+        "the primary key signs, as containers/image wants"
+    );
     let stored = std::fs::read_to_string(key["file"].as_str().unwrap()).unwrap();
     assert!(stored.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----"), "armored, public only");
     assert!(key["file"].as_str().unwrap().ends_with(&format!("manifest/keys/{}.asc", tree.fingerprint(&alice))));
@@ -394,7 +431,11 @@ fn the_keyring_lists_fingerprints_and_refuses_keys_that_cannot_sign() {
     assert!(!std::fs::read_to_string(key["file"].as_str().unwrap()).unwrap().contains("PRIVATE"));
 
     // A certificate with only an encryption subkey could sign nothing.
-    let (cert, _) = CertBuilder::new().add_userid("Frank <frank@example.org>").add_transport_encryption_subkey().generate().unwrap();
+    let (cert, _) = CertBuilder::new()
+        .add_userid("Frank <frank@example.org>")
+        .add_transport_encryption_subkey()
+        .generate()
+        .unwrap();
     let path = tree.secrets.join("frank.pub");
     std::fs::write(&path, cert.armored().to_vec().unwrap()).unwrap();
     let output = tree.xtask(&["keys", "add", path.to_str().unwrap()]);
@@ -407,11 +448,21 @@ fn the_keyring_lists_fingerprints_and_refuses_keys_that_cannot_sign() {
 
 /// Whether the tools are here; under CI their absence fails the test.
 fn have(tools: &[&str]) -> bool {
-    let missing: Vec<&&str> = tools.iter().filter(|tool| Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().map_or(true, |o| !o.status.success())).collect();
+    let missing: Vec<&&str> = tools
+        .iter()
+        .filter(|tool| {
+            Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .map_or(true, |o| !o.status.success())
+        })
+        .collect();
     if missing.is_empty() {
         return true;
     }
-    let message = format!("interop test skipped: {missing:?} not installed (Debian: apt-get install skopeo gnupg docker-registry)");
+    let message = format!(
+        "interop test skipped: {missing:?} not installed (Debian: apt-get install skopeo gnupg docker-registry)"
+    );
     if std::env::var_os("CI").is_some() {
         panic!("{message}; CI must install them");
     }
@@ -497,7 +548,13 @@ impl Registry {
             ),
         )
         .unwrap();
-        let child = Command::new("docker-registry").arg("serve").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let registry = Registry { child, port, _dir: dir };
         for _ in 0..100 {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {

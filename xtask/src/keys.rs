@@ -184,7 +184,8 @@ pub fn read_certs(path: &Path) -> Result<Vec<Cert>> {
 
 /// Reads a passphrase: the first line of a file.
 pub fn read_passphrase_file(path: &Path) -> Result<Password> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the passphrase file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading the passphrase file {}", path.display()))?;
     let line = text.lines().next().unwrap_or_default();
     Ok(Password::from(line))
 }
@@ -199,7 +200,8 @@ fn parse_validity(text: &str) -> Result<Validity, String> {
     }
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 2y, 90d, 12h, 30m, 10s or `never`"))?;
+    let number: u64 =
+        number.parse().map_err(|_| format!("`{text}` is not a duration like 2y, 90d, 12h, 30m, 10s or `never`"))?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
@@ -252,7 +254,11 @@ fn generate(args: GenerateArgs) -> Result<ExitCode> {
     write_new(&revocation, &revoked.armored().to_vec()?, 0o600)?;
 
     println!("generated {} ({}), a signing key", cert.fingerprint(), args.userid);
-    println!("  secret key:     {}{}", args.output.display(), if protected { "" } else { " (NOT protected by a passphrase)" });
+    println!(
+        "  secret key:     {}{}",
+        args.output.display(),
+        if protected { "" } else { " (NOT protected by a passphrase)" }
+    );
     println!("  certificate:    {}", public.display());
     println!("  revocation:     {} (keep it apart from the secret key)", revocation.display());
     println!("next: `cargo xtask keys add {}` and commit manifest/keys/ for review", public.display());
@@ -287,19 +293,30 @@ fn add(args: AddArgs) -> Result<ExitCode> {
     for file in &args.files {
         for cert in read_certs(file)? {
             if cert.is_tsk() {
-                eprintln!("note: {} holds secret key material; only the public certificate goes into the keyring", file.display());
+                eprintln!(
+                    "note: {} holds secret key material; only the public certificate goes into the keyring",
+                    file.display()
+                );
             }
             let cert = cert.strip_secret_key_material();
             let fingerprint = cert.fingerprint();
             if let Some(trusted) = keyring.certs.iter_mut().find(|t| t.cert.fingerprint() == fingerprint) {
-                let merged = trusted.cert.clone().merge_public(cert).with_context(|| format!("merging {} into {}", file.display(), trusted.path.display()))?;
+                let merged = trusted
+                    .cert
+                    .clone()
+                    .merge_public(cert)
+                    .with_context(|| format!("merging {} into {}", file.display(), trusted.path.display()))?;
                 if merged == trusted.cert {
                     println!("unchanged {fingerprint}: {} holds nothing new", file.display());
                     continue;
                 }
                 crate::workspace::write_atomic(&trusted.path, &merged.armored().to_vec()?)?;
                 trusted.cert = merged;
-                println!("updated {fingerprint} in {}: now {}", trusted.path.display(), Status::of(&trusted.cert, &policy).describe());
+                println!(
+                    "updated {fingerprint} in {}: now {}",
+                    trusted.path.display(),
+                    Status::of(&trusted.cert, &policy).describe()
+                );
                 continue;
             }
             if let Err(why) = can_sign(&cert, &policy) {
@@ -310,7 +327,11 @@ fn add(args: AddArgs) -> Result<ExitCode> {
             }
             let path = args.keyring.join(format!("{}.asc", fingerprint.to_hex()));
             crate::workspace::write_atomic(&path, &cert.armored().to_vec()?)?;
-            println!("added {fingerprint} ({}) as {}", primary_userid(&cert, &policy).unwrap_or_default(), path.display());
+            println!(
+                "added {fingerprint} ({}) as {}",
+                primary_userid(&cert, &policy).unwrap_or_default(),
+                path.display()
+            );
             keyring.certs.push(Trusted { path, cert });
         }
     }
@@ -406,13 +427,19 @@ fn list(args: ListArgs) -> Result<ExitCode> {
                 Ok(valid) => valid
                     .keys()
                     .for_signing()
-                    .map(|key| SigningKey { fingerprint: key.key().fingerprint().to_hex(), expires: key.key_expiration_time().map(utc) })
+                    .map(|key| SigningKey {
+                        fingerprint: key.key().fingerprint().to_hex(),
+                        expires: key.key_expiration_time().map(utc),
+                    })
                     .collect(),
                 Err(_) => Vec::new(),
             };
             Listed {
                 fingerprint: cert.fingerprint().to_hex(),
-                user_ids: cert.userids().map(|uid| String::from_utf8_lossy(uid.userid().value()).into_owned()).collect(),
+                user_ids: cert
+                    .userids()
+                    .map(|uid| String::from_utf8_lossy(uid.userid().value()).into_owned())
+                    .collect(),
                 status: Status::of(cert, &policy),
                 signing_keys,
                 file: trusted.path.clone(),

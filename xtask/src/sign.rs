@@ -60,14 +60,15 @@ pub fn run(args: SignArgs) -> Result<ExitCode> {
     warn_if_untrusted(&root, &key.cert);
 
     // Our own certificate alone: to recognise what this key signed already.
-    let own = Keyring { dir: args.key.clone(), certs: vec![Trusted { path: args.key.clone(), cert: key.cert.clone() }] };
+    let own =
+        Keyring { dir: args.key.clone(), certs: vec![Trusted { path: args.key.clone(), cert: key.cert.clone() }] };
     let (mut signed, mut skipped) = (0, 0);
     for entry in entries {
         let identity = signature::identity(&entry.name);
         let dir = signature::lookaside_dir(&root, &entry.name, &entry.digest);
         let expected = Expected { identity: &identity, digest: &entry.digest };
         let (numbered, _) = signature::list_dir(&dir)?;
-        if let Some((n, _)) = numbered.iter().enumerate().find(|(i, (n, _))| **n != *i as u32 + 1).map(|(_, kv)| kv) {
+        if let Some((_, n)) = numbered.keys().enumerate().find(|(i, n)| **n != *i as u32 + 1) {
             bail!(
                 "{}: signature-{n} follows a gap in the numbering (containers/image stops reading at the first missing number); renumber the files from signature-1 before signing",
                 dir.display()
@@ -101,7 +102,10 @@ pub fn select<'a>(manifest: &'a Manifest, names: &[String]) -> Result<Vec<&'a En
         .map(|name| {
             manifest.get(name).with_context(|| {
                 let known: Vec<&str> = manifest.entries.keys().map(String::as_str).collect();
-                format!("manifest/packages/ records no package `{name}` (known: {})", if known.is_empty() { "none".into() } else { known.join(", ") })
+                format!(
+                    "manifest/packages/ records no package `{name}` (known: {})",
+                    if known.is_empty() { "none".into() } else { known.join(", ") }
+                )
             })
         })
         .collect()
@@ -139,7 +143,12 @@ fn check_reproduced(root: &Path, entries: &[&Entry]) -> Result<()> {
 
 /// The file in which this key already signed this image, if it did. A signature of ours
 /// that does not verify is an error: signing again would add a duplicate signer.
-fn already_signed(numbered: &std::collections::BTreeMap<u32, PathBuf>, own: &Keyring, expected: &Expected, cert: &Cert) -> Result<Option<PathBuf>> {
+fn already_signed(
+    numbered: &std::collections::BTreeMap<u32, PathBuf>,
+    own: &Keyring,
+    expected: &Expected,
+    cert: &Cert,
+) -> Result<Option<PathBuf>> {
     for path in numbered.values() {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         match signature::check(&bytes, own, expected, SystemTime::now()) {
@@ -159,7 +168,10 @@ fn already_signed(numbered: &std::collections::BTreeMap<u32, PathBuf>, own: &Key
 /// signer wrote meanwhile.
 fn write_next(dir: &Path, mut next: u32, bytes: &[u8]) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut file = tempfile::Builder::new().prefix(".signature").tempfile_in(dir).with_context(|| format!("writing into {}", dir.display()))?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".signature")
+        .tempfile_in(dir)
+        .with_context(|| format!("writing into {}", dir.display()))?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     loop {
@@ -219,7 +231,9 @@ fn load_file(path: &Path, passphrase_file: Option<&Path>) -> Result<SigningKey> 
         bail!("{} is a public certificate, with no secret key: give the secret key file (`keys generate` writes it as FILE, the certificate as FILE.pub)", path.display());
     }
     let policy = StandardPolicy::new();
-    let valid = cert.with_policy(&policy, None).with_context(|| format!("{}: key {} is not valid under the OpenPGP policy", path.display(), cert.fingerprint()))?;
+    let valid = cert.with_policy(&policy, None).with_context(|| {
+        format!("{}: key {} is not valid under the OpenPGP policy", path.display(), cert.fingerprint())
+    })?;
     if let RevocationStatus::Revoked(_) = valid.revocation_status() {
         bail!("{}: key {} is revoked; make a new key", path.display(), cert.fingerprint());
     }
@@ -252,7 +266,8 @@ fn load_file(path: &Path, passphrase_file: Option<&Path>) -> Result<SigningKey> 
             }
             None => bail!("{}: the key is protected by a passphrase and there is no terminal to ask on: give --passphrase-file FILE", path.display()),
         };
-        key.decrypt_secret(&password).map_err(|_| anyhow::anyhow!("{}: wrong passphrase for key {}", path.display(), cert.fingerprint()))?
+        key.decrypt_secret(&password)
+            .map_err(|_| anyhow::anyhow!("{}: wrong passphrase for key {}", path.display(), cert.fingerprint()))?
     };
     let signer = key.into_keypair().with_context(|| format!("{}: the signing key cannot be used", path.display()))?;
     Ok(SigningKey { cert: cert.strip_secret_key_material(), signer: Box::new(signer) })

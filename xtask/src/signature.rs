@@ -110,7 +110,8 @@ impl Payload {
     /// present, none unknown, no key twice; `optional` may hold anything.
     pub fn parse(bytes: &[u8]) -> Result<Payload, Rejection> {
         let invalid = |detail: String| Rejection::new(Reason::InvalidPayload, detail);
-        let document: Strict = serde_json::from_slice(bytes).map_err(|e| invalid(format!("the signed payload is not JSON: {e}")))?;
+        let document: Strict =
+            serde_json::from_slice(bytes).map_err(|e| invalid(format!("the signed payload is not JSON: {e}")))?;
         let top = object(&document.0, "the payload")?;
         only_keys(top, "the payload", &["critical", "optional"], Reason::InvalidPayload)?;
         let critical = object(field(top, "critical", "the payload")?, "`critical`")?;
@@ -147,7 +148,12 @@ fn string<'a>(value: &'a Value, what: &str) -> Result<&'a str, Rejection> {
     value.as_str().ok_or_else(|| Rejection::new(Reason::InvalidPayload, format!("{what} is not a string")))
 }
 
-fn only_keys(map: &serde_json::Map<String, Value>, what: &str, known: &[&str], reason: Reason) -> Result<(), Rejection> {
+fn only_keys(
+    map: &serde_json::Map<String, Value>,
+    what: &str,
+    known: &[&str],
+    reason: Reason,
+) -> Result<(), Rejection> {
     match map.keys().find(|key| !known.contains(&key.as_str())) {
         Some(key) => Err(Rejection::new(reason, format!("{what} holds the unknown field `{key}`; a signer vouches for every critical field, so an unknown one is refused"))),
         None => Ok(()),
@@ -300,13 +306,19 @@ pub fn make(payload: &Payload, signer: &mut (dyn openpgp::crypto::Signer + Send 
 struct Borrowed<'a>(&'a mut (dyn openpgp::crypto::Signer + Send + Sync));
 
 impl openpgp::crypto::Signer for Borrowed<'_> {
-    fn public(&self) -> &openpgp::packet::Key<openpgp::packet::key::PublicParts, openpgp::packet::key::UnspecifiedRole> {
+    fn public(
+        &self,
+    ) -> &openpgp::packet::Key<openpgp::packet::key::PublicParts, openpgp::packet::key::UnspecifiedRole> {
         self.0.public()
     }
     fn acceptable_hashes(&self) -> &[openpgp::types::HashAlgorithm] {
         self.0.acceptable_hashes()
     }
-    fn sign(&mut self, hash_algo: openpgp::types::HashAlgorithm, digest: &[u8]) -> openpgp::Result<openpgp::crypto::mpi::Signature> {
+    fn sign(
+        &mut self,
+        hash_algo: openpgp::types::HashAlgorithm,
+        digest: &[u8],
+    ) -> openpgp::Result<openpgp::crypto::mpi::Signature> {
         self.0.sign(hash_algo, digest)
     }
 }
@@ -367,35 +379,64 @@ pub fn check(bytes: &[u8], keyring: &Keyring, expected: &Expected, now: SystemTi
     let key = cert.keys().key_handles(issuers.iter()).next().expect("the keyring found this key in this certificate");
     let key_name = key.key().fingerprint().to_hex();
     let is_primary = key.key().fingerprint() == cert.fingerprint();
-    let which = if is_primary { format!("key {key_name}") } else { format!("subkey {key_name} of {}", cert.fingerprint()) };
+    let which =
+        if is_primary { format!("key {key_name}") } else { format!("subkey {key_name} of {}", cert.fingerprint()) };
 
-    signature
-        .verify_message(key.key(), literal.body())
-        .map_err(|e| Rejection::new(Reason::BadSignature, format!("{which} did not make this signature over these bytes: {e}")).by(cert))?;
-    policy
-        .signature(signature, HashAlgoSecurity::CollisionResistance)
-        .map_err(|e| Rejection::new(Reason::BadSignature, format!("the signature is refused by the OpenPGP policy: {e}")).by(cert))?;
-    signature
-        .signature_alive(now, CLOCK_SKEW)
-        .map_err(|e| Rejection::new(Reason::BadSignature, format!("the signature is not valid now (expired, or made in the future): {e}")).by(cert))?;
+    signature.verify_message(key.key(), literal.body()).map_err(|e| {
+        Rejection::new(Reason::BadSignature, format!("{which} did not make this signature over these bytes: {e}"))
+            .by(cert)
+    })?;
+    policy.signature(signature, HashAlgoSecurity::CollisionResistance).map_err(|e| {
+        Rejection::new(Reason::BadSignature, format!("the signature is refused by the OpenPGP policy: {e}")).by(cert)
+    })?;
+    signature.signature_alive(now, CLOCK_SKEW).map_err(|e| {
+        Rejection::new(
+            Reason::BadSignature,
+            format!("the signature is not valid now (expired, or made in the future): {e}"),
+        )
+        .by(cert)
+    })?;
 
-    let valid_cert = cert
-        .with_policy(&policy, now)
-        .map_err(|e| Rejection::new(Reason::UnusableKey, format!("certificate {} is not valid under the OpenPGP policy: {e}", cert.fingerprint())).by(cert))?;
+    let valid_cert = cert.with_policy(&policy, now).map_err(|e| {
+        Rejection::new(
+            Reason::UnusableKey,
+            format!("certificate {} is not valid under the OpenPGP policy: {e}", cert.fingerprint()),
+        )
+        .by(cert)
+    })?;
     if let RevocationStatus::Revoked(revocations) = valid_cert.revocation_status() {
-        return Err(Rejection::new(Reason::RevokedKey, format!("certificate {} is revoked{}", cert.fingerprint(), revocation_reason(&revocations))).by(cert));
+        return Err(Rejection::new(
+            Reason::RevokedKey,
+            format!("certificate {} is revoked{}", cert.fingerprint(), revocation_reason(&revocations)),
+        )
+        .by(cert));
     }
     if let Err(e) = valid_cert.alive() {
-        return Err(Rejection::new(Reason::ExpiredKey, format!("certificate {} is not alive: {e}; its owner can extend its expiry and publish it again", cert.fingerprint())).by(cert));
+        return Err(Rejection::new(
+            Reason::ExpiredKey,
+            format!(
+                "certificate {} is not alive: {e}; its owner can extend its expiry and publish it again",
+                cert.fingerprint()
+            ),
+        )
+        .by(cert));
     }
-    let valid_key = key
-        .with_policy(&policy, now)
-        .map_err(|e| Rejection::new(Reason::UnusableKey, format!("{which} is not validly bound to its certificate: {e}")).by(cert))?;
+    let valid_key = key.with_policy(&policy, now).map_err(|e| {
+        Rejection::new(Reason::UnusableKey, format!("{which} is not validly bound to its certificate: {e}")).by(cert)
+    })?;
     if let RevocationStatus::Revoked(revocations) = valid_key.revocation_status() {
-        return Err(Rejection::new(Reason::RevokedKey, format!("{which} is revoked{}", revocation_reason(&revocations))).by(cert));
+        return Err(Rejection::new(
+            Reason::RevokedKey,
+            format!("{which} is revoked{}", revocation_reason(&revocations)),
+        )
+        .by(cert));
     }
     if let Err(e) = valid_key.alive() {
-        return Err(Rejection::new(Reason::ExpiredKey, format!("{which} is not alive: {e}; its owner can extend its expiry and publish the certificate again")).by(cert));
+        return Err(Rejection::new(
+            Reason::ExpiredKey,
+            format!("{which} is not alive: {e}; its owner can extend its expiry and publish the certificate again"),
+        )
+        .by(cert));
     }
     if !valid_key.for_signing() {
         return Err(Rejection::new(Reason::UnusableKey, format!("{which} is not a signing key")).by(cert));
@@ -405,7 +446,10 @@ pub fn check(bytes: &[u8], keyring: &Keyring, expected: &Expected, now: SystemTi
     if payload.digest != expected.digest {
         return Err(Rejection::new(
             Reason::DigestMismatch,
-            format!("signs manifest digest {}, but this image's recorded digest is {}", payload.digest, expected.digest),
+            format!(
+                "signs manifest digest {}, but this image's recorded digest is {}",
+                payload.digest, expected.digest
+            ),
         )
         .by(cert));
     }
@@ -513,7 +557,10 @@ pub(crate) mod tests {
     fn keyring(certs: &[&Cert]) -> Keyring {
         Keyring {
             dir: PathBuf::from("manifest/keys"),
-            certs: certs.iter().map(|cert| Trusted { path: PathBuf::from("k.asc"), cert: (*cert).clone().strip_secret_key_material() }).collect(),
+            certs: certs
+                .iter()
+                .map(|cert| Trusted { path: PathBuf::from("k.asc"), cert: (*cert).clone().strip_secret_key_material() })
+                .collect(),
         }
     }
 
@@ -545,7 +592,12 @@ pub(crate) mod tests {
 
     #[test]
     fn the_payload_is_the_simple_signing_document() {
-        let payload = Payload { identity: "cairn/busybox".into(), digest: DIGEST.into(), creator: Some("cairn xtask 0.1.0".into()), timestamp: Some(1) };
+        let payload = Payload {
+            identity: "cairn/busybox".into(),
+            digest: DIGEST.into(),
+            creator: Some("cairn xtask 0.1.0".into()),
+            timestamp: Some(1),
+        };
         insta::assert_snapshot!("simple_signing_payload", String::from_utf8(payload.to_json()).unwrap());
         assert_eq!(Payload::parse(&payload.to_json()).unwrap(), payload);
     }
@@ -567,7 +619,8 @@ pub(crate) mod tests {
         let json = format!(
             r#"{{"critical":{{"identity":{{"docker-reference":"cairn/busybox"}},"image":{{"docker-manifest-digest":"{DIGEST}"}},"type":"{TYPE}","extra":1}},"optional":{{}}}}"#
         );
-        let rejection = check(&sign_json(&alice, json.as_bytes()), &keyring(&[&alice]), &expected(), SystemTime::now()).unwrap_err();
+        let rejection = check(&sign_json(&alice, json.as_bytes()), &keyring(&[&alice]), &expected(), SystemTime::now())
+            .unwrap_err();
         assert_eq!(rejection.reason, Reason::UnknownCriticalField, "{rejection}");
         assert!(rejection.detail.contains("`extra`"), "{rejection}");
         assert_eq!(rejection.signer, Some(alice.fingerprint().to_hex()));
@@ -596,9 +649,17 @@ pub(crate) mod tests {
         let alice = generate("Alice <alice@example.org>");
         let ring = keyring(&[&alice]);
         let other_name = make(&Payload::new("cairn/musl", DIGEST), signer_of(&alice).as_mut()).unwrap();
-        assert_eq!(check(&other_name, &ring, &expected(), SystemTime::now()).unwrap_err().reason, Reason::IdentityMismatch);
-        let other_digest = make(&Payload::new("cairn/busybox", &format!("sha256:{}", "3".repeat(64))), signer_of(&alice).as_mut()).unwrap();
-        assert_eq!(check(&other_digest, &ring, &expected(), SystemTime::now()).unwrap_err().reason, Reason::DigestMismatch);
+        assert_eq!(
+            check(&other_name, &ring, &expected(), SystemTime::now()).unwrap_err().reason,
+            Reason::IdentityMismatch
+        );
+        let other_digest =
+            make(&Payload::new("cairn/busybox", &format!("sha256:{}", "3".repeat(64))), signer_of(&alice).as_mut())
+                .unwrap();
+        assert_eq!(
+            check(&other_digest, &ring, &expected(), SystemTime::now()).unwrap_err().reason,
+            Reason::DigestMismatch
+        );
     }
 
     #[test]
@@ -606,23 +667,33 @@ pub(crate) mod tests {
         let alice = generate("Alice <alice@example.org>");
         let mallory = generate("Mallory <mallory@example.org>");
         let bytes = make(&Payload::new("cairn/busybox", DIGEST), signer_of(&mallory).as_mut()).unwrap();
-        assert_eq!(check(&bytes, &keyring(&[&alice]), &expected(), SystemTime::now()).unwrap_err().reason, Reason::UnknownKey);
+        assert_eq!(
+            check(&bytes, &keyring(&[&alice]), &expected(), SystemTime::now()).unwrap_err().reason,
+            Reason::UnknownKey
+        );
 
         let mut armored = Vec::new();
         let mut writer = openpgp::armor::Writer::new(&mut armored, openpgp::armor::Kind::Message).unwrap();
         writer.write_all(&bytes).unwrap();
         writer.finalize().unwrap();
-        assert_eq!(check(&armored, &keyring(&[&mallory]), &expected(), SystemTime::now()).unwrap_err().reason, Reason::Malformed);
+        assert_eq!(
+            check(&armored, &keyring(&[&mallory]), &expected(), SystemTime::now()).unwrap_err().reason,
+            Reason::Malformed
+        );
 
         let detached = {
             use openpgp::serialize::stream::{Message, Signer};
             let mut out = Vec::new();
-            let mut message = Signer::new(Message::new(&mut out), signer_of(&mallory)).unwrap().detached().build().unwrap();
+            let mut message =
+                Signer::new(Message::new(&mut out), signer_of(&mallory)).unwrap().detached().build().unwrap();
             message.write_all(&Payload::new("cairn/busybox", DIGEST).to_json()).unwrap();
             message.finalize().unwrap();
             out
         };
-        assert_eq!(check(&detached, &keyring(&[&mallory]), &expected(), SystemTime::now()).unwrap_err().reason, Reason::Malformed);
+        assert_eq!(
+            check(&detached, &keyring(&[&mallory]), &expected(), SystemTime::now()).unwrap_err().reason,
+            Reason::Malformed
+        );
     }
 
     #[test]

@@ -114,7 +114,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
 }
 
 /// Judges every file of one image's lookaside directory.
-pub fn verify_image(root: &Path, entry: &Entry, keyring: &Keyring, threshold: u32, now: SystemTime) -> Result<ImageReport> {
+pub fn verify_image(
+    root: &Path,
+    entry: &Entry,
+    keyring: &Keyring,
+    threshold: u32,
+    now: SystemTime,
+) -> Result<ImageReport> {
     let identity = signature::identity(&entry.name);
     let dir = signature::lookaside_dir(root, &entry.name, &entry.digest);
     let expected = Expected { identity: &identity, digest: &entry.digest };
@@ -124,7 +130,12 @@ pub fn verify_image(root: &Path, entry: &Entry, keyring: &Keyring, threshold: u3
     let mut counted = BTreeSet::new();
     let file_name = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut reject = |path: &Path, rejection: Rejection| {
-        rejected.push(RejectedReport { file: file_name(path), reason: rejection.reason, detail: rejection.detail, fingerprint: rejection.signer });
+        rejected.push(RejectedReport {
+            file: file_name(path),
+            reason: rejection.reason,
+            detail: rejection.detail,
+            fingerprint: rejection.signer,
+        });
     };
     for (index, (n, path)) in numbered.iter().enumerate() {
         let expected_n = index as u32 + 1;
@@ -201,7 +212,12 @@ fn print_human(reports: &[ImageReport], keyring: &Keyring, threshold: u32, passe
             report.valid
         );
         for signer in &report.signers {
-            println!("     ok       {:<12} {} {}", signer.file, signer.fingerprint, signer.user_id.as_deref().unwrap_or(""));
+            println!(
+                "     ok       {:<12} {} {}",
+                signer.file,
+                signer.fingerprint,
+                signer.user_id.as_deref().unwrap_or("")
+            );
         }
         for rejection in &report.rejected {
             println!("     rejected {:<12} {}: {}", rejection.file, rejection.reason, rejection.detail);
@@ -216,7 +232,10 @@ fn print_human(reports: &[ImageReport], keyring: &Keyring, threshold: u32, passe
     } else {
         println!("{failed} of {} image(s) lack {threshold} trusted signer(s)", reports.len());
         if keyring.certs.is_empty() {
-            println!("the keyring {} is empty: add maintainers with `cargo xtask keys add FILE`", keyring.dir.display());
+            println!(
+                "the keyring {} is empty: add maintainers with `cargo xtask keys add FILE`",
+                keyring.dir.display()
+            );
         }
     }
 }
