@@ -706,6 +706,67 @@ pub(crate) mod tests {
         assert_eq!(rejection.reason, Reason::BadSignature, "{rejection}");
     }
 
+    /// Signs a payload for `cairn/busybox` at a chosen time with the cert's signing key.
+    fn sign_at(cert: &Cert, when: SystemTime) -> Vec<u8> {
+        use openpgp::serialize::stream::{LiteralWriter, Message, Signer};
+        let key = cert
+            .keys()
+            .unencrypted_secret()
+            .with_policy(&StandardPolicy::new(), when)
+            .for_signing()
+            .next()
+            .unwrap()
+            .key()
+            .clone()
+            .into_keypair()
+            .unwrap();
+        let mut bytes = Vec::new();
+        let message = Signer::new(Message::new(&mut bytes), key).unwrap().creation_time(when).build().unwrap();
+        let mut literal = LiteralWriter::new(message).build().unwrap();
+        literal.write_all(&Payload::new("cairn/busybox", DIGEST).to_json()).unwrap();
+        literal.finalize().unwrap();
+        bytes
+    }
+
+    #[test]
+    fn a_revoked_signing_subkey_stops_counting() {
+        let alice = generate("Alice <alice@example.org>");
+        let bytes = sign_at(&alice, SystemTime::now() - Duration::from_secs(60));
+        let subkey = alice.keys().subkeys().next().unwrap().key().clone();
+        let mut primary = alice.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
+        let revocation = SubkeyRevocationBuilder::new()
+            .set_reason_for_revocation(openpgp::types::ReasonForRevocation::KeyCompromised, b"laptop stolen")
+            .unwrap()
+            .build(&mut primary, &alice, &subkey, None)
+            .unwrap();
+        let (revoked, _) = alice.clone().insert_packets(revocation).unwrap();
+        let rejection = check(&bytes, &keyring(&[&revoked]), &expected(), SystemTime::now()).unwrap_err();
+        assert_eq!(rejection.reason, Reason::RevokedKey, "{rejection}");
+        assert!(rejection.detail.contains("subkey") && rejection.detail.contains("laptop stolen"), "{rejection}");
+    }
+
+    #[test]
+    fn an_expired_signing_subkey_stops_counting() {
+        let day = Duration::from_secs(86_400);
+        let then = SystemTime::now() - 10 * day;
+        let (alice, _) = CertBuilder::new()
+            .set_profile(openpgp::Profile::RFC4880)
+            .unwrap()
+            .set_creation_time(then)
+            .set_validity_period(None)
+            .add_userid("Alice <alice@example.org>")
+            .add_subkey(openpgp::types::KeyFlags::empty().set_signing(), day, None)
+            .generate()
+            .unwrap();
+        let bytes = sign_at(&alice, then + day / 2);
+        let ring = keyring(&[&alice]);
+        let rejection = check(&bytes, &ring, &expected(), SystemTime::now()).unwrap_err();
+        assert_eq!(rejection.reason, Reason::ExpiredKey, "{rejection}");
+        assert!(rejection.detail.contains("subkey"), "{rejection}");
+        // While the subkey lived, the same signature counted.
+        assert!(check(&bytes, &ring, &expected(), then + day / 2 + Duration::from_secs(60)).is_ok());
+    }
+
     #[test]
     fn utc_formats_civil_time() {
         assert_eq!(utc(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
