@@ -311,6 +311,38 @@ fn tampered_moved_duplicated_and_unknown_signatures_are_rejected_with_their_reas
 }
 
 #[test]
+fn a_passphrase_protected_key_signs_only_with_its_passphrase() {
+    let tree = Tree::new();
+    tree.image("busybox", b"hello");
+    let passphrase = tree.secrets.join("passphrase");
+    std::fs::write(&passphrase, "correct horse\n").unwrap();
+    let key = tree.secrets.join("alice.key");
+    let (key_arg, pass_arg) = (key.to_str().unwrap(), passphrase.to_str().unwrap());
+    tree.ok(&[
+        "keys",
+        "generate",
+        "--userid",
+        "alice <alice@example.org>",
+        "-o",
+        key_arg,
+        "--passphrase-file",
+        pass_arg,
+    ]);
+    tree.ok(&["keys", "add", &format!("{key_arg}.pub")]);
+
+    let output = tree.xtask(&["sign", "--key", key_arg]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("--passphrase-file"), "{}", text(&output.stderr));
+    let wrong = tree.secrets.join("wrong");
+    std::fs::write(&wrong, "battery staple\n").unwrap();
+    let output = tree.xtask(&["sign", "--key", key_arg, "--passphrase-file", wrong.to_str().unwrap()]);
+    assert!(text(&output.stderr).contains("wrong passphrase"), "{}", text(&output.stderr));
+
+    tree.ok(&["sign", "--key", key_arg, "--passphrase-file", pass_arg]);
+    assert!(tree.verify(1, &[]).0);
+}
+
+#[test]
 fn a_revoked_key_stops_counting() {
     let tree = Tree::new();
     tree.image("busybox", b"hello");
