@@ -82,6 +82,8 @@ mod tests {
             header.set_mode(0o755);
             header.set_size(contents.len() as u64);
             header.set_mtime(1_600_000_000);
+            header.set_uid(0);
+            header.set_gid(0);
             data.append_data(&mut header, format!("./{path}"), *contents).unwrap();
         }
         let mut xz = Vec::new();
