@@ -1,15 +1,370 @@
 //! `cargo xtask reproduce`: rebuild from scratch and compare with manifest/.
+//!
+//! Users trust an image because they rebuilt it and got the same bytes. Each package is
+//! rebuilt with no engine cache in a scratch area (never `out/`), starting from exactly
+//! the dependency images manifest/ records: a dependency's layout is taken from `out/`
+//! only when its blobs verify to the recorded digest; otherwise it is rebuilt first, and
+//! only a rebuild that gives the recorded digest is used. A package whose dependency
+//! cannot be had at its recorded digest is not built at all and is reported as such:
+//! starting it from other bytes would compare it with something it was never built from.
+//!
+//! Builds run in waves: each wave builds every package whose dependencies are all at
+//! hand, in parallel, so with a populated `out/` every package is rebuilt at once. The
+//! scratch area (`target/reproduce/run-*`) is removed when everything reproduced, and
+//! kept, with the path printed, when something did not.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+use crate::build::{self, Outcome};
+use crate::diff::{self, Difference, Side};
+use crate::manifest::Manifest;
+use crate::registry::Registry;
+use crate::{layout, workspace};
 
 #[derive(clap::Args)]
 pub struct ReproduceArgs {
     /// Packages to reproduce (default: every package recorded in manifest/).
     pub packages: Vec<String>,
+    /// Engine endpoint to rebuild on (unix:///path.sock, tcp://host:port), e.g. a Podman
+    /// socket to cross-check images built with Docker; default: as for `build`.
+    #[arg(long, value_name = "ENDPOINT")]
+    pub engine: Option<String>,
+    /// Print one JSON object per package on stdout: name, expected, got, reproduced,
+    /// differences.
+    #[arg(long)]
+    pub json: bool,
+    /// Packages to build at once.
+    #[arg(short, long, default_value_t = 2)]
+    pub jobs: usize,
 }
 
-pub fn run(_args: ReproduceArgs) -> Result<ExitCode> {
-    anyhow::bail!("reproduce is not available in this build")
+/// How reproducing one package ended.
+enum Verdict {
+    Reproduced,
+    /// Built, with another digest; `differences` says what differs.
+    Differs { got: String, differences: Vec<Difference>, note: Option<String> },
+    /// Not built, or the build failed: `got` is absent.
+    NotBuilt { reason: String },
+}
+
+struct Report {
+    name: String,
+    expected: String,
+    /// The rebuilt layout, in the scratch area.
+    layout: Option<PathBuf>,
+    verdict: Verdict,
+    elapsed: Duration,
+}
+
+impl Report {
+    fn got(&self) -> Option<&str> {
+        match &self.verdict {
+            Verdict::Reproduced => Some(&self.expected),
+            Verdict::Differs { got, .. } => Some(got),
+            Verdict::NotBuilt { .. } => None,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let differences: Vec<Value> = match &self.verdict {
+            Verdict::Reproduced => vec![],
+            Verdict::Differs { differences, note, .. } => {
+                let mut list: Vec<Value> = differences.iter().map(Difference::to_json).collect();
+                if let Some(note) = note {
+                    list.push(json!({ "kind": "note", "scope": "metadata", "reason": note }));
+                }
+                list
+            }
+            Verdict::NotBuilt { reason } => vec![json!({ "kind": "not-built", "scope": "build", "reason": reason })],
+        };
+        json!({
+            "name": self.name,
+            "expected": self.expected,
+            "got": self.got(),
+            "reproduced": matches!(self.verdict, Verdict::Reproduced),
+            "differences": differences,
+        })
+    }
+}
+
+pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
+    let root = crate::root();
+    let registry = Registry::load(&root)?;
+    let manifest = Manifest::load(&root)?;
+    let wanted = wanted(&args.packages, &registry, &manifest)?;
+    let order = registry.order(wanted.iter().cloned())?;
+    let out = workspace::out_dir(&root);
+
+    // What is at hand at its recorded digest: verified layouts in out/, then every
+    // rebuild that reproduced.
+    let mut recorded: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for name in &order {
+        let Some(entry) = manifest.get(name) else { continue };
+        let dir = out.join(name);
+        if dir.join("index.json").exists() && layout::verify(&dir).ok().as_deref() == Some(entry.digest.as_str()) {
+            recorded.insert(name.clone(), dir);
+        }
+    }
+    // Every wanted package is rebuilt; a dependency only when it is not at hand.
+    let mut pending: Vec<String> =
+        order.iter().filter(|name| wanted.contains(*name) || !recorded.contains_key(*name)).cloned().collect();
+
+    let scratch_parent = root.join("target").join("reproduce");
+    std::fs::create_dir_all(&scratch_parent).with_context(|| format!("creating {}", scratch_parent.display()))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(&scratch_parent)
+        .with_context(|| format!("creating a scratch area in {}", scratch_parent.display()))?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let started = Instant::now();
+    let mut reports: BTreeMap<String, Report> = BTreeMap::new();
+    let mut wave = 0;
+    while !pending.is_empty() {
+        // A package is ready when every dependency is at hand at its recorded digest,
+        // waits while one is still to be rebuilt, and is not built at all once one is
+        // settled without its recorded digest.
+        let mut ready = Vec::new();
+        let mut still = Vec::new();
+        for name in std::mem::take(&mut pending) {
+            let package = registry.get(&name)?;
+            let expected = manifest.get(&name).map(|e| e.digest.clone()).unwrap_or_default();
+            let missing = package.deps.iter().find(|d| !recorded.contains_key(*d) && reports.contains_key(*d));
+            if let Some(dep) = missing {
+                let reason = match manifest.get(dep) {
+                    None => format!("{dep} has no entry in manifest/, so the image {name} was built from is unknown"),
+                    Some(entry) => format!(
+                        "dependency {dep} did not reproduce (manifest/ records {}, the rebuild gave {}), and {name} is \
+                         only ever rebuilt from the recorded images",
+                        entry.digest,
+                        reports[dep].got().unwrap_or("nothing")
+                    ),
+                };
+                eprintln!("not rebuilding {name}: {reason}");
+                let verdict = Verdict::NotBuilt { reason };
+                reports.insert(name.clone(), Report { name, expected, layout: None, verdict, elapsed: Duration::ZERO });
+            } else if package.deps.iter().all(|d| recorded.contains_key(d)) {
+                ready.push(name);
+            } else {
+                still.push(name);
+            }
+        }
+        pending = still;
+        if ready.is_empty() {
+            if pending.is_empty() {
+                break;
+            }
+            bail!("no package of {} can start: the dependency graph is inconsistent", pending.join(", "));
+        }
+        wave += 1;
+        let dir = scratch.path().join(format!("wave-{wave}"));
+        let mut given = BTreeMap::new();
+        for name in &ready {
+            for dep in &registry.get(name)?.deps {
+                if !given.contains_key(dep) {
+                    link_tree(&recorded[dep], &dir.join(dep))?;
+                    given.insert(dep.clone(), manifest.get(dep).expect("a recorded dependency has an entry").digest.clone());
+                }
+            }
+        }
+        let options = build::Options {
+            root: root.clone(),
+            out: dir.clone(),
+            jobs: args.jobs.max(1),
+            rebuild: true,
+            engine: args.engine.clone(),
+            label: "reproduce",
+            record: false,
+            given,
+        };
+        eprintln!("rebuilding {} in {}", ready.join(", "), dir.display());
+        let results = runtime.block_on(build::build_all(&registry, &ready, &options))?;
+        for result in results {
+            let name = result.name.clone();
+            let expected = manifest.get(&name).map(|e| e.digest.clone());
+            let layout_dir = dir.join(&name);
+            let verdict = match (&result.outcome, &expected) {
+                (Outcome::Built { digest }, Some(expected)) if digest == expected => {
+                    recorded.insert(name.clone(), layout_dir.clone());
+                    Verdict::Reproduced
+                }
+                (Outcome::Built { digest } | Outcome::UpToDate { digest }, _) => {
+                    let expected_dir = recorded.get(&name).cloned();
+                    explain(&root, &registry, &manifest, &name, digest, expected_dir.as_deref(), &layout_dir, scratch.path())?
+                }
+                (Outcome::Failed { error }, _) => Verdict::NotBuilt {
+                    reason: format!("the build failed: {error} (log: {})", dir.join("logs").join(format!("{name}.log")).display()),
+                },
+                (Outcome::Skipped { because }, _) => Verdict::NotBuilt { reason: format!("not built because {because}") },
+            };
+            reports.insert(
+                name.clone(),
+                Report { name, expected: expected.unwrap_or_default(), layout: Some(layout_dir), verdict, elapsed: result.elapsed },
+            );
+        }
+    }
+    let elapsed = started.elapsed();
+
+    // Wanted packages in dependency order, then the dependencies that were rebuilt.
+    let shown: Vec<&Report> = order
+        .iter()
+        .filter(|n| wanted.contains(*n))
+        .chain(order.iter().filter(|n| !wanted.contains(*n)))
+        .filter_map(|n| reports.get(n))
+        .collect();
+    let all_reproduced = shown.iter().all(|r| matches!(r.verdict, Verdict::Reproduced));
+    if args.json {
+        let items: Vec<Value> = shown.iter().map(|r| r.to_json()).collect();
+        println!("{}", serde_json::to_string_pretty(&items)?);
+    } else {
+        for report in &shown {
+            print!("{}", render(report));
+        }
+    }
+    let count = shown.iter().filter(|r| matches!(r.verdict, Verdict::Reproduced)).count();
+    eprintln!("{count} of {} reproduced in {:.1}s", shown.len(), elapsed.as_secs_f64());
+    if all_reproduced {
+        scratch.close().context("removing the scratch area")?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let kept = scratch.keep();
+        eprintln!("rebuilt layouts and logs kept in {}", kept.display());
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// The packages to reproduce: those named, else every one manifest/ records.
+fn wanted(named: &[String], registry: &Registry, manifest: &Manifest) -> Result<BTreeSet<String>> {
+    if named.is_empty() {
+        let mut wanted = BTreeSet::new();
+        for name in manifest.entries.keys() {
+            if registry.packages.contains_key(name) {
+                wanted.insert(name.clone());
+            } else {
+                eprintln!("warning: manifest/ records {name}, which the tree no longer has: not reproduced");
+            }
+        }
+        if wanted.is_empty() {
+            bail!("manifest/ records no package of this tree: build some first with `cargo xtask build`");
+        }
+        return Ok(wanted);
+    }
+    for name in named {
+        registry.get(name)?;
+        if manifest.get(name).is_none() {
+            bail!("{name} has no entry in manifest/: there is nothing to reproduce; build it first with `cargo xtask build {name}`");
+        }
+    }
+    Ok(named.iter().cloned().collect())
+}
+
+/// The verdict of a rebuild whose digest is not the recorded one.
+#[allow(clippy::too_many_arguments)]
+fn explain(
+    root: &Path,
+    registry: &Registry,
+    manifest: &Manifest,
+    name: &str,
+    got: &str,
+    expected_dir: Option<&Path>,
+    got_dir: &Path,
+    scratch: &Path,
+) -> Result<Verdict> {
+    let Some(entry) = manifest.get(name) else {
+        return Ok(Verdict::Differs { got: got.to_owned(), differences: vec![], note: Some(format!("{name} has no entry in manifest/")) });
+    };
+    // Inputs: a rebuild of a changed tree is not a reproduction of the recorded one.
+    let package = registry.get(name)?;
+    let deps: BTreeMap<String, String> =
+        package.deps.iter().filter_map(|d| manifest.get(d).map(|e| (d.clone(), e.digest.clone()))).collect();
+    let input = build::input_hash(package, &deps);
+    let mut notes = Vec::new();
+    if input != entry.input {
+        notes.push(format!(
+            "the inputs of {name} changed since manifest/ recorded it (input {} there, {input} now): the tree is \
+             not the one that was recorded",
+            entry.input
+        ));
+    }
+    let got_side = Side::open(got_dir)?;
+    let differences = match expected_dir {
+        Some(expected_dir) => {
+            let expected_side = Side::open(expected_dir)?;
+            let differences = diff::compare(&expected_side, &got_side);
+            let files = scratch.join(format!("{name}.files"));
+            diff::extract(&differences, &expected_side, &got_side, &files.join("expected"), &files.join("got"))?;
+            differences
+        }
+        None => {
+            // Without the expected image, the recorded digests still say which part differs.
+            let part = if got_side.diff_id != entry.diff_id {
+                "its layer differs (another diff_id), so files differ"
+            } else if got_side.layer_digest.as_deref() != Some(entry.layer.as_str()) {
+                "its layer has the same files but is compressed differently"
+            } else {
+                "its layer is the same; only the config or manifest differ"
+            };
+            notes.push(format!(
+                "the expected image is not in {}: {part}; build it there (`cargo xtask build {name}`) or fetch it to \
+                 compare file by file",
+                workspace::out_dir(root).display()
+            ));
+            vec![]
+        }
+    };
+    Ok(Verdict::Differs { got: got.to_owned(), differences, note: (!notes.is_empty()).then(|| notes.join("; ")) })
+}
+
+/// The human report of one package: a headline, then what differs.
+fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let seconds = report.elapsed.as_secs_f64();
+    match &report.verdict {
+        Verdict::Reproduced => {
+            out.push_str(&format!("{}: reproduced {} ({seconds:.1}s)\n", report.name, report.expected));
+        }
+        Verdict::Differs { got, differences, note } => {
+            out.push_str(&format!("{}: NOT reproduced ({seconds:.1}s)\n", report.name));
+            out.push_str(&format!("  expected {}  (manifest/packages/{}.toml)\n", report.expected, report.name));
+            let kept = report.layout.as_ref().map(|p| format!("  ({})", p.display())).unwrap_or_default();
+            out.push_str(&format!("  got      {got}{kept}\n"));
+            if let Some(note) = note {
+                out.push_str(&format!("  note: {note}\n"));
+            }
+            if !differences.is_empty() {
+                out.push_str(&diff::render(differences, "expected", "got"));
+                if let Some(layout) = &report.layout {
+                    let files = layout.parent().and_then(Path::parent).map(|s| s.join(format!("{}.files", report.name)));
+                    if let Some(files) = files {
+                        out.push_str(&diff::diffoscope_hint(differences, &files.join("expected"), &files.join("got")));
+                    }
+                }
+            }
+        }
+        Verdict::NotBuilt { reason } => {
+            out.push_str(&format!("{}: NOT reproduced: not rebuilt\n", report.name));
+            out.push_str(&format!("  expected {}\n  got      nothing: {reason}\n", report.expected));
+        }
+    }
+    out
+}
+
+/// Links (or, across file systems, copies) a layout into the scratch area.
+fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for item in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let item = item?;
+        let (source, target) = (item.path(), to.join(item.file_name()));
+        if item.file_type()?.is_dir() {
+            link_tree(&source, &target)?;
+        } else if std::fs::hard_link(&source, &target).is_err() {
+            std::fs::copy(&source, &target).with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
+        }
+    }
+    Ok(())
 }
