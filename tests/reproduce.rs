@@ -1,0 +1,183 @@
+//! End to end: a package built in a real engine reproduces, taking the dependency it
+//! needs from out/ when it verifies and rebuilding it when it is not there; then its
+//! Containerfile is made to embed the build time, and `reproduce` names exactly that
+//! file, keeps the rebuilt layout, and `diff` shows the same on its own.
+//!
+//! The test runs the built `xtask` binary on a temporary copy of the tree holding the
+//! bootstrap and filesystem packages (`CAIRN_ROOT`), with the shared source cache. It
+//! skips with a message when no engine answers, except under CI (`CI` set).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// A temporary tree with the bootstrap and filesystem packages of this one.
+struct Tree {
+    _temp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        let name = item.file_name();
+        if name == "target" {
+            continue;
+        }
+        if item.file_type().unwrap().is_dir() {
+            copy_dir(&item.path(), &to.join(&name));
+        } else {
+            std::fs::copy(item.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+impl Tree {
+    fn new() -> Tree {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path().join("tree");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nresolver = \"2\"\nmembers = [\"xtask/package\", \"pkgs/*\", \"bootstrap/*\"]\n\n\
+             [workspace.package]\nedition = \"2021\"\npublish = false\n",
+        )
+        .unwrap();
+        std::fs::copy(here.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+        for dir in ["xtask/package", "bootstrap", "pkgs/filesystem"] {
+            copy_dir(&here.join(dir), &root.join(dir));
+        }
+        Tree { _temp: temp, root }
+    }
+
+    fn xtask(&self, args: &[&str]) -> Output {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .env("CAIRN_ROOT", &self.root)
+            .env_remove("CAIRN_OUT")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        eprintln!("$ xtask {}\n{}", args.join(" "), text(&output.stderr));
+        output
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.xtask(args);
+        assert!(output.status.success(), "`xtask {}` failed:\n{}{}", args.join(" "), text(&output.stdout), text(&output.stderr));
+        text(&output.stdout)
+    }
+
+    fn out(&self, name: &str) -> PathBuf {
+        self.root.join("out").join(name)
+    }
+
+    fn recorded_digest(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
+        let value: toml::Value = toml::from_str(&text).unwrap();
+        value["digest"].as_str().unwrap().to_owned()
+    }
+
+    /// The scratch areas reproduce left behind.
+    fn kept(&self) -> Vec<PathBuf> {
+        match std::fs::read_dir(self.root.join("target/reproduce")) {
+            Ok(read) => read.map(|i| i.unwrap().path()).collect(),
+            Err(_) => vec![],
+        }
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn engine_answers() -> bool {
+    let answers = Command::new("docker")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !answers {
+        assert!(std::env::var_os("CI").is_none(), "CI must have a container engine for this test");
+        eprintln!("skipped: no container engine answers `docker version`");
+    }
+    answers
+}
+
+/// `(kind, path)` of each difference that is not metadata.
+fn file_differences(report: &Value) -> Vec<(String, String)> {
+    report["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["scope"] != "metadata")
+        .map(|d| (d["kind"].as_str().unwrap_or("").to_owned(), d["path"].as_str().unwrap_or("").to_owned()))
+        .collect()
+}
+
+#[test]
+fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
+    if !engine_answers() {
+        return;
+    }
+    let tree = Tree::new();
+    tree.ok(&["build", "filesystem"]);
+
+    // Without bootstrap in out/, reproduce rebuilds it first and starts filesystem from
+    // it only because it gives the recorded digest.
+    std::fs::rename(tree.out("bootstrap"), tree.out("bootstrap.aside")).unwrap();
+    let json: Value = serde_json::from_str(&tree.ok(&["reproduce", "filesystem", "--json"])).unwrap();
+    std::fs::rename(tree.out("bootstrap.aside"), tree.out("bootstrap")).unwrap();
+    let names: Vec<(&str, bool)> =
+        json.as_array().unwrap().iter().map(|r| (r["name"].as_str().unwrap(), r["reproduced"].as_bool().unwrap())).collect();
+    assert_eq!(names, [("filesystem", true), ("bootstrap", true)]);
+    assert_eq!(json[0]["expected"].as_str().unwrap(), tree.recorded_digest("filesystem"));
+    assert_eq!(json[0]["got"], json[0]["expected"]);
+    assert_eq!(json[0]["differences"], serde_json::json!([]));
+    assert_eq!(tree.kept(), Vec::<PathBuf>::new(), "a run that reproduced leaves no scratch area");
+
+    // The build now writes its own time into the image.
+    let containerfile = tree.root.join("pkgs/filesystem/Containerfile");
+    let original = std::fs::read_to_string(&containerfile).unwrap();
+    let (build_stage, final_stage) = original.split_once("\nFROM scratch").expect("filesystem has a final scratch stage");
+    std::fs::write(&containerfile, format!("{build_stage}\nRUN date +%s > /rootfs/etc/build-time\n\nFROM scratch{final_stage}"))
+        .unwrap();
+    tree.ok(&["build", "filesystem"]);
+    let recorded = tree.recorded_digest("filesystem");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    let output = tree.xtask(&["reproduce", "filesystem", "--json"]);
+    assert!(!output.status.success(), "a different image must fail reproduce:\n{}", text(&output.stdout));
+    let json: Value = serde_json::from_str(&text(&output.stdout)).unwrap();
+    let [report] = json.as_array().unwrap().as_slice() else { panic!("one report expected: {json:#}") };
+    assert_eq!(report["name"], "filesystem");
+    assert_eq!(report["reproduced"], false);
+    assert_eq!(report["expected"].as_str().unwrap(), recorded);
+    assert_ne!(report["got"], report["expected"]);
+    assert_eq!(file_differences(report), [("content".to_owned(), "etc/build-time".to_owned())]);
+    assert_eq!(report["differences"].as_array().unwrap().len(), 1, "nothing else differs: {report:#}");
+    let content = &report["differences"][0];
+    assert_ne!(content["expected"]["sha256"], content["got"]["sha256"]);
+    assert!(content["text_diff"].as_str().unwrap().contains("+++ got"), "{content:#}");
+
+    // The rebuilt layout is kept, its path printed, the two versions of the file beside it.
+    let kept = tree.kept();
+    let [scratch] = kept.as_slice() else { panic!("one scratch area kept: {kept:?}") };
+    assert!(text(&output.stderr).contains(&scratch.display().to_string()), "{}", text(&output.stderr));
+    let rebuilt = scratch.join("wave-1/filesystem");
+    assert!(scratch.join("filesystem.files/expected/etc/build-time").is_file());
+    assert!(scratch.join("filesystem.files/got/etc/build-time").is_file());
+
+    // `diff` tells the same on its own.
+    let output = tree.xtask(&["diff", tree.out("filesystem").to_str().unwrap(), rebuilt.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = text(&output.stdout);
+    assert!(report.contains("files that differ (1):\n    content   etc/build-time\n"), "{report}");
+    assert!(!report.contains("metadata only"), "{report}");
+    let output = tree.xtask(&["diff", tree.out("filesystem").to_str().unwrap(), tree.out("filesystem.tgz").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "a layout and its own layer are the same files:\n{}", text(&output.stdout));
+}
