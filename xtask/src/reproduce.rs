@@ -8,9 +8,10 @@
 //! cannot be had at its recorded digest is not built at all and is reported as such:
 //! starting it from other bytes would compare it with something it was never built from.
 //!
-//! Builds run in waves: each wave builds every package whose dependencies are all at
-//! hand, in parallel, so with a populated `out/` every package is rebuilt at once. The
-//! scratch area (`target/reproduce/run-*`) is removed when everything reproduced, and
+//! Builds run in waves, each in its own directory: a wave builds in parallel the packages
+//! whose dependencies are all at hand at their recorded digests (linked into the wave's
+//! directory) and of which none is a dependency of another: that directory holds each
+//! dependency once, as the recorded image, never as this run's rebuild. The scratch area (`target/reproduce/run-*`) is removed when everything reproduced, and
 //! kept, with the path printed, when something did not.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -154,6 +155,13 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
                 still.push(name);
             }
         }
+        // A wave's out dir holds each dependency once: the recorded image. A package
+        // rebuilt in it must not be the dependency of another one, so such dependents wait
+        // for the next wave.
+        let (ready, later): (Vec<String>, Vec<String>) =
+            ready.iter().cloned().partition(|name| registry.packages[name].deps.iter().all(|d| !ready.contains(d)));
+        still.extend(later);
+        still.sort_by_key(|name| order.iter().position(|n| n == name));
         pending = still;
         if ready.is_empty() {
             if pending.is_empty() {
@@ -210,13 +218,8 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
     }
     let elapsed = started.elapsed();
 
-    // Wanted packages in dependency order, then the dependencies that were rebuilt.
-    let shown: Vec<&Report> = order
-        .iter()
-        .filter(|n| wanted.contains(*n))
-        .chain(order.iter().filter(|n| !wanted.contains(*n)))
-        .filter_map(|n| reports.get(n))
-        .collect();
+    // Dependency order: a dependency that did not reproduce comes before what it stopped.
+    let shown: Vec<&Report> = order.iter().filter_map(|n| reports.get(n)).collect();
     let all_reproduced = shown.iter().all(|r| matches!(r.verdict, Verdict::Reproduced));
     if args.json {
         let items: Vec<Value> = shown.iter().map(|r| r.to_json()).collect();
@@ -310,8 +313,8 @@ fn explain(
                 "its layer is the same; only the config or manifest differ"
             };
             notes.push(format!(
-                "the expected image is not in {}: {part}; build it there (`cargo xtask build {name}`) or fetch it to \
-                 compare file by file",
+                "{part}; no layout with the recorded digest is in {} to compare file by file (one copied from the \
+                 machine that recorded it would do)",
                 workspace::out_dir(root).display()
             ));
             vec![]
