@@ -67,7 +67,13 @@ impl Tree {
 
     fn ok(&self, args: &[&str]) -> String {
         let output = self.xtask(args);
-        assert!(output.status.success(), "`xtask {}` failed:\n{}{}", args.join(" "), text(&output.stdout), text(&output.stderr));
+        assert!(
+            output.status.success(),
+            "`xtask {}` failed:\n{}{}",
+            args.join(" "),
+            text(&output.stdout),
+            text(&output.stderr)
+        );
         text(&output.stdout)
     }
 
@@ -132,8 +138,12 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     std::fs::rename(tree.out("bootstrap"), tree.out("bootstrap.aside")).unwrap();
     let json: Value = serde_json::from_str(&tree.ok(&["reproduce", "filesystem", "--json"])).unwrap();
     std::fs::rename(tree.out("bootstrap.aside"), tree.out("bootstrap")).unwrap();
-    let names: Vec<(&str, bool)> =
-        json.as_array().unwrap().iter().map(|r| (r["name"].as_str().unwrap(), r["reproduced"].as_bool().unwrap())).collect();
+    let names: Vec<(&str, bool)> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["reproduced"].as_bool().unwrap()))
+        .collect();
     assert_eq!(names, [("bootstrap", true), ("filesystem", true)]);
     let json = &json[1];
     assert_eq!(json["expected"].as_str().unwrap(), tree.recorded_digest("filesystem"));
@@ -144,9 +154,13 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     // The build now writes its own time into the image.
     let containerfile = tree.root.join("pkgs/filesystem/Containerfile");
     let original = std::fs::read_to_string(&containerfile).unwrap();
-    let (build_stage, final_stage) = original.split_once("\nFROM scratch").expect("filesystem has a final scratch stage");
-    std::fs::write(&containerfile, format!("{build_stage}\nRUN date +%s > /rootfs/etc/build-time\n\nFROM scratch{final_stage}"))
-        .unwrap();
+    let (build_stage, final_stage) =
+        original.split_once("\nFROM scratch").expect("filesystem has a final scratch stage");
+    std::fs::write(
+        &containerfile,
+        format!("{build_stage}\nRUN date +%s > /rootfs/etc/build-time\n\nFROM scratch{final_stage}"),
+    )
+    .unwrap();
     tree.ok(&["build", "filesystem"]);
     let recorded = tree.recorded_digest("filesystem");
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -179,6 +193,12 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     let report = text(&output.stdout);
     assert!(report.contains("files that differ (1):\n    content   etc/build-time\n"), "{report}");
     assert!(!report.contains("metadata only"), "{report}");
-    let output = tree.xtask(&["diff", tree.out("filesystem").to_str().unwrap(), tree.out("filesystem.tgz").to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(0), "a layout and its own layer are the same files:\n{}", text(&output.stdout));
+    let output =
+        tree.xtask(&["diff", tree.out("filesystem").to_str().unwrap(), tree.out("filesystem.tgz").to_str().unwrap()]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a layout and its own layer are the same files:\n{}",
+        text(&output.stdout)
+    );
 }

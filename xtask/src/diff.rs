@@ -140,29 +140,75 @@ pub enum Difference {
         first_difference_at: Option<u64>,
     },
     /// Permission bits, in octal.
-    Mode { path: String, expected: String, got: String },
+    Mode {
+        path: String,
+        expected: String,
+        got: String,
+    },
     /// `uid:gid`.
-    Owner { path: String, expected: String, got: String },
-    SymlinkTarget { path: String, expected: String, got: String },
-    HardlinkTarget { path: String, expected: String, got: String },
-    Device { path: String, expected: String, got: String },
+    Owner {
+        path: String,
+        expected: String,
+        got: String,
+    },
+    SymlinkTarget {
+        path: String,
+        expected: String,
+        got: String,
+    },
+    HardlinkTarget {
+        path: String,
+        expected: String,
+        got: String,
+    },
+    Device {
+        path: String,
+        expected: String,
+        got: String,
+    },
     /// A file on one side, a directory (or other type) on the other.
-    Type { path: String, expected: String, got: String },
+    Type {
+        path: String,
+        expected: String,
+        got: String,
+    },
     /// In the expected image only.
-    Missing { path: String },
+    Missing {
+        path: String,
+    },
     /// In the rebuilt image only.
-    Extra { path: String },
+    Extra {
+        path: String,
+    },
     /// Metadata: an entry's modification time.
-    Time { path: String, expected: u64, got: u64 },
+    Time {
+        path: String,
+        expected: u64,
+        got: u64,
+    },
     /// Metadata: a key of the image config (JSON pointer).
-    Config { key: String, expected: Value, got: Value },
+    Config {
+        key: String,
+        expected: Value,
+        got: Value,
+    },
     /// Metadata: a key of the OCI manifest (JSON pointer), beyond the digests that follow
     /// from the config and layer.
-    Manifest { key: String, expected: Value, got: Value },
+    Manifest {
+        key: String,
+        expected: Value,
+        got: Value,
+    },
     /// Metadata: every entry is the same, the tar bytes are not (order or header fields).
-    LayerEncoding { expected: String, got: String },
+    LayerEncoding {
+        expected: String,
+        got: String,
+    },
     /// Metadata: the same tar, compressed differently.
-    Compression { expected: String, got: String },
+    Compression {
+        expected: String,
+        got: String,
+    },
 }
 
 impl Difference {
@@ -250,7 +296,9 @@ pub fn compare(expected: &Side, got: &Side) -> Vec<Difference> {
             }
         }
     }
-    if files.is_empty() && metadata.iter().all(|d| !matches!(d, Difference::Time { .. })) && expected.diff_id != got.diff_id
+    if files.is_empty()
+        && metadata.iter().all(|d| !matches!(d, Difference::Time { .. }))
+        && expected.diff_id != got.diff_id
     {
         metadata.push(Difference::LayerEncoding { expected: expected.diff_id.clone(), got: got.diff_id.clone() });
     }
@@ -298,7 +346,11 @@ fn compare_node(x: &Node, y: &Node, out: &mut Vec<Difference>) {
         _ => {}
     }
     if x.mode != y.mode {
-        out.push(Difference::Mode { path: path(), expected: format!("{:04o}", x.mode), got: format!("{:04o}", y.mode) });
+        out.push(Difference::Mode {
+            path: path(),
+            expected: format!("{:04o}", x.mode),
+            got: format!("{:04o}", y.mode),
+        });
     }
     if (x.uid, x.gid) != (y.uid, y.gid) {
         out.push(Difference::Owner {
@@ -329,7 +381,8 @@ fn content(path: &str, a: &[u8], b: &[u8]) -> Difference {
     let (text_diff, first_difference_at) = if is_small_text(a) && is_small_text(b) {
         let a = std::str::from_utf8(a).expect("checked");
         let b = std::str::from_utf8(b).expect("checked");
-        let diff = similar::TextDiff::from_lines(a, b).unified_diff().context_radius(2).header("expected", "got").to_string();
+        let diff =
+            similar::TextDiff::from_lines(a, b).unified_diff().context_radius(2).header("expected", "got").to_string();
         (Some(diff), None)
     } else {
         let at = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
@@ -401,8 +454,7 @@ pub fn diffoscope_hint(differences: &[Difference], a_dir: &Path, b_dir: &Path) -
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// Lines of a report a person reads; past this many, `--json` has the rest.
@@ -440,7 +492,13 @@ pub fn render(differences: &[Difference], a: &str, b: &str) -> String {
 fn render_one(out: &mut String, difference: &Difference, a: &str, b: &str) {
     let width = a.len().max(b.len());
     let pair = |out: &mut String, label: &str, x: &str, y: &str| {
-        let _ = writeln!(out, "    {label:<9} {}\n    {:<9}   {a:<width$} {x}\n    {:<9}   {b:<width$} {y}", difference.path().unwrap_or(""), "", "");
+        let _ = writeln!(
+            out,
+            "    {label:<9} {}\n    {:<9}   {a:<width$} {x}\n    {:<9}   {b:<width$} {y}",
+            difference.path().unwrap_or(""),
+            "",
+            ""
+        );
     };
     match difference {
         Difference::Content { path, expected, got, text_diff, first_difference_at } => {
@@ -462,8 +520,12 @@ fn render_one(out: &mut String, difference: &Difference, a: &str, b: &str) {
         }
         Difference::Mode { expected, got, .. } => pair(out, "mode", expected, got),
         Difference::Owner { expected, got, .. } => pair(out, "owner", expected, got),
-        Difference::SymlinkTarget { expected, got, .. } => pair(out, "symlink", &format!("-> {expected}"), &format!("-> {got}")),
-        Difference::HardlinkTarget { expected, got, .. } => pair(out, "hardlink", &format!("=> {expected}"), &format!("=> {got}")),
+        Difference::SymlinkTarget { expected, got, .. } => {
+            pair(out, "symlink", &format!("-> {expected}"), &format!("-> {got}"))
+        }
+        Difference::HardlinkTarget { expected, got, .. } => {
+            pair(out, "hardlink", &format!("=> {expected}"), &format!("=> {got}"))
+        }
         Difference::Device { expected, got, .. } => pair(out, "device", expected, got),
         Difference::Type { expected, got, .. } => pair(out, "type", expected, got),
         Difference::Missing { path } => {
@@ -475,7 +537,10 @@ fn render_one(out: &mut String, difference: &Difference, a: &str, b: &str) {
         Difference::Time { expected, got, .. } => pair(out, "time", &expected.to_string(), &got.to_string()),
         Difference::Config { key, expected, got } | Difference::Manifest { key, expected, got } => {
             let label = if matches!(difference, Difference::Config { .. }) { "config" } else { "manifest" };
-            let _ = writeln!(out, "    {label:<9} {key}\n                {a:<width$} {expected}\n                {b:<width$} {got}");
+            let _ = writeln!(
+                out,
+                "    {label:<9} {key}\n                {a:<width$} {expected}\n                {b:<width$} {got}"
+            );
         }
         Difference::LayerEncoding { expected, got } => {
             let _ = writeln!(
@@ -568,7 +633,9 @@ mod tests {
             ]
             .map(|(k, p)| (k.to_owned(), p.to_owned()))
         );
-        let Difference::Content { first_difference_at, text_diff, expected, got, .. } = &differences[0] else { panic!() };
+        let Difference::Content { first_difference_at, text_diff, expected, got, .. } = &differences[0] else {
+            panic!()
+        };
         assert_eq!((*first_difference_at, text_diff.is_none()), (Some(6), true));
         assert_eq!(expected.sha256, layout::sha256(b"\x7fELF\0\x01\x02\x03"));
         assert_eq!(got.sha256, layout::sha256(b"\x7fELF\0\x01\x09\x03"));

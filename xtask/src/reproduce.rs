@@ -49,9 +49,15 @@ pub struct ReproduceArgs {
 enum Verdict {
     Reproduced,
     /// Built, with another digest; `differences` says what differs.
-    Differs { got: String, differences: Vec<Difference>, note: Option<String> },
+    Differs {
+        got: String,
+        differences: Vec<Difference>,
+        note: Option<String>,
+    },
     /// Not built, or the build failed: `got` is absent.
-    NotBuilt { reason: String },
+    NotBuilt {
+        reason: String,
+    },
 }
 
 struct Report {
@@ -176,7 +182,10 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
             for dep in &registry.get(name)?.deps {
                 if !given.contains_key(dep) {
                     link_tree(&recorded[dep], &dir.join(dep))?;
-                    given.insert(dep.clone(), manifest.get(dep).expect("a recorded dependency has an entry").digest.clone());
+                    given.insert(
+                        dep.clone(),
+                        manifest.get(dep).expect("a recorded dependency has an entry").digest.clone(),
+                    );
                 }
             }
         }
@@ -203,16 +212,41 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
                 }
                 (Outcome::Built { digest } | Outcome::UpToDate { digest }, _) => {
                     let expected_dir = recorded.get(&name).cloned();
-                    explain(&root, &registry, &manifest, &name, digest, expected_dir.as_deref(), &layout_dir, scratch.path())?
+                    explain(
+                        &root,
+                        &registry,
+                        &manifest,
+                        &name,
+                        digest,
+                        expected_dir.as_deref(),
+                        &layout_dir,
+                        scratch.path(),
+                    )
+                    .unwrap_or_else(|error| Verdict::Differs {
+                        got: digest.clone(),
+                        differences: vec![],
+                        note: Some(format!("the two images could not be compared: {error:#}")),
+                    })
                 }
                 (Outcome::Failed { error }, _) => Verdict::NotBuilt {
-                    reason: format!("the build failed: {error} (log: {})", dir.join("logs").join(format!("{name}.log")).display()),
+                    reason: format!(
+                        "the build failed: {error} (log: {})",
+                        dir.join("logs").join(format!("{name}.log")).display()
+                    ),
                 },
-                (Outcome::Skipped { because }, _) => Verdict::NotBuilt { reason: format!("not built because {because}") },
+                (Outcome::Skipped { because }, _) => {
+                    Verdict::NotBuilt { reason: format!("not built because {because}") }
+                }
             };
             reports.insert(
                 name.clone(),
-                Report { name, expected: expected.unwrap_or_default(), layout: Some(layout_dir), verdict, elapsed: result.elapsed },
+                Report {
+                    name,
+                    expected: expected.unwrap_or_default(),
+                    layout: Some(layout_dir),
+                    verdict,
+                    elapsed: result.elapsed,
+                },
             );
         }
     }
@@ -279,7 +313,11 @@ fn explain(
     scratch: &Path,
 ) -> Result<Verdict> {
     let Some(entry) = manifest.get(name) else {
-        return Ok(Verdict::Differs { got: got.to_owned(), differences: vec![], note: Some(format!("{name} has no entry in manifest/")) });
+        return Ok(Verdict::Differs {
+            got: got.to_owned(),
+            differences: vec![],
+            note: Some(format!("{name} has no entry in manifest/")),
+        });
     };
     // Inputs: a rebuild of a changed tree is not a reproduction of the recorded one.
     let package = registry.get(name)?;
@@ -342,7 +380,8 @@ fn render(report: &Report) -> String {
             if !differences.is_empty() {
                 out.push_str(&diff::render(differences, "expected", "got"));
                 if let Some(layout) = &report.layout {
-                    let files = layout.parent().and_then(Path::parent).map(|s| s.join(format!("{}.files", report.name)));
+                    let files =
+                        layout.parent().and_then(Path::parent).map(|s| s.join(format!("{}.files", report.name)));
                     if let Some(files) = files {
                         out.push_str(&diff::diffoscope_hint(differences, &files.join("expected"), &files.join("got")));
                     }
@@ -366,7 +405,8 @@ fn link_tree(from: &Path, to: &Path) -> Result<()> {
         if item.file_type()?.is_dir() {
             link_tree(&source, &target)?;
         } else if std::fs::hard_link(&source, &target).is_err() {
-            std::fs::copy(&source, &target).with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
+            std::fs::copy(&source, &target)
+                .with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
         }
     }
     Ok(())
