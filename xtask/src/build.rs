@@ -378,7 +378,9 @@ async fn load_dep(shared: &Shared, engine: &Engine, dep: &str) -> Result<String>
         let dir = shared.options.out.join(dep);
         let read = layout::read(&dir).with_context(|| format!("reading the image of dependency {dep}"))?;
         let config_digest = layout::sha256(&read.config);
-        let tag = format!("cairn/{dep}:{}", &config_digest["sha256:".len()..][..16]);
+        // The image ID is the config digest whoever loads it; the tag is this run's own, so
+        // a concurrent run removing its tag never takes the image from under this one.
+        let tag = format!("cairn/{dep}:{}-{}", &config_digest["sha256:".len()..][..16], std::process::id());
         let archive = tokio::task::spawn_blocking(move || layout::docker_archive(&read, &tag).map(|a| (a, tag))).await??;
         engine.load(archive.0, &archive.1, &config_digest).await?;
         Ok::<_, anyhow::Error>(archive.1)

@@ -1,15 +1,16 @@
 //! OCI image layouts: `out/<name>/` and `out/<name>.tgz`.
 //!
 //! A cairn image has one layer (the normalized filesystem, gzip with a fixed header and
-//! level), a config that holds nothing but the platform, a PATH and the layer's diff_id,
-//! and a manifest whose digest is what the manifest/ records and maintainers sign.
+//! level), a config that holds nothing but the platform, a PATH, the layer's diff_id and
+//! a one-line history, and a manifest whose digest is what manifest/ records and maintainers
+//! sign.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use oci_spec::image::{
-    Arch, ConfigBuilder, Descriptor, DescriptorBuilder, Digest, ImageConfigurationBuilder, ImageIndex,
+    Arch, ConfigBuilder, Descriptor, HistoryBuilder, DescriptorBuilder, Digest, ImageConfigurationBuilder, ImageIndex,
     ImageIndexBuilder, ImageManifest, ImageManifestBuilder, MediaType, Os, RootFsBuilder,
 };
 use sha2::Sha256;
@@ -62,6 +63,9 @@ pub fn assemble(layer_tar: &[u8]) -> Result<Image> {
         .os(Os::Linux)
         .config(ConfigBuilder::default().env(vec![PATH.to_owned()]).build()?)
         .rootfs(RootFsBuilder::default().typ("layers").diff_ids(vec![diff_id.clone()]).build()?)
+        // Buildah (Podman) refuses to build on an image whose history does not account for
+        // each layer; no time, so the config stays deterministic.
+        .history(vec![HistoryBuilder::default().created_by("cairn build").build()?])
         .build()?;
     let config = serde_json::to_vec(&config)?;
     let manifest = ImageManifestBuilder::default()

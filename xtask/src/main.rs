@@ -8,6 +8,7 @@ mod context;
 mod diff;
 mod engine;
 mod fetch;
+mod files;
 mod graph;
 mod keys;
 mod layout;
@@ -54,6 +55,8 @@ enum Command {
     Fetch(fetch::FetchArgs),
     /// Build packages (and what they need) into out/ and record them in manifest/.
     Build(build::BuildArgs),
+    /// List the files of a built image: type, mode, owner, size, sha256.
+    Files(files::FilesArgs),
     /// Load a built image into the local engine as cairn/PKG.
     Load(load::LoadArgs),
     /// Rebuild from scratch and compare with the digests manifest/ records.
@@ -85,6 +88,7 @@ fn main() -> std::process::ExitCode {
         Command::New(args) => scaffold::new(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Build(args) => build::run(args),
+        Command::Files(args) => files::run(args),
         Command::Load(args) => load::run(args),
         Command::Reproduce(args) => reproduce::run(args),
         Command::Diff(args) => diff::run(args),

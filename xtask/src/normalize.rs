@@ -19,9 +19,10 @@ use sha2::{Digest, Sha256};
 const RUNTIME_FILES: &[&str] = &[".dockerenv", ".containerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "etc/mtab"];
 const RUNTIME_TREES: &[&str] = &["proc", "sys", "dev", "run"];
 
-/// Bumped whenever the bytes this module writes for the same filesystem change; part of
-/// every package's input hash, so such a change rebuilds everything.
-pub const FORMAT: &str = "cairn-layer-2";
+/// Bumped whenever the bytes of an image change for the same filesystem (this module's
+/// layer, or the config and manifest `layout` writes); part of every package's input
+/// hash, so such a change rebuilds everything.
+pub const FORMAT: &str = "cairn-image-3";
 
 /// One filesystem entry as a program in the image sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
