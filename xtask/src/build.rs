@@ -123,6 +123,8 @@ struct Shared {
     progress: indicatif::MultiProgress,
     /// Entries recorded before this run: what builds are compared with.
     recorded: Manifest,
+    /// Why each source that could not be fetched failed, by sha256.
+    unfetched: BTreeMap<String, String>,
 }
 
 /// Builds `order` (dependencies first), `jobs` at a time. Ctrl-C stops every build,
@@ -131,7 +133,8 @@ struct Shared {
 pub async fn build_all(registry: &Registry, order: &[String], options: &Options) -> Result<Vec<PackageResult>> {
     let cache = Cache::open()?;
     let wanted = crate::fetch::wanted_sources(registry, order);
-    cache.fetch_all(wanted.into_values().collect(), 4).await?;
+    // A source that cannot be had fails its package (and so its dependents) only.
+    let unfetched = cache.try_fetch_all(wanted.into_values().collect(), 4).await?;
     workspace::sweep_leftovers(&options.out);
     std::fs::create_dir_all(options.out.join("logs"))?;
     let shared = Arc::new(Shared {
@@ -141,6 +144,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         loaded: Mutex::new(HashMap::new()),
         progress: progress::multi(),
         recorded: Manifest::load(&options.root)?,
+        unfetched,
     });
     let order: Vec<String> = order.iter().filter(|name| !options.given.contains_key(*name)).cloned().collect();
     let overall = shared.progress.add(progress::counter(order.len() as u64, "packages"));
@@ -272,6 +276,10 @@ fn up_to_date(shared: &Shared, package: &Package, input: &str) -> Option<String>
 }
 
 async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<String, String>) -> Result<Outcome> {
+    if let Some(error) = package.sources.iter().find_map(|s| shared.unfetched.get(&s.sha256)) {
+        std::fs::write(shared.options.out.join("logs").join(format!("{}.log", package.name)), format!("{error}\n"))?;
+        bail!("{error}");
+    }
     let input = input_hash(package, deps);
     if let Some(digest) = up_to_date(shared, package, &input) {
         return Ok(Outcome::UpToDate { digest });

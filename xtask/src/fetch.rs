@@ -166,11 +166,22 @@ impl Cache {
         Ok(imported)
     }
 
-    /// Fetches every missing source, `jobs` at a time, with a progress display.
+    /// Fetches every missing source, `jobs` at a time, with a progress display. Fails
+    /// when any source could not be had, naming each.
     pub async fn fetch_all(&self, wanted: Vec<Wanted>, jobs: usize) -> Result<()> {
+        let failures = self.try_fetch_all(wanted, jobs).await?;
+        if !failures.is_empty() {
+            let errors: Vec<&String> = failures.values().collect();
+            bail!("{} source(s) could not be fetched:\n{}", errors.len(), errors.iter().map(|e| e.as_str()).collect::<Vec<_>>().join("\n"));
+        }
+        Ok(())
+    }
+
+    /// Fetches every missing source; returns why each one that failed did, by sha256.
+    pub async fn try_fetch_all(&self, wanted: Vec<Wanted>, jobs: usize) -> Result<BTreeMap<String, String>> {
         let missing: Vec<Wanted> = wanted.into_iter().filter(|w| !self.has(&w.source.sha256)).collect();
         if missing.is_empty() {
-            return Ok(());
+            return Ok(BTreeMap::new());
         }
         let progress = crate::progress::multi();
         let overall = progress.add(crate::progress::counter(missing.len() as u64, "fetching sources"));
@@ -188,21 +199,18 @@ impl Cache {
                 let result = cache.fetch_one(&w, &mirrors, &client, &bar).await;
                 bar.finish_and_clear();
                 overall.inc(1);
-                result
+                (w.source.sha256.clone(), result)
             });
         }
-        let mut errors = Vec::new();
-        while let Some(result) = tasks.join_next().await {
-            if let Err(error) = result? {
-                errors.push(format!("{error:#}"));
+        let mut failures = BTreeMap::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (sha256, result) = joined?;
+            if let Err(error) = result {
+                failures.insert(sha256, format!("{error:#}"));
             }
         }
         overall.finish_and_clear();
-        if !errors.is_empty() {
-            errors.sort();
-            bail!("{} source(s) could not be fetched:\n{}", errors.len(), errors.join("\n"));
-        }
-        Ok(())
+        Ok(failures)
     }
 
     async fn fetch_one(
@@ -214,34 +222,35 @@ impl Cache {
     ) -> Result<()> {
         let mut failures = Vec::new();
         for location in &w.source.locations {
-            let attempt = match location {
-                Location::Url(url) => self.download(client, url, bar).await,
+            // A pool path is one attempt per mirror, each reported on its own.
+            let attempts: Vec<(String, _)> = match location {
+                Location::DebianPool(_) if mirrors.is_empty() => {
+                    failures.push(format!("  {location}: no Debian mirror configured: set CAIRN_DEBIAN_MIRROR"));
+                    continue;
+                }
                 Location::DebianPool(path) => {
-                    let mut last = Err(anyhow::anyhow!("no Debian mirror configured: set CAIRN_DEBIAN_MIRROR"));
-                    for mirror in mirrors {
-                        let url = format!("{}/{}", mirror.trim_end_matches('/'), path);
-                        last = self.download(client, &url, bar).await;
-                        if matches!(&last, Ok((_, sha)) if *sha == w.source.sha256) {
-                            break;
-                        }
-                    }
-                    last
+                    mirrors.iter().map(|m| (format!("{}/{path}", m.trim_end_matches('/')), location)).collect()
                 }
-                Location::DebianBinary { package, version } => {
-                    self.apt(&["download", &format!("{package}={version}")], None).await
-                }
-                Location::DebianSource { package, version } => {
-                    self.apt(&["source", "--download-only", &format!("{package}={version}")], Some(&w.source.file))
-                        .await
-                }
+                other => vec![(other.to_string(), location)],
             };
-            match attempt {
-                Ok((file, got)) if got == w.source.sha256 => return self.admit(file, &got),
-                Ok((_, got)) => failures.push(format!(
-                    "  {location}: hash mismatch: expected sha256 {}, got {got}",
-                    w.source.sha256
-                )),
-                Err(error) => failures.push(format!("  {location}: {error:#}")),
+            for (label, location) in attempts {
+                let attempt = match location {
+                    Location::Url(url) => self.download(client, url, bar).await,
+                    Location::DebianPool(_) => self.download(client, &label, bar).await,
+                    Location::DebianBinary { package, version } => {
+                        self.apt(&["download", &format!("{package}={version}")], None).await
+                    }
+                    Location::DebianSource { package, version } => {
+                        let spec = format!("{package}={version}");
+                        self.apt(&["source", "--download-only", &spec], Some(&w.source.file)).await
+                    }
+                };
+                match attempt {
+                    Ok((file, got)) if got == w.source.sha256 => return self.admit(file, &got),
+                    Ok((_, got)) => failures
+                        .push(format!("  {label}: hash mismatch: expected sha256 {}, got {got}", w.source.sha256)),
+                    Err(error) => failures.push(format!("  {label}: {error:#}")),
+                }
             }
         }
         bail!(

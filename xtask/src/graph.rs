@@ -9,7 +9,7 @@ use crate::registry::Registry;
 
 #[derive(clap::Args)]
 pub struct ListArgs {
-    /// Print a JSON array of {name, version, license, deps, digest} on stdout.
+    /// Print a JSON array of {name, version, license, deps, sources, digest} on stdout.
     #[arg(long)]
     pub json: bool,
 }
@@ -35,6 +35,11 @@ pub fn list(args: ListArgs) -> Result<ExitCode> {
                     "version": p.version,
                     "license": p.license,
                     "deps": p.deps,
+                    "sources": p.sources.iter().map(|s| serde_json::json!({
+                        "file": s.file,
+                        "sha256": s.sha256,
+                        "note": s.note,
+                    })).collect::<Vec<_>>(),
                     "digest": manifest.get(&p.name).map(|e| e.digest.clone()),
                     "dir": p.dir,
                 })

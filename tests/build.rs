@@ -1,0 +1,190 @@
+//! End to end against a real engine: the tree builds to the digests manifest/ records,
+//! a second build does nothing, Docker and Podman agree, an interrupted build leaves
+//! nothing half-written, and bad input is refused with the reason.
+//!
+//! Each test runs the built `xtask` binary on its own copy of the tree (`CAIRN_ROOT`).
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use support::{engine_or_skip, here, Podman, Tree};
+
+const CORE: &[&str] = &["musl", "busybox", "filesystem"];
+
+/// The digests committed in this tree's manifest/, by package.
+fn committed() -> BTreeMap<String, String> {
+    let mut digests = BTreeMap::new();
+    for item in std::fs::read_dir(here().join("manifest/packages")).unwrap() {
+        let text = std::fs::read_to_string(item.unwrap().path()).unwrap();
+        let entry: toml::Table = toml::from_str(&text).unwrap();
+        digests.insert(entry["name"].as_str().unwrap().to_owned(), entry["digest"].as_str().unwrap().to_owned());
+    }
+    digests
+}
+
+fn statuses(items: &[serde_json::Value]) -> BTreeMap<String, (String, Option<String>)> {
+    items
+        .iter()
+        .map(|i| {
+            let name = i["name"].as_str().unwrap().to_owned();
+            (name, (i["status"].as_str().unwrap().to_owned(), i["digest"].as_str().map(str::to_owned)))
+        })
+        .collect()
+}
+
+#[test]
+fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
+    if !engine_or_skip() {
+        return;
+    }
+    let tree = Tree::new(CORE);
+    let (ok, items) = tree.build(&[]);
+    assert!(ok, "the tree builds: {items:#?}");
+    let committed = committed();
+    for (name, (status, digest)) in statuses(&items) {
+        assert_eq!(status, "built", "{name}");
+        assert_eq!(digest.as_ref(), committed.get(&name), "{name} reproduces the digest manifest/ records");
+    }
+    for name in ["bootstrap", "musl", "busybox", "filesystem"] {
+        let recorded = std::fs::read_to_string(here().join("manifest/packages").join(format!("{name}.toml"))).unwrap();
+        let written = std::fs::read_to_string(tree.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
+        assert_eq!(written, recorded, "building {name} leaves its manifest entry as committed");
+        insta::assert_snapshot!(format!("files_of_{name}"), tree.ok(&["files", name]));
+    }
+
+    let (ok, items) = tree.build(&[]);
+    assert!(ok);
+    assert!(statuses(&items).values().all(|(status, _)| status == "up to date"), "nothing rebuilt: {items:#?}");
+
+    // `list --json` reports the recorded digest of each package.
+    let list: Vec<serde_json::Value> = serde_json::from_str(&tree.ok(&["list", "--json"])).unwrap();
+    let musl = list.iter().find(|p| p["name"] == "musl").unwrap();
+    assert_eq!(musl["digest"].as_str(), committed.get("musl").map(String::as_str));
+    assert_eq!(musl["deps"], serde_json::json!(["bootstrap"]));
+
+    // The image runs in the engine it is loaded into.
+    tree.ok(&["load", "busybox"]);
+    let run = std::process::Command::new("docker").args(["run", "--rm", "cairn/busybox", "busybox", "echo", "hi"]).output().unwrap();
+    let _ = std::process::Command::new("docker").args(["rmi", "cairn/busybox:latest"]).output();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "hi\n", "{}", String::from_utf8_lossy(&run.stderr));
+
+    // Interrupted in the middle of a build: the old image and entry stay, nothing half-written.
+    let before = tree.ok(&["files", "musl"]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["build", "--rebuild", "musl"])
+        .env("CAIRN_ROOT", &tree.root)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(20));
+    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    assert!(!child.wait().unwrap().success(), "an interrupted build fails");
+    assert_eq!(tree.ok(&["files", "musl"]), before, "out/musl is the old image, intact");
+    let leftovers: Vec<String> = std::fs::read_dir(tree.root.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no staging leftovers in out/: {leftovers:?}");
+    let images = std::process::Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}"]).output().unwrap();
+    let images = String::from_utf8_lossy(&images.stdout);
+    assert!(!images.contains(&format!("-{}", child.id())), "the interrupted run removed its images:\n{images}");
+}
+
+#[test]
+fn podman_builds_the_same_digests_as_docker() {
+    let Some(podman) = Podman::start() else { return };
+    let tree = Tree::new(CORE);
+    let (ok, items) = tree.build(&["--engine", &podman.endpoint]);
+    assert!(ok, "the tree builds with Podman: {items:#?}");
+    let committed = committed();
+    for (name, (_, digest)) in statuses(&items) {
+        assert_eq!(digest.as_ref(), committed.get(&name), "{name}: Podman gives the digest Docker recorded");
+    }
+}
+
+const BAD_HASH: &str = r#"
+use cairn_package::{Location, Package, Recipe, Sha256, Source};
+pub const PACKAGE: Package = Package {
+    name: "badhash",
+    version: "1",
+    license: "MIT",
+    sources: &[Source {
+        file: "musl-1.2.3.tar.gz",
+        sha256: Sha256::hex("0000000000000000000000000000000000000000000000000000000000000000"),
+        locations: &[Location::DebianPool("pool/main/m/musl/musl_1.2.3.orig.tar.gz")],
+        note: "",
+    }],
+    deps: &[&bootstrap::PACKAGE],
+    files: &[],
+    recipe: Recipe::Containerfile(include_str!("../Containerfile")),
+};
+"#;
+
+fn plain(name: &str, deps: &[&str]) -> String {
+    let deps: Vec<String> = deps.iter().map(|d| format!("&{}::PACKAGE", d.replace('-', "_"))).collect();
+    format!(
+        "use cairn_package::{{Package, Recipe}};\npub const PACKAGE: Package = Package {{ name: \"{name}\", version: \"1\", \
+         license: \"MIT\", sources: &[], deps: &[{}], files: &[], recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n",
+        deps.join(", ")
+    )
+}
+
+#[test]
+fn bad_input_is_refused_with_the_reason_and_stops_only_what_depends_on_it() {
+    if !engine_or_skip() {
+        return;
+    }
+    let tree = Tree::new(&["filesystem"]);
+
+    // A Containerfile naming an image its crate does not declare.
+    tree.add_package(
+        "sneaky",
+        &["bootstrap"],
+        &plain("sneaky", &["bootstrap"]),
+        "FROM cairn/bootstrap\nCOPY --from=cairn/filesystem /etc/passwd /passwd\n",
+    );
+    let error = tree.fails(&["list"]);
+    assert!(error.contains("pkgs/sneaky/Containerfile uses cairn/filesystem, which pkgs/sneaky/src/lib.rs does not declare"), "{error}");
+    tree.remove_package("sneaky");
+
+    // A dependency cycle does not compile.
+    tree.add_package("ping", &["pong"], &plain("ping", &["pong"]), "FROM cairn/pong\n");
+    tree.add_package("pong", &["ping"], &plain("pong", &["ping"]), "FROM cairn/ping\n");
+    let error = tree.fails(&["list"]);
+    assert!(error.contains("cyclic package dependency"), "{error}");
+    tree.remove_package("ping");
+    tree.remove_package("pong");
+
+    // A source whose hash does not match; a build that reaches for the network; a package
+    // built on that one; and a sound package beside them.
+    tree.add_package("badhash", &["bootstrap"], BAD_HASH, "FROM cairn/bootstrap\nCOPY musl-1.2.3.tar.gz /\n");
+    tree.add_package(
+        "online",
+        &["bootstrap"],
+        &plain("online", &["bootstrap"]),
+        // 192.0.2.1 is TEST-NET-1 (RFC 5737): with the network off nothing is sent anywhere.
+        "FROM cairn/bootstrap AS build\nRUN wget -q -T 5 -O /fetched http://192.0.2.1/\nFROM scratch\nCOPY --from=build /fetched /\n",
+    );
+    tree.add_package("after-online", &["online"], &plain("after-online", &["online"]), "FROM cairn/online\n");
+    let (ok, items) = tree.build(&[]);
+    assert!(!ok, "the build fails");
+    let by_name: BTreeMap<String, serde_json::Value> =
+        items.into_iter().map(|i| (i["name"].as_str().unwrap().to_owned(), i)).collect();
+    assert_eq!(by_name["filesystem"]["status"], "built");
+    assert_eq!(by_name["online"]["status"], "failed");
+    assert_eq!(by_name["after-online"]["status"], "skipped");
+    assert_eq!(by_name["after-online"]["error"], "online failed");
+    assert_eq!(by_name["badhash"]["status"], "failed");
+    let error = by_name["badhash"]["error"].as_str().unwrap();
+    assert!(error.contains("package badhash: source musl-1.2.3.tar.gz"), "{error}");
+    assert!(
+        error.contains("hash mismatch: expected sha256 0000000000000000000000000000000000000000000000000000000000000000, got 7d5b0b6062521e4627e099e4c9dc8248d32a30285e959b7eecaa780cf8cfd4a4"),
+        "{error}"
+    );
+    let log = std::fs::read_to_string(tree.out("logs/online.log")).unwrap();
+    assert!(log.contains("wget"), "the failing step is in the log:\n{log}");
+    assert!(!tree.root.join("manifest/packages/online.toml").exists(), "a failed build records nothing");
+    assert!(!tree.out("online").exists() && !tree.out("badhash").exists(), "a failed build writes nothing to out/");
+}

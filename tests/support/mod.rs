@@ -1,0 +1,184 @@
+//! A temporary copy of the tree for end-to-end tests, and the built `xtask` to run in it.
+//!
+//! Tests never write into the real tree: each gets its own root (`CAIRN_ROOT`) holding
+//! the package crates it needs and a copy of manifest/, its own `out/`, and shares only
+//! the source cache, which admits nothing unverified.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Tree {
+    _temp: tempfile::TempDir,
+    pub root: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+/// The real tree this test binary was built from.
+pub fn here() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        let name = item.file_name();
+        if name == "target" {
+            continue;
+        }
+        if item.file_type().unwrap().is_dir() {
+            copy_dir(&item.path(), &to.join(&name));
+        } else {
+            std::fs::copy(item.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl Tree {
+    /// A tree with the bootstrap stage, the named packages of `pkgs/` and manifest/.
+    pub fn new(packages: &[&str]) -> Tree {
+        let here = here();
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path().join("tree");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nresolver = \"2\"\nmembers = [\"xtask/package\", \"pkgs/*\", \"bootstrap/*\"]\n\n\
+             [workspace.package]\nedition = \"2021\"\npublish = false\n",
+        )
+        .unwrap();
+        std::fs::copy(here.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+        copy_dir(&here.join("xtask/package"), &root.join("xtask/package"));
+        copy_dir(&here.join("bootstrap"), &root.join("bootstrap"));
+        copy_dir(&here.join("manifest/packages"), &root.join("manifest/packages"));
+        std::fs::create_dir_all(root.join("pkgs")).unwrap();
+        for package in packages {
+            copy_dir(&here.join("pkgs").join(package), &root.join("pkgs").join(package));
+        }
+        Tree { _temp: temp, root, env: Vec::new() }
+    }
+
+    /// Sets an environment variable for every later `xtask` run.
+    pub fn env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
+    /// Adds a package crate: `deps` are crates of this tree (`bootstrap` is
+    /// `bootstrap/toolchain`), `lib` the body of its PACKAGE after `pub const PACKAGE`.
+    pub fn add_package(&self, name: &str, deps: &[&str], lib: &str, containerfile: &str) {
+        let dir = self.root.join("pkgs").join(name);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let mut cargo = format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n\
+             cairn-package = {{ path = \"../../xtask/package\" }}\n"
+        );
+        for dep in deps {
+            let path = if *dep == "bootstrap" { "../../bootstrap/toolchain".to_owned() } else { format!("../{dep}") };
+            cargo.push_str(&format!("{dep} = {{ path = \"{path}\" }}\n"));
+        }
+        std::fs::write(dir.join("Cargo.toml"), cargo).unwrap();
+        std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
+        std::fs::write(dir.join("Containerfile"), containerfile).unwrap();
+    }
+
+    pub fn remove_package(&self, name: &str) {
+        std::fs::remove_dir_all(self.root.join("pkgs").join(name)).unwrap();
+    }
+
+    pub fn xtask(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command.args(args).env("CAIRN_ROOT", &self.root).env_remove("CAIRN_OUT").stdin(Stdio::null());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        let output = command.output().unwrap();
+        eprintln!("$ xtask {}\n{}", args.join(" "), text(&output.stderr));
+        output
+    }
+
+    /// Runs `xtask`, asserts success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.xtask(args);
+        assert!(output.status.success(), "`xtask {}` failed:\n{}{}", args.join(" "), text(&output.stdout), text(&output.stderr));
+        text(&output.stdout)
+    }
+
+    /// Runs `xtask`, asserts failure, returns stdout and stderr together.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let output = self.xtask(args);
+        assert!(!output.status.success(), "`xtask {}` should have failed", args.join(" "));
+        format!("{}{}", text(&output.stdout), text(&output.stderr))
+    }
+
+    /// `build --json` parsed: name -> (status, digest).
+    pub fn build(&self, args: &[&str]) -> (bool, Vec<serde_json::Value>) {
+        let mut all = vec!["build", "--json"];
+        all.extend_from_slice(args);
+        let output = self.xtask(&all);
+        let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("build --json printed no JSON ({e}):\n{}", text(&output.stdout)));
+        (output.status.success(), items)
+    }
+
+    pub fn out(&self, name: &str) -> PathBuf {
+        self.root.join("out").join(name)
+    }
+}
+
+/// Whether an engine is there; without one, a test skips (but never under CI).
+pub fn engine_or_skip() -> bool {
+    let docker = Path::new("/var/run/docker.sock").exists() || std::env::var_os("DOCKER_HOST").is_some();
+    if !docker {
+        assert!(std::env::var_os("CI").is_none(), "CI must run the end-to-end tests: no Docker engine answers");
+        eprintln!("skipped: no Docker engine (start dockerd, or set DOCKER_HOST)");
+    }
+    docker
+}
+
+/// A `podman system service` on a private socket, stopped on drop.
+pub struct Podman {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+    pub endpoint: String,
+}
+
+impl Podman {
+    pub fn start() -> Option<Podman> {
+        if Command::new("podman").arg("--version").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "CI must run the Podman tests: podman is not installed");
+            eprintln!("skipped: podman is not installed");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("podman.sock");
+        let conf = dir.path().join("containers.conf");
+        std::fs::write(&conf, "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nruntime = \"runc\"\n").unwrap();
+        let mut command = Command::new("podman");
+        command.args(["system", "service", "--time=0"]).arg(format!("unix://{}", socket.display()));
+        if !Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+            command.env("CONTAINERS_CONF", &conf);
+        }
+        let child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        for _ in 0..100 {
+            if socket.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(socket.exists(), "podman system service did not create {}", socket.display());
+        Some(Podman { child, _dir: dir, endpoint: format!("unix://{}", socket.display()) })
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
