@@ -38,6 +38,9 @@ pub struct BuildArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Say what would be built and why nothing else is; build nothing, fetch nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// How one package's build ended.
@@ -47,6 +50,8 @@ pub enum Outcome {
     UpToDate { digest: String },
     Failed { error: String },
     Skipped { because: String },
+    /// `--dry-run`: out of date, or built on something that is.
+    WouldBuild,
 }
 
 impl Outcome {
@@ -63,6 +68,7 @@ impl Outcome {
             Outcome::UpToDate { .. } => "up to date",
             Outcome::Failed { .. } => "failed",
             Outcome::Skipped { .. } => "skipped",
+            Outcome::WouldBuild => "would build",
         }
     }
 }
@@ -82,6 +88,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         label: "build",
         record: true,
         given: BTreeMap::new(),
+        dry_run: args.dry_run,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let started = Instant::now();
@@ -105,6 +112,8 @@ pub struct Options {
     /// Dependencies taken as they are: name -> digest of the verified layout already in
     /// `out`. They are not built; packages needing them start from them.
     pub given: BTreeMap<String, String>,
+    /// Decide what is up to date, build nothing.
+    pub dry_run: bool,
 }
 
 /// One package's result.
@@ -134,7 +143,11 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
     let cache = Cache::open()?;
     let wanted = crate::fetch::wanted_sources(registry, order);
     // A source that cannot be had fails its package (and so its dependents) only.
-    let unfetched = cache.try_fetch_all(wanted.into_values().collect(), 4).await?;
+    let unfetched = if options.dry_run {
+        BTreeMap::new()
+    } else {
+        cache.try_fetch_all(wanted.into_values().collect(), 4).await?
+    };
     workspace::sweep_leftovers(&options.out);
     std::fs::create_dir_all(options.out.join("logs"))?;
     let shared = Arc::new(Shared {
@@ -167,6 +180,13 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         while i < pending.len() {
             let package = &registry.packages[&pending[i]];
             let deps: Vec<&PackageResult> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
+            if deps.iter().any(|r| r.outcome == Outcome::WouldBuild) {
+                let result = PackageResult { name: package.name.clone(), outcome: Outcome::WouldBuild, elapsed: Duration::ZERO };
+                outcomes.insert(package.name.clone(), result);
+                overall.inc(1);
+                pending.remove(i);
+                continue;
+            }
             if let Some(bad) = deps.iter().find(|r| r.outcome.digest().is_none()) {
                 let because = format!("{} {}", bad.name, bad.outcome.label());
                 let result = PackageResult { name: package.name.clone(), outcome: Outcome::Skipped { because }, elapsed: Duration::ZERO };
@@ -283,6 +303,9 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
     let input = input_hash(package, deps);
     if let Some(digest) = up_to_date(shared, package, &input) {
         return Ok(Outcome::UpToDate { digest });
+    }
+    if shared.options.dry_run {
+        return Ok(Outcome::WouldBuild);
     }
     let out = &shared.options.out;
     let log_path = out.join("logs").join(format!("{}.log", package.name));
@@ -406,6 +429,7 @@ fn log_tail(path: &Path, lines: usize) -> String {
 
 fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<ExitCode> {
     let failed = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. })).count();
+    let would_build = results.iter().filter(|r| r.outcome == Outcome::WouldBuild).count();
     if json {
         let items: Vec<serde_json::Value> = results
             .iter()
@@ -426,12 +450,14 @@ fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<Ex
                 Outcome::Built { digest } | Outcome::UpToDate { digest } => digest.clone(),
                 Outcome::Failed { error } => error.lines().next().unwrap_or_default().to_owned(),
                 Outcome::Skipped { because } => format!("because {because}"),
+                Outcome::WouldBuild => String::new(),
             };
             eprintln!("{:<16} {:<11} {:>7.1}s  {detail}", r.name, r.outcome.label(), r.elapsed.as_secs_f64());
         }
         let count = |label: &str| results.iter().filter(|r| r.outcome.label() == label).count();
+        let pending = if would_build > 0 { format!(", {would_build} would build") } else { String::new() };
         eprintln!(
-            "{} built, {} up to date, {} failed, {} skipped in {:.1}s",
+            "{} built, {} up to date, {} failed, {} skipped{pending} in {:.1}s",
             count("built"),
             count("up to date"),
             count("failed"),

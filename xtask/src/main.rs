@@ -3,6 +3,7 @@
 //! `main` parses flags and dispatches; each task lives in the module named for it, one
 //! module per step of the flow in ARCHITECTURE.md.
 
+mod bench;
 mod build;
 mod context;
 mod diff;
@@ -67,6 +68,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Check that every image carries valid signatures from at least M trusted keys.
     Verify(verify::VerifyArgs),
+    /// Measure normalize/hash/write throughput and the time of a no-op build.
+    Bench(bench::BenchArgs),
     /// Manage the trusted maintainers' keyring in manifest/keys/.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -95,6 +98,7 @@ fn main() -> std::process::ExitCode {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Keys(command) => keys::run(command),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => code,

@@ -198,6 +198,7 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
             label: "reproduce",
             record: false,
             given,
+            dry_run: false,
         };
         eprintln!("rebuilding {} in {}", ready.join(", "), dir.display());
         let results = runtime.block_on(build::build_all(&registry, &ready, &options))?;
@@ -237,6 +238,7 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
                 (Outcome::Skipped { because }, _) => {
                     Verdict::NotBuilt { reason: format!("not built because {because}") }
                 }
+                (Outcome::WouldBuild, _) => Verdict::NotBuilt { reason: "a dry run builds nothing".into() },
             };
             reports.insert(
                 name.clone(),
