@@ -38,7 +38,7 @@ use clap::{Parser, Subcommand};
 /// records their digests in manifest/; `reproduce` rebuilds from scratch and compares;
 /// `sign` and `verify` count maintainers' OpenPGP signatures over those digests.
 #[derive(Parser)]
-#[command(name = "cargo xtask", version, max_term_width = 100)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,6 +55,15 @@ enum Command {
     /// Download sources into the content-addressed cache, verifying every hash.
     Fetch(fetch::FetchArgs),
     /// Build packages (and what they need) into out/ and record them in manifest/.
+    ///
+    /// Each package is built in the container engine with the network off and no cache,
+    /// from its Containerfile, its verified sources and the images of its dependencies;
+    /// the exported filesystem is normalized into a single-layer OCI image at out/NAME/
+    /// (and out/NAME.tgz), and its digests are written to manifest/packages/NAME.toml.
+    /// Independent packages build in parallel (-j). A package whose inputs (Containerfile,
+    /// sources, files, dependency digests) are unchanged and whose out/ image matches
+    /// manifest/ is skipped. A failure stops only what depends on it; logs are in
+    /// out/logs/NAME.log.
     Build(build::BuildArgs),
     /// List the files of a built image: type, mode, owner, size, sha256.
     Files(files::FilesArgs),

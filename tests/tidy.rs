@@ -1,0 +1,84 @@
+//! The conventions of the tree, checked so review does not have to: every module says
+//! why it exists, no unfinished code, no trailing whitespace, and every package crate has
+//! the shape the xtask relies on (a lib.rs, a Containerfile or a rootfs recipe, no build.rs).
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for item in std::fs::read_dir(dir).unwrap() {
+        let path = item.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "target" || name == "out" || name == "snapshots" {
+            continue;
+        }
+        if path.is_dir() {
+            files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+fn tree() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    files(&root(), &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn every_module_says_why_it_exists() {
+    for path in tree().iter().filter(|p| p.extension().is_some_and(|e| e == "rs")) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let is_root = path.ends_with("src/lib.rs") || path.ends_with("src/main.rs") || path.starts_with(root().join("tests"));
+        let is_module = path.starts_with(root().join("xtask/src"));
+        if is_root || is_module {
+            assert!(text.starts_with("//!"), "{} starts without a `//!` comment saying why it exists", path.display());
+        }
+    }
+}
+
+#[test]
+fn no_unfinished_code() {
+    let banned = [concat!("todo", "!("), concat!("unimplemented", "!("), concat!("dbg", "!(")];
+    for path in tree().iter().filter(|p| p.extension().is_some_and(|e| e == "rs")) {
+        let text = std::fs::read_to_string(path).unwrap();
+        for word in banned {
+            assert!(!text.contains(word), "{} contains {word}", path.display());
+        }
+    }
+}
+
+#[test]
+fn no_trailing_whitespace() {
+    for path in tree() {
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        for (number, line) in text.lines().enumerate() {
+            assert!(line.trim_end() == line, "{}:{} has trailing whitespace", path.display(), number + 1);
+        }
+    }
+}
+
+#[test]
+fn package_crates_have_the_expected_shape() {
+    for top in ["pkgs", "bootstrap"] {
+        for item in std::fs::read_dir(root().join(top)).unwrap() {
+            let dir = item.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            assert!(dir.join("Cargo.toml").is_file(), "{} has no Cargo.toml", dir.display());
+            assert!(dir.join("src/lib.rs").is_file(), "{} has no src/lib.rs", dir.display());
+            assert!(!dir.join("build.rs").exists(), "{} has a build.rs: package crates are plain constants", dir.display());
+            let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+            assert!(lib.contains("pub const PACKAGE: Package"), "{} does not declare `pub const PACKAGE: Package`", dir.display());
+            if lib.contains("include_str!(\"../Containerfile\")") {
+                assert!(dir.join("Containerfile").is_file(), "{} has no Containerfile", dir.display());
+            }
+        }
+    }
+}
