@@ -48,7 +48,8 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
     }
     for name in ["bootstrap", "musl", "busybox", "filesystem"] {
         let recorded = std::fs::read_to_string(here().join("manifest/packages").join(format!("{name}.toml"))).unwrap();
-        let written = std::fs::read_to_string(tree.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
+        let written =
+            std::fs::read_to_string(tree.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
         assert_eq!(written, recorded, "building {name} leaves its manifest entry as committed");
         insta::assert_snapshot!(format!("files_of_{name}"), tree.ok(&["files", name]));
     }
@@ -65,7 +66,10 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
 
     // The image runs in the engine it is loaded into.
     tree.ok(&["load", "busybox"]);
-    let run = std::process::Command::new("docker").args(["run", "--rm", "cairn/busybox", "busybox", "echo", "hi"]).output().unwrap();
+    let run = std::process::Command::new("docker")
+        .args(["run", "--rm", "cairn/busybox", "busybox", "echo", "hi"])
+        .output()
+        .unwrap();
     let _ = std::process::Command::new("docker").args(["rmi", "cairn/busybox:latest"]).output();
     assert_eq!(String::from_utf8_lossy(&run.stdout), "hi\n", "{}", String::from_utf8_lossy(&run.stderr));
 
@@ -87,7 +91,8 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "no staging leftovers in out/: {leftovers:?}");
-    let images = std::process::Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}"]).output().unwrap();
+    let images =
+        std::process::Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}"]).output().unwrap();
     let images = String::from_utf8_lossy(&images.stdout);
     assert!(!images.contains(&format!("-{}", child.id())), "the interrupted run removed its images:\n{images}");
 }
@@ -146,7 +151,11 @@ fn bad_input_is_refused_with_the_reason_and_stops_only_what_depends_on_it() {
         "FROM cairn/bootstrap\nCOPY --from=cairn/filesystem /etc/passwd /passwd\n",
     );
     let error = tree.fails(&["list"]);
-    assert!(error.contains("pkgs/sneaky/Containerfile uses cairn/filesystem, which pkgs/sneaky/src/lib.rs does not declare"), "{error}");
+    assert!(
+        error
+            .contains("pkgs/sneaky/Containerfile uses cairn/filesystem, which pkgs/sneaky/src/lib.rs does not declare"),
+        "{error}"
+    );
     tree.remove_package("sneaky");
 
     // A dependency cycle does not compile.

@@ -34,7 +34,8 @@ fn tree() -> Vec<PathBuf> {
 fn every_module_says_why_it_exists() {
     for path in tree().iter().filter(|p| p.extension().is_some_and(|e| e == "rs")) {
         let text = std::fs::read_to_string(path).unwrap();
-        let is_root = path.ends_with("src/lib.rs") || path.ends_with("src/main.rs") || path.starts_with(root().join("tests"));
+        let is_root =
+            path.ends_with("src/lib.rs") || path.ends_with("src/main.rs") || path.starts_with(root().join("tests"));
         let is_module = path.starts_with(root().join("xtask/src"));
         if is_root || is_module {
             assert!(text.starts_with("//!"), "{} starts without a `//!` comment saying why it exists", path.display());
@@ -73,9 +74,17 @@ fn package_crates_have_the_expected_shape() {
             }
             assert!(dir.join("Cargo.toml").is_file(), "{} has no Cargo.toml", dir.display());
             assert!(dir.join("src/lib.rs").is_file(), "{} has no src/lib.rs", dir.display());
-            assert!(!dir.join("build.rs").exists(), "{} has a build.rs: package crates are plain constants", dir.display());
+            assert!(
+                !dir.join("build.rs").exists(),
+                "{} has a build.rs: package crates are plain constants",
+                dir.display()
+            );
             let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
-            assert!(lib.contains("pub const PACKAGE: Package"), "{} does not declare `pub const PACKAGE: Package`", dir.display());
+            assert!(
+                lib.contains("pub const PACKAGE: Package"),
+                "{} does not declare `pub const PACKAGE: Package`",
+                dir.display()
+            );
             if lib.contains("include_str!(\"../Containerfile\")") {
                 assert!(dir.join("Containerfile").is_file(), "{} has no Containerfile", dir.display());
             }

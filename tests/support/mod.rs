@@ -105,7 +105,13 @@ impl Tree {
     /// Runs `xtask`, asserts success, returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let output = self.xtask(args);
-        assert!(output.status.success(), "`xtask {}` failed:\n{}{}", args.join(" "), text(&output.stdout), text(&output.stderr));
+        assert!(
+            output.status.success(),
+            "`xtask {}` failed:\n{}{}",
+            args.join(" "),
+            text(&output.stdout),
+            text(&output.stderr)
+        );
         text(&output.stdout)
     }
 
@@ -158,7 +164,11 @@ impl Podman {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("podman.sock");
         let conf = dir.path().join("containers.conf");
-        std::fs::write(&conf, "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nruntime = \"runc\"\n").unwrap();
+        std::fs::write(
+            &conf,
+            "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nruntime = \"runc\"\n",
+        )
+        .unwrap();
         let mut command = Command::new("podman");
         command.args(["system", "service", "--time=0"]).arg(format!("unix://{}", socket.display()));
         if !Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {

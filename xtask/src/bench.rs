@@ -30,7 +30,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let layer = layer_figures(args.mib)?;
     let noop = noop_build(args.runs.max(1))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "layer": layer, "noop_build_seconds": noop }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "layer": layer, "noop_build_seconds": noop }))?
+        );
     } else {
         let mb = |bytes: f64, seconds: f64| bytes / seconds / 1e6;
         let bytes = layer["bytes"].as_f64().unwrap_or_default();

@@ -89,20 +89,21 @@ impl Engine {
     async fn ready(docker: Docker, service: Option<PodmanService>) -> Result<Engine> {
         let docker = docker.negotiate_version().await.context("negotiating the API version")?;
         let version = docker.version().await.context("asking the engine its version")?;
-        let product = version
-            .components
-            .unwrap_or_default()
-            .iter()
-            .any(|c| c.name.to_lowercase().contains("podman"));
+        let product = version.components.unwrap_or_default().iter().any(|c| c.name.to_lowercase().contains("podman"));
         let name = format!(
             "{} {} (API {})",
             if product { "Podman" } else { "Docker" },
             version.version.unwrap_or_default(),
             version.api_version.unwrap_or_default()
         );
-        Ok(Engine { docker, name, created: Mutex::new(BTreeSet::new()), intermediates: Mutex::new(BTreeSet::new()),
+        Ok(Engine {
+            docker,
+            name,
+            created: Mutex::new(BTreeSet::new()),
+            intermediates: Mutex::new(BTreeSet::new()),
             pinned: Mutex::new(BTreeSet::new()),
-            _service: service, })
+            _service: service,
+        })
     }
 
     /// Starts `podman system service` on a private socket for this run.
@@ -148,14 +149,19 @@ impl Engine {
     pub async fn load(&self, archive: Vec<u8>, tag: &str, config_digest: &str) -> Result<()> {
         self.remember(tag);
         self.pinned.lock().expect("not poisoned").insert(config_digest.trim_start_matches("sha256:").to_owned());
-        let mut stream = self.docker.import_image(ImportImageOptionsBuilder::new().quiet(true).build(), body_full(archive.into()), None);
+        let mut stream = self.docker.import_image(
+            ImportImageOptionsBuilder::new().quiet(true).build(),
+            body_full(archive.into()),
+            None,
+        );
         while let Some(item) = stream.next().await {
             let info = item.with_context(|| format!("loading {tag} into the engine"))?;
             if let Some(error) = info.error_detail.and_then(|e| e.message) {
                 bail!("loading {tag} into the engine: {error}");
             }
         }
-        let inspect = self.docker.inspect_image(tag).await.with_context(|| format!("inspecting {tag} after loading it"))?;
+        let inspect =
+            self.docker.inspect_image(tag).await.with_context(|| format!("inspecting {tag} after loading it"))?;
         let id = inspect.id.unwrap_or_default();
         if id.trim_start_matches("sha256:") != config_digest.trim_start_matches("sha256:") {
             bail!("{tag} loaded as image {id}, expected {config_digest}: the engine changed the image");
@@ -272,7 +278,8 @@ impl Engine {
     /// Removes every image this run created and has not removed yet.
     pub async fn cleanup(&self) {
         self.remove_intermediates().await;
-        let images: Vec<String> = std::mem::take(&mut *self.created.lock().expect("not poisoned")).into_iter().collect();
+        let images: Vec<String> =
+            std::mem::take(&mut *self.created.lock().expect("not poisoned")).into_iter().collect();
         for image in images {
             if let Err(error) = self.remove(&image).await {
                 tracing::warn!("{error:#}");
@@ -296,6 +303,5 @@ fn connect_to(endpoint: &str) -> Result<Docker> {
 }
 
 fn which(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }

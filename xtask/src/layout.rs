@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use oci_spec::image::{
-    Arch, ConfigBuilder, Descriptor, HistoryBuilder, DescriptorBuilder, Digest, ImageConfigurationBuilder, ImageIndex,
+    Arch, ConfigBuilder, Descriptor, DescriptorBuilder, Digest, HistoryBuilder, ImageConfigurationBuilder, ImageIndex,
     ImageIndexBuilder, ImageManifest, ImageManifestBuilder, MediaType, Os, RootFsBuilder,
 };
 use sha2::Sha256;

@@ -87,7 +87,9 @@ fn read_entry(path: &Path) -> Result<Entry> {
             path.display()
         )
     })?;
-    for (key, value) in [("digest", &entry.digest), ("layer", &entry.layer), ("diff_id", &entry.diff_id), ("input", &entry.input)] {
+    for (key, value) in
+        [("digest", &entry.digest), ("layer", &entry.layer), ("diff_id", &entry.diff_id), ("input", &entry.input)]
+    {
         if !is_digest(value) {
             anyhow::bail!("{}: `{key}` is `{value}`, not a `sha256:<64 hex>` digest", path.display());
         }

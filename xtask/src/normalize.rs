@@ -16,7 +16,8 @@ use sha2::{Digest, Sha256};
 
 /// Paths the runtime owns: engines inject them into exports, and a runtime provides them
 /// when a container starts, so an image never carries them.
-const RUNTIME_FILES: &[&str] = &[".dockerenv", ".containerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "etc/mtab"];
+const RUNTIME_FILES: &[&str] =
+    &[".dockerenv", ".containerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "etc/mtab"];
 const RUNTIME_TREES: &[&str] = &["proc", "sys", "dev", "run"];
 
 /// Bumped whenever the bytes of an image change for the same filesystem (this module's
@@ -78,9 +79,8 @@ pub fn read(input: impl Read) -> Result<Vec<Node>> {
         let mode = header.mode()? & 0o7777;
         let uid = header.uid()?;
         let gid = header.gid()?;
-        let device = || -> Result<(u32, u32)> {
-            Ok((header.device_major()?.unwrap_or(0), header.device_minor()?.unwrap_or(0)))
-        };
+        let device =
+            || -> Result<(u32, u32)> { Ok((header.device_major()?.unwrap_or(0), header.device_minor()?.unwrap_or(0))) };
         let link = || -> Result<String> {
             let target = entry.link_name()?.with_context(|| format!("link {path} has no target"))?;
             Ok(target.to_string_lossy().into_owned())
@@ -278,7 +278,8 @@ pub fn listing(nodes: &[Node]) -> String {
             Kind::Block(major, minor) => ('b', format!("{major},{minor}")),
             Kind::Fifo => ('p', String::new()),
         };
-        let line = format!("{kind}{:04o} {}:{} {:>9} {} {detail}", node.mode, node.uid, node.gid, node.size(), node.path);
+        let line =
+            format!("{kind}{:04o} {}:{} {:>9} {} {detail}", node.mode, node.uid, node.gid, node.size(), node.path);
         out.push_str(line.trim_end());
         out.push('\n');
     }
