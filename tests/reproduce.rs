@@ -12,7 +12,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-/// A temporary tree with the bootstrap and filesystem packages of this one.
+/// A temporary tree with the bootstrap (toolchain) and filesystem packages of this one.
 struct Tree {
     _temp: tempfile::TempDir,
     root: PathBuf,
@@ -47,7 +47,7 @@ impl Tree {
         )
         .unwrap();
         std::fs::copy(here.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
-        for dir in ["xtask/package", "bootstrap", "pkgs/filesystem"] {
+        for dir in ["xtask/package", "bootstrap/toolchain", "pkgs/filesystem"] {
             copy_dir(&here.join(dir), &root.join(dir));
         }
         Tree { _temp: temp, root }
