@@ -368,7 +368,8 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
             diff_id: image.diff_id.clone(),
             size: image.layer_gz.len() as u64,
         };
-        if let Some(old) = shared.recorded.get(&package.name) {
+        // Reproduce makes its own, fuller report of the same finding.
+        if let Some(old) = shared.recorded.get(&package.name).filter(|_| shared.options.record) {
             if old.input == entry.input && old.digest != entry.digest {
                 progress::say(
                     &shared.progress,
