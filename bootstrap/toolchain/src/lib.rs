@@ -1,8 +1,8 @@
-//! The first stage: a C toolchain (gcc 12, binutils 2.40, glibc, make) and a static
-//! busybox, laid out from Debian bookworm's binary packages. Every .deb is pinned by
-//! sha256; the xtask unpacks their data in order and adds the links that maintainer
-//! scripts and update-alternatives would have made. Nothing downstream trusts more than
-//! these hashes.
+//! The first stage: a C and C++ toolchain (gcc 12, binutils 2.40, glibc, make, m4, and
+//! the gmp/mpfr/mpc development files gcc is built with) and a static busybox, laid out
+//! from Debian bookworm's binary packages. Every .deb is pinned by sha256; the xtask
+//! unpacks their data in order and adds the links that maintainer scripts and
+//! update-alternatives would have made. Nothing downstream trusts more than these hashes.
 
 use cairn_package::{Location, Package, Recipe, Rootfs, Sha256, Source};
 
@@ -213,6 +213,78 @@ const SOURCES: &[Source] = &[
         ],
         note: "",
     },
+    Source {
+        file: "g++-12_12.2.0-14+deb12u1_amd64.deb",
+        sha256: Sha256::hex("68b182badae4ace7d472f1393c559d3532a95a2d70817498b10bb481d2627251"),
+        locations: &[
+            Location::DebianPool("pool/main/g/gcc-12/g++-12_12.2.0-14+deb12u1_amd64.deb"),
+            Location::DebianBinary { package: "g++-12", version: "12.2.0-14+deb12u1" },
+        ],
+        note: "",
+    },
+    Source {
+        file: "libstdc++-12-dev_12.2.0-14+deb12u1_amd64.deb",
+        sha256: Sha256::hex("d28def6c23630432b57cb38a4c2fd67a79d4e0484027386ca6e8d6005c3d7a73"),
+        locations: &[
+            Location::DebianPool("pool/main/g/gcc-12/libstdc++-12-dev_12.2.0-14+deb12u1_amd64.deb"),
+            Location::DebianBinary { package: "libstdc++-12-dev", version: "12.2.0-14+deb12u1" },
+        ],
+        note: "",
+    },
+    Source {
+        file: "libstdc++6_12.2.0-14+deb12u1_amd64.deb",
+        sha256: Sha256::hex("5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"),
+        locations: &[
+            Location::DebianPool("pool/main/g/gcc-12/libstdc++6_12.2.0-14+deb12u1_amd64.deb"),
+            Location::DebianBinary { package: "libstdc++6", version: "12.2.0-14+deb12u1" },
+        ],
+        note: "",
+    },
+    Source {
+        file: "libgmp-dev_6.2.1+dfsg1-1.1_amd64.deb",
+        sha256: Sha256::hex("a12b9dd1bf84dd3357c2aee2cb9c10092ebccff0c879648566ae87d27ba7ecc0"),
+        locations: &[
+            Location::DebianPool("pool/main/g/gmp/libgmp-dev_6.2.1+dfsg1-1.1_amd64.deb"),
+            Location::DebianBinary { package: "libgmp-dev", version: "2:6.2.1+dfsg1-1.1" },
+        ],
+        note: "",
+    },
+    Source {
+        file: "libgmpxx4ldbl_6.2.1+dfsg1-1.1_amd64.deb",
+        sha256: Sha256::hex("7ded88b1fa365fb63d2ff46cdcefb3766aa6d52d98ff084f63d3e62e8511c76b"),
+        locations: &[
+            Location::DebianPool("pool/main/g/gmp/libgmpxx4ldbl_6.2.1+dfsg1-1.1_amd64.deb"),
+            Location::DebianBinary { package: "libgmpxx4ldbl", version: "2:6.2.1+dfsg1-1.1" },
+        ],
+        note: "",
+    },
+    Source {
+        file: "libmpfr-dev_4.2.0-1_amd64.deb",
+        sha256: Sha256::hex("9831a86897b68d401ff371a3af5ac2c29b4f9447e0228731ec9f2e571fef3fe5"),
+        locations: &[
+            Location::DebianPool("pool/main/m/mpfr4/libmpfr-dev_4.2.0-1_amd64.deb"),
+            Location::DebianBinary { package: "libmpfr-dev", version: "4.2.0-1" },
+        ],
+        note: "",
+    },
+    Source {
+        file: "libmpc-dev_1.3.1-1_amd64.deb",
+        sha256: Sha256::hex("093e3e01265965952179570648e732e0d096560d7a5e22b2f8a077859ee3f654"),
+        locations: &[
+            Location::DebianPool("pool/main/m/mpclib3/libmpc-dev_1.3.1-1_amd64.deb"),
+            Location::DebianBinary { package: "libmpc-dev", version: "1.3.1-1" },
+        ],
+        note: "",
+    },
+    Source {
+        file: "m4_1.4.19-3_amd64.deb",
+        sha256: Sha256::hex("b2dd7bfca426712416e651bb5ff6dabe7d05e4caebbac61d714dbe261b31e4c3"),
+        locations: &[
+            Location::DebianPool("pool/main/m/m4/m4_1.4.19-3_amd64.deb"),
+            Location::DebianBinary { package: "m4", version: "1.4.19-3" },
+        ],
+        note: "",
+    },
 ];
 
 /// Links update-alternatives would make, then busybox's applets in /bin.
@@ -221,6 +293,8 @@ const LINKS: &[(&str, &str)] = &[
     ("usr/bin/gcc", "gcc-12"),
     ("usr/bin/cpp", "cpp-12"),
     ("usr/bin/c99", "gcc-12"),
+    ("usr/bin/g++", "g++-12"),
+    ("usr/bin/c++", "g++-12"),
     ("bin/sh", "busybox"),
     ("bin/[", "busybox"),
     ("bin/[[", "busybox"),
