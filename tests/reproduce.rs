@@ -7,111 +7,19 @@
 //! bootstrap and filesystem packages (`CAIRN_ROOT`), with the shared source cache. It
 //! skips with a message when no engine answers, except under CI (`CI` set).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use std::path::PathBuf;
 
 use serde_json::Value;
+use support::{engine_or_skip, text, Tree};
 
-/// A temporary tree with the bootstrap (toolchain) and filesystem packages of this one.
-struct Tree {
-    _temp: tempfile::TempDir,
-    root: PathBuf,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for item in std::fs::read_dir(from).unwrap() {
-        let item = item.unwrap();
-        let name = item.file_name();
-        if name == "target" {
-            continue;
-        }
-        if item.file_type().unwrap().is_dir() {
-            copy_dir(&item.path(), &to.join(&name));
-        } else {
-            std::fs::copy(item.path(), to.join(&name)).unwrap();
-        }
+/// The scratch areas reproduce left behind.
+fn kept(tree: &Tree) -> Vec<PathBuf> {
+    match std::fs::read_dir(tree.root.join("target/reproduce")) {
+        Ok(read) => read.map(|i| i.unwrap().path()).collect(),
+        Err(_) => vec![],
     }
-}
-
-impl Tree {
-    fn new() -> Tree {
-        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let temp = tempfile::tempdir().unwrap();
-        let root = temp.path().join("tree");
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::write(
-            root.join("Cargo.toml"),
-            "[workspace]\nresolver = \"2\"\nmembers = [\"xtask/package\", \"pkgs/*\", \"bootstrap/*\"]\n\n\
-             [workspace.package]\nedition = \"2021\"\npublish = false\n",
-        )
-        .unwrap();
-        std::fs::copy(here.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
-        for dir in ["xtask/package", "bootstrap/toolchain", "pkgs/filesystem"] {
-            copy_dir(&here.join(dir), &root.join(dir));
-        }
-        Tree { _temp: temp, root }
-    }
-
-    fn xtask(&self, args: &[&str]) -> Output {
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args(args)
-            .env("CAIRN_ROOT", &self.root)
-            .env_remove("CAIRN_OUT")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        eprintln!("$ xtask {}\n{}", args.join(" "), text(&output.stderr));
-        output
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.xtask(args);
-        assert!(
-            output.status.success(),
-            "`xtask {}` failed:\n{}{}",
-            args.join(" "),
-            text(&output.stdout),
-            text(&output.stderr)
-        );
-        text(&output.stdout)
-    }
-
-    fn out(&self, name: &str) -> PathBuf {
-        self.root.join("out").join(name)
-    }
-
-    fn recorded_digest(&self, name: &str) -> String {
-        let text = std::fs::read_to_string(self.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
-        let value: toml::Value = toml::from_str(&text).unwrap();
-        value["digest"].as_str().unwrap().to_owned()
-    }
-
-    /// The scratch areas reproduce left behind.
-    fn kept(&self) -> Vec<PathBuf> {
-        match std::fs::read_dir(self.root.join("target/reproduce")) {
-            Ok(read) => read.map(|i| i.unwrap().path()).collect(),
-            Err(_) => vec![],
-        }
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn engine_answers() -> bool {
-    let answers = Command::new("docker")
-        .arg("version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !answers {
-        assert!(std::env::var_os("CI").is_none(), "CI must have a container engine for this test");
-        eprintln!("skipped: no container engine answers `docker version`");
-    }
-    answers
 }
 
 /// `(kind, path)` of each difference that is not metadata.
@@ -127,10 +35,10 @@ fn file_differences(report: &Value) -> Vec<(String, String)> {
 
 #[test]
 fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
-    if !engine_answers() {
+    if !engine_or_skip() {
         return;
     }
-    let tree = Tree::new();
+    let tree = Tree::new(&["filesystem"]);
     tree.ok(&["build", "filesystem"]);
 
     // Without bootstrap in out/, reproduce rebuilds it first and starts filesystem from
@@ -149,7 +57,7 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     assert_eq!(json["expected"].as_str().unwrap(), tree.recorded_digest("filesystem"));
     assert_eq!(json["got"], json["expected"]);
     assert_eq!(json["differences"], serde_json::json!([]));
-    assert_eq!(tree.kept(), Vec::<PathBuf>::new(), "a run that reproduced leaves no scratch area");
+    assert_eq!(kept(&tree), Vec::<PathBuf>::new(), "a run that reproduced leaves no scratch area");
 
     // The build now writes its own time into the image.
     let containerfile = tree.root.join("pkgs/filesystem/Containerfile");
@@ -180,8 +88,8 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     assert!(content["text_diff"].as_str().unwrap().contains("+++ got"), "{content:#}");
 
     // The rebuilt layout is kept, its path printed, the two versions of the file beside it.
-    let kept = tree.kept();
-    let [scratch] = kept.as_slice() else { panic!("one scratch area kept: {kept:?}") };
+    let areas = kept(&tree);
+    let [scratch] = areas.as_slice() else { panic!("one scratch area kept: {areas:?}") };
     assert!(text(&output.stderr).contains(&scratch.display().to_string()), "{}", text(&output.stderr));
     let rebuilt = scratch.join("wave-1/filesystem");
     assert!(scratch.join("filesystem.files/expected/etc/build-time").is_file());

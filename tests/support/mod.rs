@@ -41,12 +41,13 @@ pub fn text(bytes: &[u8]) -> String {
 }
 
 impl Tree {
-    /// A tree with the bootstrap stage, the named packages of `pkgs/` and manifest/.
+    /// A tree with the named package crates of this one (`pkgs/musl`, or a bare name for
+    /// `pkgs/<name>`), every crate they depend on, and manifest/.
     pub fn new(packages: &[&str]) -> Tree {
         let here = here();
         let temp = tempfile::tempdir().unwrap();
         let root = temp.path().join("tree");
-        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(root.join("pkgs")).unwrap();
         std::fs::write(
             root.join("Cargo.toml"),
             "[workspace]\nresolver = \"2\"\nmembers = [\"xtask/package\", \"pkgs/*\", \"bootstrap/*\"]\n\n\
@@ -54,12 +55,25 @@ impl Tree {
         )
         .unwrap();
         std::fs::copy(here.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
-        copy_dir(&here.join("xtask/package"), &root.join("xtask/package"));
-        copy_dir(&here.join("bootstrap"), &root.join("bootstrap"));
         copy_dir(&here.join("manifest/packages"), &root.join("manifest/packages"));
-        std::fs::create_dir_all(root.join("pkgs")).unwrap();
-        for package in packages {
-            copy_dir(&here.join("pkgs").join(package), &root.join("pkgs").join(package));
+        let mut wanted: Vec<PathBuf> =
+            packages.iter().map(|p| if p.contains('/') { here.join(p) } else { here.join("pkgs").join(p) }).collect();
+        let mut copied = std::collections::BTreeSet::new();
+        while let Some(dir) = wanted.pop() {
+            let dir = dir.canonicalize().unwrap();
+            if !copied.insert(dir.clone()) {
+                continue;
+            }
+            copy_dir(&dir, &root.join(dir.strip_prefix(&here).unwrap()));
+            // Path dependencies come along: xtask/package and other package crates.
+            let manifest: toml::Table =
+                toml::from_str(&std::fs::read_to_string(dir.join("Cargo.toml")).unwrap()).unwrap();
+            let deps = manifest.get("dependencies").and_then(|d| d.as_table()).cloned().unwrap_or_default();
+            for dep in deps.values() {
+                if let Some(path) = dep.get("path").and_then(|p| p.as_str()) {
+                    wanted.push(dir.join(path));
+                }
+            }
         }
         Tree { _temp: temp, root, env: Vec::new() }
     }
@@ -102,6 +116,13 @@ impl Tree {
         output
     }
 
+    /// The digest manifest/ records for a package in this tree.
+    pub fn recorded_digest(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
+        let value: toml::Table = toml::from_str(&text).unwrap();
+        value["digest"].as_str().unwrap().to_owned()
+    }
+
     /// Runs `xtask`, asserts success, returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let output = self.xtask(args);
@@ -137,14 +158,19 @@ impl Tree {
     }
 }
 
-/// Whether an engine is there; without one, a test skips (but never under CI).
+/// Whether a Docker engine answers; without one, a test skips (but never under CI).
 pub fn engine_or_skip() -> bool {
-    let docker = Path::new("/var/run/docker.sock").exists() || std::env::var_os("DOCKER_HOST").is_some();
-    if !docker {
+    let answers = Command::new("docker")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !answers {
         assert!(std::env::var_os("CI").is_none(), "CI must run the end-to-end tests: no Docker engine answers");
-        eprintln!("skipped: no Docker engine (start dockerd, or set DOCKER_HOST)");
+        eprintln!("skipped: no Docker engine answers `docker version` (start dockerd, or set DOCKER_HOST)");
     }
-    docker
+    answers
 }
 
 /// A `podman system service` on a private socket, stopped on drop.
