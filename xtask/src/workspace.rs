@@ -75,15 +75,58 @@ impl StagedDir {
     }
 }
 
-/// Removes leftovers of interrupted runs (`.staging-*`, `.old-*`) in a directory.
+/// Cleans up after interrupted runs in a directory: removes half-assembled `.staging-*`
+/// directories and temporary files; an `.old-NAME-PID` moved aside just before its
+/// replacement was swapped in goes back in place if `NAME` is missing, else away.
 pub fn sweep_leftovers(dir: &Path) {
     let Ok(read) = std::fs::read_dir(dir) else { return };
     for item in read.flatten() {
         let name = item.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with(".staging-") || name.starts_with(".old-") || name.starts_with(".tmp") {
-            let path = item.path();
-            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        let path = item.path();
+        if let Some(rest) = name.strip_prefix(".old-") {
+            let original = rest.rsplit_once('-').map_or(rest, |(original, _pid)| original);
+            let target = dir.join(original);
+            if !target.exists() && std::fs::rename(&path, &target).is_ok() {
+                continue;
+            }
+        } else if !(name.starts_with(".staging-") || name.starts_with(".tmp")) {
+            continue;
         }
+        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_staged_directory_replaces_the_old_one_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("musl");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("old"), "old").unwrap();
+        let staged = StagedDir::new(&target).unwrap();
+        std::fs::write(staged.path().join("new"), "new").unwrap();
+        staged.commit().unwrap();
+        assert!(target.join("new").exists() && !target.join("old").exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing left beside it");
+    }
+
+    #[test]
+    fn an_unfinished_staging_vanishes_and_an_old_directory_moved_aside_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(StagedDir::new(&dir.path().join("busybox")).unwrap());
+        std::fs::create_dir(dir.path().join(".staging-crashed")).unwrap();
+        std::fs::create_dir(dir.path().join(".old-musl-1234")).unwrap();
+        std::fs::write(dir.path().join(".old-musl-1234/layout"), "old").unwrap();
+        sweep_leftovers(dir.path());
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["musl"]);
+        assert_eq!(std::fs::read_to_string(dir.path().join("musl/layout")).unwrap(), "old");
     }
 }
