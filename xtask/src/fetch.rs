@@ -5,7 +5,8 @@
 //! (`<cache>/sha256/<hex>`) by rename only when it matches, so a partial or wrong file
 //! never does. Locations are tried in order: upstream URLs, a path in a Debian mirror
 //! (those of the machine's apt configuration, or `CAIRN_DEBIAN_MIRROR`), `apt-get
-//! download`, `apt-get source`. `--import DIR` seeds the cache from files on disk.
+//! download`, `apt-get source`, `pip download` (whatever index pip is configured with).
+//! `--import DIR` seeds the cache from files on disk.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -244,6 +245,11 @@ impl Cache {
                         let spec = format!("{package}={version}");
                         self.apt(&["source", "--download-only", &spec], Some(&w.source.file)).await
                     }
+                    Location::PyPI { package, version } => {
+                        let args = pip_download_args(package, version, &w.source.file);
+                        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                        self.run_tool("pip", &args, Some(&w.source.file)).await
+                    }
                 };
                 match attempt {
                     Ok((file, got)) if got == w.source.sha256 => return self.admit(file, &got),
@@ -288,15 +294,26 @@ impl Cache {
 
     /// Runs apt-get in a scratch directory and takes the file it leaves there.
     async fn apt(&self, args: &[&str], wanted_file: Option<&str>) -> Result<(tempfile::NamedTempFile, String)> {
+        self.run_tool("apt-get", args, wanted_file).await
+    }
+
+    /// Runs `program` in a scratch directory and takes the file it leaves there (the one
+    /// named `wanted_file`, if given).
+    async fn run_tool(
+        &self,
+        program: &str,
+        args: &[&str],
+        wanted_file: Option<&str>,
+    ) -> Result<(tempfile::NamedTempFile, String)> {
         let scratch = tempfile::tempdir_in(&self.dir)?;
-        let output = tokio::process::Command::new("apt-get")
+        let output = tokio::process::Command::new(program)
             .args(args)
             .current_dir(scratch.path())
             .output()
             .await
-            .context("running apt-get")?;
+            .with_context(|| format!("running {program}"))?;
         if !output.status.success() {
-            bail!("apt-get {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+            bail!("{program} {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
         }
         let mut found = None;
         for item in std::fs::read_dir(scratch.path())? {
@@ -306,12 +323,33 @@ impl Cache {
                 found = Some(path);
             }
         }
-        let path = found.context("apt-get left no matching file")?;
+        let path = found.with_context(|| format!("{program} left no matching file"))?;
         let bytes = std::fs::read(&path)?;
         let mut temp = self.temp()?;
         std::io::Write::write_all(&mut temp, &bytes)?;
         Ok((temp, hex::encode(Sha256::digest(&bytes))))
     }
+}
+
+/// `pip download` arguments that fetch exactly `file` of a PyPI release. For a wheel,
+/// its file name's platform tags (`name-version-python-abi-platform.whl`, the platform
+/// possibly several joined by `.`) are passed as `--platform`, so the machine's own
+/// platform does not matter; pip then picks the wheel the pin names.
+pub fn pip_download_args(package: &str, version: &str, file: &str) -> Vec<String> {
+    let mut args: Vec<String> =
+        ["download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check", "--dest", "."].map(String::from).into();
+    if let Some(stem) = file.strip_suffix(".whl") {
+        args.push("--only-binary=:all:".into());
+        if let Some(platforms) = stem.rsplit('-').next().filter(|p| *p != "any") {
+            for platform in platforms.split('.') {
+                args.push(format!("--platform={platform}"));
+            }
+        }
+    } else {
+        args.push("--no-binary=:all:".into());
+    }
+    args.push(format!("{package}=={version}"));
+    args
 }
 
 /// Debian mirrors to try for pool paths: `CAIRN_DEBIAN_MIRROR` (comma separated) first,
@@ -378,6 +416,23 @@ fn apt_uris(text: &str, deb822: bool) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pip_is_asked_for_the_platforms_a_wheel_names() {
+        let args = pip_download_args(
+            "ziglang",
+            "0.17.1",
+            "ziglang-0.17.1-py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64.musllinux_1_1_x86_64.whl",
+        );
+        let tail: Vec<&str> = args.iter().skip(6).map(String::as_str).collect();
+        assert_eq!(tail, [
+            "--only-binary=:all:",
+            "--platform=manylinux_2_12_x86_64",
+            "--platform=manylinux2010_x86_64",
+            "--platform=musllinux_1_1_x86_64",
+            "ziglang==0.17.1"
+        ]);
+    }
 
     #[test]
     fn reads_mirrors_from_both_apt_formats() {

@@ -44,6 +44,8 @@ pub enum Location {
     DebianPool(String),
     DebianBinary { package: String, version: String },
     DebianSource { package: String, version: String },
+    #[serde(rename = "pypi")]
+    PyPI { package: String, version: String },
 }
 
 impl std::fmt::Display for Location {
@@ -55,6 +57,7 @@ impl std::fmt::Display for Location {
             Location::DebianSource { package, version } => {
                 write!(f, "apt-get source --download-only {package}={version}")
             }
+            Location::PyPI { package, version } => write!(f, "pip download --no-deps {package}=={version}"),
         }
     }
 }
@@ -209,10 +212,13 @@ fn check_package(package: &Package) -> Result<()> {
         }
         Recipe::DebianRootfs(_) => {
             if !package.deps.is_empty() {
-                bail!("{dir}/src/lib.rs: a rootfs laid out from Debian packages has no dependencies");
+                bail!("{dir}/src/lib.rs: a rootfs laid out from binary packages has no dependencies");
             }
-            if let Some(source) = package.sources.iter().find(|s| !s.file.ends_with(".deb")) {
-                bail!("{dir}/src/lib.rs: `{}` is not a .deb; a Debian rootfs is made of binary packages", source.file);
+            if let Some(source) = package.sources.iter().find(|s| !s.file.ends_with(".deb") && !s.file.ends_with(".whl")) {
+                bail!(
+                    "{dir}/src/lib.rs: `{}` is neither a .deb nor a .whl; a rootfs is laid out from binary packages",
+                    source.file
+                );
             }
         }
     }
@@ -336,6 +342,7 @@ fn location(l: &Location) -> Value {
         Location::DebianPool(p) => json!({ "debian_pool": p }),
         Location::DebianBinary { package, version } => json!({ "debian_binary": { "package": package, "version": version } }),
         Location::DebianSource { package, version } => json!({ "debian_source": { "package": package, "version": version } }),
+        Location::PyPI { package, version } => json!({ "pypi": { "package": package, "version": version } }),
     }
 }
 

@@ -1,9 +1,12 @@
-//! A rootfs laid out from Debian binary packages, without an engine.
+//! A rootfs laid out from binary packages, without an engine.
 //!
-//! The bootstrap stage starts the tree from a third party's signed binaries. Each `.deb`
-//! (an `ar` archive) holds a `data.tar.*` that is unpacked, in the order the package
-//! crate lists them, into one tree; maintainer scripts are not run, so the links and
-//! files they would have made are declared in the crate and added here. The result goes
+//! The bootstrap stages start the tree from third parties' binaries. Each `.deb` (an `ar`
+//! archive) holds a `data.tar.*` that is unpacked, in the order the package crate lists
+//! them, into one tree; maintainer scripts are not run, so the links and files they would
+//! have made are declared in the crate and added here. A Python wheel (`.whl`, a zip) is
+//! unpacked under `opt/`, as a `site-packages` directory would hold it, each file keeping
+//! the permission bits of the zip's Unix attributes (0644 where it has none): extracting
+//! a wheel with unzip or Python's zipfile loses the executable bits. The result goes
 //! through the same normalizer as every engine build.
 
 use std::collections::BTreeMap;
@@ -41,13 +44,45 @@ pub fn deb_data(deb: &[u8]) -> Result<Vec<u8>> {
     bail!("no data.tar member: not a Debian binary package")
 }
 
-/// Lays out the rootfs: debs in order (later files replace earlier ones), then the
+/// Where a wheel's entries go.
+pub const WHEEL_PREFIX: &str = "opt";
+
+/// The files of a wheel, under [`WHEEL_PREFIX`], modes from the zip's Unix attributes.
+pub fn wheel_nodes(wheel: &[u8]) -> Result<Vec<Node>> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(wheel)).context("reading the wheel's zip archive")?;
+    let mut nodes = Vec::with_capacity(archive.len());
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i)?;
+        let Some(name) = entry.enclosed_name() else {
+            bail!("{}: an entry whose path leaves the wheel", entry.name());
+        };
+        let path = format!("{WHEEL_PREFIX}/{}", name.to_string_lossy().trim_end_matches('/'));
+        let (kind, mode) = if entry.is_dir() {
+            (Kind::Dir, 0o755)
+        } else {
+            let mut data = Vec::with_capacity(entry.size() as usize);
+            entry.read_to_end(&mut data).with_context(|| format!("unpacking {path}"))?;
+            // The owner's execute bit decides; no setuid or world-writable files from a wheel.
+            let executable = entry.unix_mode().is_some_and(|m| m & 0o100 != 0);
+            (Kind::File(data), if executable { 0o755 } else { 0o644 })
+        };
+        nodes.push(Node { path, kind, mode, uid: 0, gid: 0 });
+    }
+    Ok(nodes)
+}
+
+/// Lays out the rootfs: packages in order (later files replace earlier ones), then the
 /// declared directories, files and links. Returns the canonical layer tar.
-pub fn layout(debs: &[(String, Vec<u8>)], extra: &Rootfs) -> Result<Vec<u8>> {
+pub fn layout(packages: &[(String, Vec<u8>)], extra: &Rootfs) -> Result<Vec<u8>> {
     let mut tree: BTreeMap<String, Node> = BTreeMap::new();
-    for (name, deb) in debs {
-        let data = deb_data(deb).with_context(|| format!("unpacking {name}"))?;
-        for node in normalize::read(data.as_slice()).with_context(|| format!("reading the data of {name}"))? {
+    for (name, bytes) in packages {
+        let nodes = if name.ends_with(".whl") {
+            wheel_nodes(bytes).with_context(|| format!("unpacking {name}"))?
+        } else {
+            let data = deb_data(bytes).with_context(|| format!("unpacking {name}"))?;
+            normalize::read(data.as_slice()).with_context(|| format!("reading the data of {name}"))?
+        };
+        for node in nodes {
             // A directory a later package also ships keeps the first package's mode.
             if node.kind == Kind::Dir && tree.get(&node.path).is_some_and(|n| n.kind == Kind::Dir) {
                 continue;
@@ -109,6 +144,47 @@ mod tests {
         let layer = layout(&debs, &extra).unwrap();
         let nodes = normalize::read(layer.as_slice()).unwrap();
         insta::assert_snapshot!("rootfs_of_two_debs", normalize::listing(&nodes));
+    }
+
+    /// A wheel as pip downloads one: entries with and without Unix modes.
+    fn wheel(files: &[(&str, Option<u32>, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (path, mode, contents) in files {
+            let mut options = zip::write::SimpleFileOptions::default();
+            if let Some(mode) = mode {
+                options = options.unix_permissions(*mode);
+            }
+            writer.start_file(*path, options).unwrap();
+            std::io::Write::write_all(&mut writer, contents).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_wheel_goes_under_opt_with_its_executable_bits() {
+        let packages = vec![(
+            "tool-1-py3-none-any.whl".to_owned(),
+            wheel(&[
+                ("tool/tool", Some(0o755), b"\x7fELF"),
+                ("tool/lib/a.h", Some(0o644), b"a"),
+                ("tool/README", None, b"r"),
+            ]),
+        )];
+        let links = vec![("usr/bin/tool".into(), "/opt/tool/tool".into())];
+        let extra = Rootfs { dirs: vec![], links, files: vec![] };
+        let nodes = normalize::read(layout(&packages, &extra).unwrap().as_slice()).unwrap();
+        let modes: Vec<(&str, u32)> = nodes.iter().map(|n| (n.path.as_str(), n.mode)).collect();
+        assert_eq!(modes, [
+            ("opt", 0o755),
+            ("opt/tool", 0o755),
+            ("opt/tool/README", 0o644),
+            ("opt/tool/lib", 0o755),
+            ("opt/tool/lib/a.h", 0o644),
+            ("opt/tool/tool", 0o755),
+            ("usr", 0o755),
+            ("usr/bin", 0o755),
+            ("usr/bin/tool", 0o777),
+        ]);
     }
 
     #[test]

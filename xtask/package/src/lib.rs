@@ -34,8 +34,9 @@ pub enum Recipe {
     /// context holds the Containerfile, every source and every package file by name.
     Containerfile(&'static str),
     /// Laid out by the xtask itself, without an engine: every source is a Debian
-    /// binary package whose data is unpacked in order, then the listed directories and
-    /// symbolic links are added. Used to start the tree from a third-party toolchain.
+    /// binary package whose data is unpacked in order (or a Python wheel, whose entries
+    /// go under `opt/`, modes kept), then the listed directories and symbolic links are
+    /// added. Used to start the tree from a third-party toolchain.
     DebianRootfs(Rootfs),
 }
 
@@ -85,6 +86,9 @@ pub enum Location {
     /// A file of a Debian source package, fetched with
     /// `apt-get source --download-only PACKAGE=VERSION` (needs deb-src lines).
     DebianSource { package: &'static str, version: &'static str },
+    /// A file of a PyPI release, fetched with `pip download --no-deps PACKAGE==VERSION`
+    /// (for a wheel, with the platform tags of its file name).
+    PyPI { package: &'static str, version: &'static str },
 }
 
 /// A sha256 digest, parsed from hex at compile time.
