@@ -17,6 +17,7 @@ mod load;
 mod manifest;
 mod normalize;
 mod progress;
+mod prove;
 mod registry;
 mod reproduce;
 mod rootfs;
@@ -82,6 +83,9 @@ enum Command {
     /// Manage the trusted maintainers' keyring in manifest/keys/.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// The bootstrap stages: `prove` that two independent providers build the same compiler.
+    #[command(subcommand)]
+    Bootstrap(prove::BootstrapCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -107,6 +111,7 @@ fn main() -> std::process::ExitCode {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Keys(command) => keys::run(command),
+        Command::Bootstrap(command) => prove::run(command),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -1,0 +1,173 @@
+//! `cargo xtask bootstrap prove`: diverse double-compiling.
+//!
+//! Trust no single provider of binaries: the same compiler (tcc) is built from the same
+//! source by two unrelated toolchains, Debian's gcc (the `bootstrap` stage) and Zig's
+//! clang from PyPI (the `zig` stage). Each result, stage 1, then builds tcc again. Stage
+//! 1 binaries differ, since their compilers do; but if both compilers translated tcc
+//! faithfully, the two stage 1 compilers behave the same, so the stage 2 builds must be
+//! bit-identical. A compiler that inserted something into what it builds would have to do
+//! so identically in both providers for the proof to pass. The chains are ordinary
+//! packages (`bootstrap/ddc-*`), built and recorded like any other; this module builds
+//! them and compares their images.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use serde_json::json;
+
+use crate::build::{self, Options, Outcome};
+use crate::diff::{self, Side};
+use crate::normalize::Kind;
+use crate::registry::Registry;
+use crate::workspace;
+
+#[derive(clap::Subcommand)]
+pub enum BootstrapCommand {
+    /// Build tcc with each provider, have each result rebuild tcc, and check that the two
+    /// rebuilds are bit-identical (diverse double-compiling). Exits non-zero if they differ.
+    Prove(ProveArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ProveArgs {
+    /// Print the chains and the verdict as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Engine endpoint (unix:///path.sock, tcp://host:port); default: DOCKER_HOST, the
+    /// Docker socket, then Podman.
+    #[arg(long, value_name = "ENDPOINT")]
+    pub engine: Option<String>,
+    /// Packages to build at once.
+    #[arg(short, long, default_value_t = 2)]
+    pub jobs: usize,
+}
+
+/// One chain: a provider's toolchain, the compiler it builds stage 1 with, and the
+/// package whose image is stage 2.
+pub struct Chain {
+    pub name: &'static str,
+    pub package: &'static str,
+    pub provider: &'static str,
+    pub compiler: &'static str,
+}
+
+pub const CHAINS: &[Chain] = &[
+    Chain { name: "debian", package: "ddc-debian", provider: "bootstrap", compiler: "gcc 12 (Debian bookworm)" },
+    Chain { name: "zig", package: "ddc-zig", provider: "zig", compiler: "zig cc (ziglang 0.17.1, PyPI)" },
+];
+
+/// The compiler stage 2 holds, shown with its hash in the report.
+const COMPILER: &str = "usr/local/bin/tcc";
+
+pub fn run(command: BootstrapCommand) -> Result<ExitCode> {
+    match command {
+        BootstrapCommand::Prove(args) => prove(args),
+    }
+}
+
+fn prove(args: ProveArgs) -> Result<ExitCode> {
+    let root = crate::root();
+    let registry = Registry::load(&root)?;
+    let order = registry.order(CHAINS.iter().map(|c| c.package.to_owned()))?;
+    let options = Options {
+        root: root.clone(),
+        out: workspace::out_dir(&root),
+        jobs: args.jobs.max(1),
+        rebuild: false,
+        engine: args.engine.clone(),
+        label: "prove",
+        record: true,
+        given: BTreeMap::new(),
+        dry_run: false,
+    };
+    let started = Instant::now();
+    let results = tokio::runtime::Runtime::new()?.block_on(build::build_all(&registry, &order, &options))?;
+    let by_name: BTreeMap<&str, &build::PackageResult> = results.iter().map(|r| (r.name.as_str(), r)).collect();
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Failed { error } => Some(format!("{}: {}", r.name, error.lines().next().unwrap_or_default())),
+            Outcome::Skipped { because } => Some(format!("{}: skipped because {because}", r.name)),
+            _ => None,
+        })
+        .collect();
+    if !failed.is_empty() {
+        bail!("the chains did not build, nothing to compare:\n  {}", failed.join("\n  "));
+    }
+
+    let sides: Vec<Side> = CHAINS.iter().map(|c| Side::open(&options.out.join(c.package))).collect::<Result<_>>()?;
+    let differences = diff::compare(&sides[0], &sides[1]);
+    let proven = sides[0].digest == sides[1].digest && sides[0].diff_id == sides[1].diff_id;
+    let chains: Vec<serde_json::Value> = CHAINS
+        .iter()
+        .zip(&sides)
+        .map(|(chain, side)| {
+            let (compiler_sha256, compiler_size) = side
+                .nodes
+                .iter()
+                .find(|n| n.path == COMPILER)
+                .and_then(|n| match &n.kind {
+                    Kind::File(data) => Some((crate::layout::sha256(data), data.len())),
+                    _ => None,
+                })
+                .unzip();
+            let built = by_name.get(chain.package);
+            json!({
+                "name": chain.name,
+                "provider": chain.provider,
+                "provider_digest": by_name.get(chain.provider).and_then(|r| r.outcome.digest()),
+                "stage1": format!("tcc built by {}", chain.compiler),
+                "package": chain.package,
+                "digest": side.digest,
+                "diff_id": side.diff_id,
+                "compiler": COMPILER,
+                "compiler_sha256": compiler_sha256,
+                "compiler_size": compiler_size,
+                "status": built.map(|r| if matches!(r.outcome, Outcome::Built { .. }) { "built" } else { "up to date" }),
+                "seconds": built.map(|r| (r.elapsed.as_secs_f64() * 10.0).round() / 10.0),
+            })
+        })
+        .collect();
+    let (a, b) = (CHAINS[0].package, CHAINS[1].package);
+    if args.json {
+        let report = json!({
+            "proven": proven,
+            "digest": if proven { sides[0].digest.clone() } else { None },
+            "chains": chains,
+            "differences": differences.iter().map(diff::Difference::to_json).collect::<Vec<_>>(),
+            "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for chain in &chains {
+            println!(
+                "{}: {} {} -> stage 1: {} -> stage 2: {} {}",
+                chain["name"].as_str().unwrap_or_default(),
+                chain["provider"].as_str().unwrap_or_default(),
+                chain["provider_digest"].as_str().unwrap_or("?"),
+                chain["stage1"].as_str().unwrap_or_default(),
+                chain["package"].as_str().unwrap_or_default(),
+                chain["digest"].as_str().unwrap_or("?"),
+            );
+            println!(
+                "  {COMPILER}: {} bytes, {}",
+                chain["compiler_size"].as_u64().map_or("?".into(), |s| s.to_string()),
+                chain["compiler_sha256"].as_str().unwrap_or("missing"),
+            );
+        }
+        if proven {
+            println!(
+                "proven: both providers' compilers built stage 2 bit for bit the same ({})",
+                sides[0].digest.as_deref().unwrap_or_default()
+            );
+        } else {
+            println!("NOT proven: the stage 2 images differ");
+            print!("{}", diff::render(&differences, a, b));
+            let out = options.out.display();
+            println!("  (`cargo xtask diff {out}/{a} {out}/{b} --extract DIR` keeps both versions of each file)");
+        }
+    }
+    Ok(if proven { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
