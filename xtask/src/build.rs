@@ -314,7 +314,7 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
     let result = async {
         let layer = match &package.recipe {
             Recipe::DebianRootfs(rootfs) => {
-                spinner.set_message(format!("{}: laying out {} Debian packages", package.name, package.sources.len()));
+                spinner.set_message(format!("{}: laying out {} binary packages", package.name, package.sources.len()));
                 let debs: Vec<(String, Vec<u8>)> = package
                     .sources
                     .iter()
