@@ -166,7 +166,7 @@ pub fn read(dir: &Path) -> Result<Layout> {
     let manifest_bytes = read_blob(dir, &digest)?;
     let manifest: ImageManifest = serde_json::from_slice(&manifest_bytes)
         .with_context(|| format!("{}: manifest {digest} is not an OCI image manifest", dir.display()))?;
-    let config = read_blob(dir, &manifest.config().digest().to_string())?;
+    let config = read_blob(dir, manifest.config().digest().as_ref())?;
     let [layer] = manifest.layers().as_slice() else {
         bail!("{}: a cairn image has exactly one layer", dir.display());
     };
