@@ -60,12 +60,8 @@ fn two_providers_build_the_same_tcc_and_a_changed_chain_is_caught() {
     assert!(!ok, "a chain that differs fails the proof");
     assert_eq!(report["proven"], false);
     assert_ne!(report["chains"][0]["digest"], report["chains"][1]["digest"]);
-    let differing: Vec<&str> = report["differences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|d| d["path"].as_str())
-        .collect();
+    let differing: Vec<&str> =
+        report["differences"].as_array().unwrap().iter().filter_map(|d| d["path"].as_str()).collect();
     assert!(differing.contains(&"usr/local/bin/tcc"), "the report names tcc: {report:#}");
     let human = tree.fails(&["bootstrap", "prove"]);
     assert!(human.contains("NOT proven") && human.contains("usr/local/bin/tcc"), "{human}");

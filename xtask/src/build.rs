@@ -46,10 +46,18 @@ pub struct BuildArgs {
 /// How one package's build ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Built { digest: String },
-    UpToDate { digest: String },
-    Failed { error: String },
-    Skipped { because: String },
+    Built {
+        digest: String,
+    },
+    UpToDate {
+        digest: String,
+    },
+    Failed {
+        error: String,
+    },
+    Skipped {
+        because: String,
+    },
     /// `--dry-run`: out of date, or built on something that is.
     WouldBuild,
 }
@@ -143,11 +151,8 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
     let cache = Cache::open()?;
     let wanted = crate::fetch::wanted_sources(registry, order);
     // A source that cannot be had fails its package (and so its dependents) only.
-    let unfetched = if options.dry_run {
-        BTreeMap::new()
-    } else {
-        cache.try_fetch_all(wanted.into_values().collect(), 4).await?
-    };
+    let unfetched =
+        if options.dry_run { BTreeMap::new() } else { cache.try_fetch_all(wanted.into_values().collect(), 4).await? };
     workspace::sweep_leftovers(&options.out);
     std::fs::create_dir_all(options.out.join("logs"))?;
     let shared = Arc::new(Shared {
@@ -181,7 +186,8 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             let package = &registry.packages[&pending[i]];
             let deps: Vec<&PackageResult> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
             if deps.iter().any(|r| r.outcome == Outcome::WouldBuild) {
-                let result = PackageResult { name: package.name.clone(), outcome: Outcome::WouldBuild, elapsed: Duration::ZERO };
+                let result =
+                    PackageResult { name: package.name.clone(), outcome: Outcome::WouldBuild, elapsed: Duration::ZERO };
                 outcomes.insert(package.name.clone(), result);
                 overall.inc(1);
                 pending.remove(i);
@@ -189,7 +195,11 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             }
             if let Some(bad) = deps.iter().find(|r| r.outcome.digest().is_none()) {
                 let because = format!("{} {}", bad.name, bad.outcome.label());
-                let result = PackageResult { name: package.name.clone(), outcome: Outcome::Skipped { because }, elapsed: Duration::ZERO };
+                let result = PackageResult {
+                    name: package.name.clone(),
+                    outcome: Outcome::Skipped { because },
+                    elapsed: Duration::ZERO,
+                };
                 progress::say(&shared.progress, &format!("skipped {}: {}", package.name, bad.name));
                 outcomes.insert(package.name.clone(), result);
                 overall.inc(1);
@@ -231,7 +241,10 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             Err(error) => {
                 let log = shared.options.out.join("logs").join(format!("{name}.log"));
                 let tail = log_tail(&log, 25);
-                progress::say(&shared.progress, &format!("FAILED {name}: {error:#}\n{tail}  (full log: {})", log.display()));
+                progress::say(
+                    &shared.progress,
+                    &format!("FAILED {name}: {error:#}\n{tail}  (full log: {})", log.display()),
+                );
                 Outcome::Failed { error: format!("{error:#}") }
             }
         };
@@ -251,7 +264,12 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
 /// sha256 over everything a build reads, in a canonical text form.
 pub fn input_hash(package: &Package, dep_digests: &BTreeMap<String, String>) -> String {
     let mut text = String::new();
-    text.push_str(&format!("cairn-input-1\nformat {}\nname {}\nversion {}\n", normalize::FORMAT, package.name, package.version));
+    text.push_str(&format!(
+        "cairn-input-1\nformat {}\nname {}\nversion {}\n",
+        normalize::FORMAT,
+        package.name,
+        package.version
+    ));
     match &package.recipe {
         Recipe::Containerfile(containerfile) => {
             text.push_str(&format!("containerfile {}\n", hex::encode(Sha256::digest(containerfile))));
@@ -413,7 +431,8 @@ async fn load_dep(shared: &Shared, engine: &Engine, dep: &str) -> Result<String>
         // The image ID is the config digest whoever loads it; the tag is this run's own, so
         // a concurrent run removing its tag never takes the image from under this one.
         let tag = format!("cairn/{dep}:{}-{}", &config_digest["sha256:".len()..][..16], std::process::id());
-        let archive = tokio::task::spawn_blocking(move || layout::docker_archive(&read, &tag).map(|a| (a, tag))).await??;
+        let archive =
+            tokio::task::spawn_blocking(move || layout::docker_archive(&read, &tag).map(|a| (a, tag))).await??;
         engine.load(archive.0, &archive.1, &config_digest).await?;
         Ok::<_, anyhow::Error>(archive.1)
     })
@@ -429,7 +448,8 @@ fn log_tail(path: &Path, lines: usize) -> String {
 }
 
 fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<ExitCode> {
-    let failed = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. })).count();
+    let failed =
+        results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. })).count();
     let would_build = results.iter().filter(|r| r.outcome == Outcome::WouldBuild).count();
     if json {
         let items: Vec<serde_json::Value> = results

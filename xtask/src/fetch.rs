@@ -109,9 +109,8 @@ impl Cache {
     /// Reads a cached source, checking its hash again (the cache is not trusted either).
     pub fn read(&self, source: &Source) -> Result<Vec<u8>> {
         let path = self.path(&source.sha256);
-        let bytes = std::fs::read(&path).with_context(|| {
-            format!("source {} is not in the cache: run `cargo xtask fetch`", source.file)
-        })?;
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("source {} is not in the cache: run `cargo xtask fetch`", source.file))?;
         let got = hex::encode(Sha256::digest(&bytes));
         if got != source.sha256 {
             std::fs::remove_file(&path).ok();
@@ -173,7 +172,11 @@ impl Cache {
         let failures = self.try_fetch_all(wanted, jobs).await?;
         if !failures.is_empty() {
             let errors: Vec<&String> = failures.values().collect();
-            bail!("{} source(s) could not be fetched:\n{}", errors.len(), errors.iter().map(|e| e.as_str()).collect::<Vec<_>>().join("\n"));
+            bail!(
+                "{} source(s) could not be fetched:\n{}",
+                errors.len(),
+                errors.iter().map(|e| e.as_str()).collect::<Vec<_>>().join("\n")
+            );
         }
         Ok(())
     }
@@ -337,7 +340,9 @@ impl Cache {
 /// platform does not matter; pip then picks the wheel the pin names.
 pub fn pip_download_args(package: &str, version: &str, file: &str) -> Vec<String> {
     let mut args: Vec<String> =
-        ["download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check", "--dest", "."].map(String::from).into();
+        ["download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check", "--dest", "."]
+            .map(String::from)
+            .into();
     if let Some(stem) = file.strip_suffix(".whl") {
         args.push("--only-binary=:all:".into());
         if let Some(platforms) = stem.rsplit('-').next().filter(|p| *p != "any") {
@@ -425,18 +430,22 @@ mod tests {
             "ziglang-0.17.1-py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64.musllinux_1_1_x86_64.whl",
         );
         let tail: Vec<&str> = args.iter().skip(6).map(String::as_str).collect();
-        assert_eq!(tail, [
-            "--only-binary=:all:",
-            "--platform=manylinux_2_12_x86_64",
-            "--platform=manylinux2010_x86_64",
-            "--platform=musllinux_1_1_x86_64",
-            "ziglang==0.17.1"
-        ]);
+        assert_eq!(
+            tail,
+            [
+                "--only-binary=:all:",
+                "--platform=manylinux_2_12_x86_64",
+                "--platform=manylinux2010_x86_64",
+                "--platform=musllinux_1_1_x86_64",
+                "ziglang==0.17.1"
+            ]
+        );
     }
 
     #[test]
     fn reads_mirrors_from_both_apt_formats() {
-        let deb822 = "Types: deb\n# URIs: http://commented.example\nURIs: http://mirror.example/debian\nSuites: bookworm\n";
+        let deb822 =
+            "Types: deb\n# URIs: http://commented.example\nURIs: http://mirror.example/debian\nSuites: bookworm\n";
         assert_eq!(apt_uris(deb822, true), ["http://mirror.example/debian"]);
         let list = "deb [arch=amd64] http://other.example/debian/ bookworm main\n# deb http://no.example x y\n";
         assert_eq!(apt_uris(list, false), ["http://other.example/debian"]);

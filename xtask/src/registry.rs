@@ -42,10 +42,19 @@ pub struct Source {
 pub enum Location {
     Url(String),
     DebianPool(String),
-    DebianBinary { package: String, version: String },
-    DebianSource { package: String, version: String },
+    DebianBinary {
+        package: String,
+        version: String,
+    },
+    DebianSource {
+        package: String,
+        version: String,
+    },
     #[serde(rename = "pypi")]
-    PyPI { package: String, version: String },
+    PyPI {
+        package: String,
+        version: String,
+    },
 }
 
 impl std::fmt::Display for Location {
@@ -214,7 +223,9 @@ fn check_package(package: &Package) -> Result<()> {
             if !package.deps.is_empty() {
                 bail!("{dir}/src/lib.rs: a rootfs laid out from binary packages has no dependencies");
             }
-            if let Some(source) = package.sources.iter().find(|s| !s.file.ends_with(".deb") && !s.file.ends_with(".whl")) {
+            if let Some(source) =
+                package.sources.iter().find(|s| !s.file.ends_with(".deb") && !s.file.ends_with(".whl"))
+            {
                 bail!(
                     "{dir}/src/lib.rs: `{}` is neither a .deb nor a .whl; a rootfs is laid out from binary packages",
                     source.file
@@ -461,7 +472,10 @@ mod tests {
     #[test]
     fn an_undeclared_image_is_refused_with_the_fix() {
         let error = check_package(&package("foo", &[], "FROM cairn/musl\n")).unwrap_err().to_string();
-        assert!(error.contains("pkgs/foo/Containerfile uses cairn/musl, which pkgs/foo/src/lib.rs does not declare"), "{error}");
+        assert!(
+            error.contains("pkgs/foo/Containerfile uses cairn/musl, which pkgs/foo/src/lib.rs does not declare"),
+            "{error}"
+        );
     }
 
     #[test]

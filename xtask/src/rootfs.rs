@@ -32,10 +32,14 @@ pub fn deb_data(deb: &[u8]) -> Result<Vec<u8>> {
         match name.as_str() {
             "data.tar" => data = raw,
             "data.tar.xz" => {
-                xz2::read::XzDecoder::new(raw.as_slice()).read_to_end(&mut data).context("decompressing data.tar.xz")?;
+                xz2::read::XzDecoder::new(raw.as_slice())
+                    .read_to_end(&mut data)
+                    .context("decompressing data.tar.xz")?;
             }
             "data.tar.gz" => {
-                flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut data).context("decompressing data.tar.gz")?;
+                flate2::read::GzDecoder::new(raw.as_slice())
+                    .read_to_end(&mut data)
+                    .context("decompressing data.tar.gz")?;
             }
             other => bail!("{other}: unsupported compression (cairn reads data.tar, .gz and .xz)"),
         }
@@ -124,7 +128,8 @@ mod tests {
         let mut xz = Vec::new();
         xz2::read::XzEncoder::new(data.into_inner().unwrap().as_slice(), 6).read_to_end(&mut xz).unwrap();
         let mut archive = ar::Builder::new(Vec::new());
-        for (name, bytes) in [("debian-binary", b"2.0\n".to_vec()), ("control.tar.xz", Vec::new()), ("data.tar.xz", xz)] {
+        for (name, bytes) in [("debian-binary", b"2.0\n".to_vec()), ("control.tar.xz", Vec::new()), ("data.tar.xz", xz)]
+        {
             archive.append(&ar::Header::new(name.as_bytes().to_vec(), bytes.len() as u64), bytes.as_slice()).unwrap();
         }
         archive.into_inner().unwrap()
@@ -174,27 +179,29 @@ mod tests {
         let extra = Rootfs { dirs: vec![], links, files: vec![] };
         let nodes = normalize::read(layout(&packages, &extra).unwrap().as_slice()).unwrap();
         let modes: Vec<(&str, u32)> = nodes.iter().map(|n| (n.path.as_str(), n.mode)).collect();
-        assert_eq!(modes, [
-            ("opt", 0o755),
-            ("opt/tool", 0o755),
-            ("opt/tool/README", 0o644),
-            ("opt/tool/lib", 0o755),
-            ("opt/tool/lib/a.h", 0o644),
-            ("opt/tool/tool", 0o755),
-            ("usr", 0o755),
-            ("usr/bin", 0o755),
-            ("usr/bin/tool", 0o777),
-        ]);
+        assert_eq!(
+            modes,
+            [
+                ("opt", 0o755),
+                ("opt/tool", 0o755),
+                ("opt/tool/README", 0o644),
+                ("opt/tool/lib", 0o755),
+                ("opt/tool/lib/a.h", 0o644),
+                ("opt/tool/tool", 0o755),
+                ("usr", 0o755),
+                ("usr/bin", 0o755),
+                ("usr/bin/tool", 0o777),
+            ]
+        );
     }
 
     #[test]
     fn a_file_that_is_not_a_deb_is_refused() {
-        let error = format!("{:#}", layout(&[("x.deb".into(), b"!<arch>\n".to_vec())], &Rootfs {
-            dirs: vec![],
-            links: vec![],
-            files: vec![],
-        })
-        .unwrap_err());
+        let error = format!(
+            "{:#}",
+            layout(&[("x.deb".into(), b"!<arch>\n".to_vec())], &Rootfs { dirs: vec![], links: vec![], files: vec![] })
+                .unwrap_err()
+        );
         assert!(error.contains("unpacking x.deb: no data.tar member"), "{error}");
     }
 }
