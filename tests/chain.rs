@@ -84,8 +84,48 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         let index: serde_json::Value =
             serde_json::from_slice(&std::fs::read(tree.out(name).join("index.json")).unwrap()).unwrap();
         assert_eq!(index["manifests"][0]["digest"].as_str(), Some(digest.as_str()), "{name}: out/{name}/index.json");
-        let written = std::fs::read_to_string(tree.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
+        let written =
+            std::fs::read_to_string(tree.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
         assert_eq!(written, entry, "building {name} leaves its manifest entry as committed");
         insta::assert_snapshot!(format!("files_of_{name}"), tree.ok(&["files", name]));
     }
+
+    // The seeds work together on the toolchain: each tool runs, and a program compiled
+    // there links against our zlib through our pkgconf.
+    const TOOLS: &[&str] =
+        &["toolchain", "make", "m4", "sed", "zlib", "xz", "bash", "perl", "pkgconf", "libtool", "autoconf", "automake"];
+    for name in TOOLS {
+        tree.ok(&["load", name]);
+    }
+    let context = tree.root.join("compose");
+    std::fs::create_dir_all(&context).unwrap();
+    let copies: String = TOOLS[1..].iter().map(|n| format!("COPY --from=cairn/{n} / /\n")).collect();
+    std::fs::write(context.join("Dockerfile"), format!("FROM cairn/toolchain\n{copies}")).unwrap();
+    let build = std::process::Command::new("docker")
+        .args(["build", "-q", "--network", "none", "-t", "cairn-chain-check"])
+        .arg(&context)
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", support::text(&build.stderr));
+    let script = "make --version | head -n1; m4 --version | head -n1; sed --version | head -n1; \
+                  xz --version | head -n1; bash --version | head -n1; perl -e 'print \"perl $^V\\n\"'; \
+                  libtool --version | head -n1; autoconf --version | head -n1; automake --version | head -n1; \
+                  printf '#include <zlib.h>\\n#include <stdio.h>\\nint main(void){puts(zlibVersion());return 0;}\\n' > /tmp/z.c \
+                  && cc /tmp/z.c $(pkg-config --libs zlib) -o /tmp/z && /tmp/z";
+    let run = std::process::Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "cairn-chain-check", "sh", "-c", script])
+        .output()
+        .unwrap();
+    let _ = std::process::Command::new("docker").args(["rmi", "cairn-chain-check"]).output();
+    for name in TOOLS {
+        let _ = std::process::Command::new("docker").args(["rmi", &format!("cairn/{name}:latest")]).output();
+    }
+    assert_eq!(
+        support::text(&run.stdout),
+        "GNU Make 4.3\nm4 (GNU M4) 1.4.19\nsed (GNU sed) 4.9\nxz (XZ Utils) 5.4.1\n\
+         GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-musl)\nperl v5.36.0\n\
+         libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\n",
+        "{}",
+        support::text(&run.stderr)
+    );
 }

@@ -12,13 +12,7 @@ pub const PACKAGE: Package = Package {
     version: "12.2.0",
     license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND GPL-3.0-or-later AND GPL-2.0-only AND MIT",
     sources: &[cross::MUSL, BUSYBOX],
-    deps: &[
-        &bootstrap::PACKAGE,
-        &cross::PACKAGE,
-        &binutils::PACKAGE,
-        &gcc::PACKAGE,
-        &linux_headers::PACKAGE,
-    ],
+    deps: &[&bootstrap::PACKAGE, &cross::PACKAGE, &binutils::PACKAGE, &gcc::PACKAGE, &linux_headers::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
