@@ -87,7 +87,10 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         let written =
             std::fs::read_to_string(tree.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
         assert_eq!(written, entry, "building {name} leaves its manifest entry as committed");
-        insta::assert_snapshot!(format!("files_of_{name}"), tree.ok(&["files", name]));
+        // The bootstrap's listing is tests/build.rs's.
+        if *name != "bootstrap" {
+            insta::assert_snapshot!(format!("files_of_{name}"), tree.ok(&["files", name]));
+        }
     }
 
     // The seeds work together on the toolchain: each tool runs, and a program compiled
