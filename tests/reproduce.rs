@@ -57,7 +57,23 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     assert_eq!(json["expected"].as_str().unwrap(), tree.recorded_digest("filesystem"));
     assert_eq!(json["got"], json["expected"]);
     assert_eq!(json["differences"], serde_json::json!([]));
+    assert_eq!(json["input_current"], true);
     assert_eq!(kept(&tree), Vec::<PathBuf>::new(), "a run that reproduced leaves no scratch area");
+
+    // A recipe change that leaves the image alone still reproduces, and the report says
+    // that manifest/ recorded the entry for other inputs and how to refresh it.
+    let containerfile = tree.root.join("pkgs/filesystem/Containerfile");
+    let before = std::fs::read_to_string(&containerfile).unwrap();
+    std::fs::write(&containerfile, format!("# A comment changes the input, not the image.\n{before}")).unwrap();
+    let output = tree.xtask(&["reproduce", "filesystem", "--json"]);
+    assert!(output.status.success(), "the same image reproduces:\n{}", text(&output.stdout));
+    let json: Value = serde_json::from_str(&text(&output.stdout)).unwrap();
+    assert_eq!((&json[0]["reproduced"], &json[0]["input_current"]), (&Value::Bool(true), &Value::Bool(false)));
+    let output = tree.xtask(&["reproduce", "filesystem"]);
+    assert!(output.status.success());
+    let report = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(report.contains("`cargo xtask build filesystem` rewrites the entry"), "{report}");
+    std::fs::write(&containerfile, before).unwrap();
 
     // The build now writes its own time into the image.
     let containerfile = tree.root.join("pkgs/filesystem/Containerfile");

@@ -37,6 +37,7 @@ pub struct ReproduceArgs {
     #[arg(long, value_name = "ENDPOINT")]
     pub engine: Option<String>,
     /// Print one JSON object per package on stdout: name, expected, got, reproduced,
+    /// input_current (false when manifest/ recorded the same image for other inputs),
     /// differences.
     #[arg(long)]
     pub json: bool,
@@ -67,6 +68,9 @@ struct Report {
     layout: Option<PathBuf>,
     verdict: Verdict,
     elapsed: Duration,
+    /// Set when the image reproduced but manifest/ recorded it for other inputs (the
+    /// recipe or a dependency changed without changing the image): the entry is stale.
+    stale_input: Option<String>,
 }
 
 impl Report {
@@ -95,6 +99,7 @@ impl Report {
             "expected": self.expected,
             "got": self.got(),
             "reproduced": matches!(self.verdict, Verdict::Reproduced),
+            "input_current": self.stale_input.is_none(),
             "differences": differences,
         })
     }
@@ -154,7 +159,10 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
                 };
                 eprintln!("not rebuilding {name}: {reason}");
                 let verdict = Verdict::NotBuilt { reason };
-                reports.insert(name.clone(), Report { name, expected, layout: None, verdict, elapsed: Duration::ZERO });
+                reports.insert(
+                    name.clone(),
+                    Report { name, expected, layout: None, verdict, elapsed: Duration::ZERO, stale_input: None },
+                );
             } else if package.deps.iter().all(|d| recorded.contains_key(d)) {
                 ready.push(name);
             } else {
@@ -206,9 +214,19 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
             let name = result.name.clone();
             let expected = manifest.get(&name).map(|e| e.digest.clone());
             let layout_dir = dir.join(&name);
+            let mut stale_input = None;
             let verdict = match (&result.outcome, &expected) {
                 (Outcome::Built { digest }, Some(expected)) if digest == expected => {
                     recorded.insert(name.clone(), layout_dir.clone());
+                    let input = current_input(&registry, &manifest, &name)?;
+                    let entry = manifest.get(&name).map(|e| e.input.clone()).unwrap_or_default();
+                    if input != entry {
+                        stale_input = Some(format!(
+                            "manifest/packages/{name}.toml records input {entry}, this tree gives {input}: the \
+                             recipe or a dependency changed without changing the image; `cargo xtask build {name}` \
+                             rewrites the entry"
+                        ));
+                    }
                     Verdict::Reproduced
                 }
                 (Outcome::Built { digest } | Outcome::UpToDate { digest }, _) => {
@@ -248,6 +266,7 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
                     layout: Some(layout_dir),
                     verdict,
                     elapsed: result.elapsed,
+                    stale_input,
                 },
             );
         }
@@ -322,10 +341,7 @@ fn explain(
         });
     };
     // Inputs: a rebuild of a changed tree is not a reproduction of the recorded one.
-    let package = registry.get(name)?;
-    let deps: BTreeMap<String, String> =
-        package.deps.iter().filter_map(|d| manifest.get(d).map(|e| (d.clone(), e.digest.clone()))).collect();
-    let input = build::input_hash(package, &deps);
+    let input = current_input(registry, manifest, name)?;
     let mut notes = Vec::new();
     if input != entry.input {
         notes.push(format!(
@@ -363,6 +379,14 @@ fn explain(
     Ok(Verdict::Differs { got: got.to_owned(), differences, note: (!notes.is_empty()).then(|| notes.join("; ")) })
 }
 
+/// The input hash of a package in this tree, its dependencies at their recorded digests.
+fn current_input(registry: &Registry, manifest: &Manifest, name: &str) -> Result<String> {
+    let package = registry.get(name)?;
+    let deps: BTreeMap<String, String> =
+        package.deps.iter().filter_map(|d| manifest.get(d).map(|e| (d.clone(), e.digest.clone()))).collect();
+    Ok(build::input_hash(package, &deps))
+}
+
 /// The human report of one package: a headline, then what differs.
 fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -370,6 +394,9 @@ fn render(report: &Report) -> String {
     match &report.verdict {
         Verdict::Reproduced => {
             out.push_str(&format!("{}: reproduced {} ({seconds:.1}s)\n", report.name, report.expected));
+            if let Some(stale) = &report.stale_input {
+                out.push_str(&format!("  note: {stale}\n"));
+            }
         }
         Verdict::Differs { got, differences, note } => {
             out.push_str(&format!("{}: NOT reproduced ({seconds:.1}s)\n", report.name));
