@@ -196,4 +196,19 @@ fn bad_input_is_refused_with_the_reason_and_stops_only_what_depends_on_it() {
     assert!(log.contains("wget"), "the failing step is in the log:\n{log}");
     assert!(!tree.root.join("manifest/packages/online.toml").exists(), "a failed build records nothing");
     assert!(!tree.out("online").exists() && !tree.out("badhash").exists(), "a failed build writes nothing to out/");
+
+    // An image that records the kernel it was built on is built, with a warning that
+    // names the file: another machine would build other bytes.
+    tree.add_package(
+        "leaky",
+        &["bootstrap"],
+        &plain("leaky", &["bootstrap"]),
+        "FROM cairn/bootstrap AS build\nRUN mkdir -p /rootfs/etc && uname -r > /rootfs/etc/built-on\n\
+         FROM scratch\nCOPY --from=build /rootfs/ /\n",
+    );
+    let output = tree.xtask(&["build", "leaky"]);
+    assert!(output.status.success());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let warning = format!("leaky: 1 file(s) hold this machine's kernel release {} (etc/built-on)", kernel.trim());
+    assert!(support::text(&output.stderr).contains(&warning), "{}", support::text(&output.stderr));
 }

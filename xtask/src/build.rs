@@ -367,7 +367,34 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 engine.remove_intermediates().await;
                 let export = export?;
                 spinner.set_message(format!("{}: normalizing", package.name));
-                tokio::task::spawn_blocking(move || normalize::normalize(export.as_slice())).await??
+                // A file holding the kernel's release was shaped by this machine: another
+                // one builds other bytes, which a reproduce here cannot show.
+                let kernel = engine.kernel.clone().filter(|k| k.len() >= 6);
+                let (layer, leaks) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, Vec<String>)> {
+                    let layer = normalize::normalize(export.as_slice())?;
+                    let leaks = match &kernel {
+                        Some(kernel) => normalize::files_containing(&layer, kernel.as_bytes())?,
+                        None => vec![],
+                    };
+                    Ok((layer, leaks))
+                })
+                .await??;
+                if !leaks.is_empty() {
+                    let shown: Vec<&str> = leaks.iter().take(3).map(String::as_str).collect();
+                    progress::say(
+                        &shared.progress,
+                        &format!(
+                            "warning: {}: {} file(s) hold this machine's kernel release {} ({}{}): another machine \
+                             will build other bytes; make the recipe pin what records it (uname -r)",
+                            package.name,
+                            leaks.len(),
+                            engine.kernel.as_deref().unwrap_or_default(),
+                            shown.join(", "),
+                            if leaks.len() > shown.len() { ", ..." } else { "" }
+                        ),
+                    );
+                }
+                layer
             }
         };
         let (name, version, out2) = (package.name.clone(), package.version.clone(), out.clone());

@@ -26,6 +26,9 @@ pub struct Engine {
     docker: Docker,
     /// "Docker 20.10.24" or "Podman 4.3.1", for reports.
     pub name: String,
+    /// The release of the kernel builds run on (`uname -r` in a build), as the engine
+    /// reports it.
+    pub kernel: Option<String>,
     /// Images this run loaded or built, removed by `cleanup`.
     created: Mutex<BTreeSet<String>>,
     /// Image IDs of build steps and stages, removed after each build.
@@ -99,6 +102,7 @@ impl Engine {
         Ok(Engine {
             docker,
             name,
+            kernel: version.kernel_version.filter(|k| !k.trim().is_empty()),
             created: Mutex::new(BTreeSet::new()),
             intermediates: Mutex::new(BTreeSet::new()),
             pinned: Mutex::new(BTreeSet::new()),
