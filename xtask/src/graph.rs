@@ -47,9 +47,19 @@ pub fn list(args: ListArgs) -> Result<ExitCode> {
             .collect();
         println!("{}", serde_json::to_string_pretty(&items)?);
     } else {
-        for p in registry.packages.values() {
-            let digest = manifest.get(&p.name).map(|e| e.digest.as_str()).unwrap_or("(never built)");
-            println!("{:<16} {:<10} {:<40} {}", p.name, p.version, p.deps.join(","), digest);
+        // Columns as wide as their widest entry, so the digests line up.
+        let rows: Vec<[String; 4]> = registry
+            .packages
+            .values()
+            .map(|p| {
+                let digest = manifest.get(&p.name).map(|e| e.digest.as_str()).unwrap_or("(never built)");
+                [p.name.clone(), p.version.clone(), p.deps.join(","), digest.to_owned()]
+            })
+            .collect();
+        let width = |i: usize| rows.iter().map(|r| r[i].len()).max().unwrap_or(0);
+        let (name, version, deps) = (width(0), width(1), width(2));
+        for [n, v, d, digest] in &rows {
+            println!("{n:<name$}  {v:<version$}  {d:<deps$}  {digest}");
         }
     }
     Ok(ExitCode::SUCCESS)
