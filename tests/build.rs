@@ -54,6 +54,14 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
         insta::assert_snapshot!(format!("files_of_{name}"), tree.ok(&["files", name]));
     }
 
+    // out/<name>.tgz is the layer blob itself, stored once.
+    let entry: toml::Table =
+        toml::from_str(&std::fs::read_to_string(here().join("manifest/packages/musl.toml")).unwrap()).unwrap();
+    let blob = tree.out("musl/blobs/sha256").join(entry["layer"].as_str().unwrap().trim_start_matches("sha256:"));
+    let tgz = tree.root.join("out/musl.tgz");
+    assert_eq!(std::fs::read(&tgz).unwrap(), std::fs::read(&blob).unwrap());
+    assert_eq!(std::os::unix::fs::MetadataExt::nlink(&std::fs::metadata(&tgz).unwrap()), 2, "one file, two names");
+
     let (ok, items) = tree.build(&[]);
     assert!(ok);
     assert!(statuses(&items).values().all(|(status, _)| status == "up to date"), "nothing rebuilt: {items:#?}");

@@ -107,7 +107,16 @@ pub fn write(out: &Path, name: &str, version: &str, image: &Image) -> Result<()>
         .manifests(vec![manifest_descriptor])
         .build()?;
     std::fs::write(dir.join("index.json"), serde_json::to_vec(&index)?)?;
-    write_atomic(&out.join(format!("{name}.tgz")), &image.layer_gz)?;
+    // The .tgz is the layer blob: a second name for the same file where the filesystem
+    // allows it, so out/ holds each layer once.
+    let tgz = out.join(format!("{name}.tgz"));
+    let linked = tempfile::Builder::new()
+        .prefix(".staging-")
+        .make_in(out, |path| std::fs::hard_link(blob_path(dir, &image.layer_digest), path))
+        .and_then(|temp| temp.persist(&tgz).map_err(|e| e.error));
+    if linked.is_err() {
+        write_atomic(&tgz, &image.layer_gz)?;
+    }
     staged.commit()
 }
 
