@@ -265,7 +265,6 @@ pub fn write(nodes: &[Node]) -> Result<Vec<u8>> {
     Ok(builder.into_inner()?)
 }
 
-/// A reviewable listing of a layer: one line per entry with mode, owner, size, sha256.
 /// The paths of the files in a layer whose contents hold `needle`.
 pub fn files_containing(layer: &[u8], needle: &[u8]) -> Result<Vec<String>> {
     let finder = memchr::memmem::Finder::new(needle);
@@ -278,6 +277,7 @@ pub fn files_containing(layer: &[u8], needle: &[u8]) -> Result<Vec<String>> {
         .collect())
 }
 
+/// A reviewable listing of a layer: one line per entry with mode, owner, size, sha256.
 pub fn listing(nodes: &[Node]) -> String {
     let mut out = String::new();
     for node in nodes {
