@@ -8,7 +8,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use support::{engine_or_skip, here, Podman, Tree};
+use support::{engine_or_skip, here, statuses, Podman, Tree};
 
 const CORE: &[&str] = &["musl", "busybox", "filesystem"];
 
@@ -21,16 +21,6 @@ fn committed() -> BTreeMap<String, String> {
         digests.insert(entry["name"].as_str().unwrap().to_owned(), entry["digest"].as_str().unwrap().to_owned());
     }
     digests
-}
-
-fn statuses(items: &[serde_json::Value]) -> BTreeMap<String, (String, Option<String>)> {
-    items
-        .iter()
-        .map(|i| {
-            let name = i["name"].as_str().unwrap().to_owned();
-            (name, (i["status"].as_str().unwrap().to_owned(), i["digest"].as_str().map(str::to_owned)))
-        })
-        .collect()
 }
 
 #[test]

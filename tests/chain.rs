@@ -9,9 +9,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
-use support::{copy_dir, engine_or_skip, here, Tree};
+use support::{copy_dir, engine_or_skip, here, statuses, Tree};
 
 /// In build order; the bootstrap and linux-headers come with them as dependencies.
 const CHAIN: &[&str] = &[
@@ -67,13 +65,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
 
     let (ok, items) = tree.build(CHAIN);
     assert!(ok, "the chain builds: {items:#?}");
-    let got: BTreeMap<String, (String, Option<String>)> = items
-        .iter()
-        .map(|i| {
-            let name = i["name"].as_str().unwrap().to_owned();
-            (name, (i["status"].as_str().unwrap().to_owned(), i["digest"].as_str().map(str::to_owned)))
-        })
-        .collect();
+    let got = statuses(&items);
     for name in CHAIN {
         let entry = recorded(name);
         let digest = field(&entry, "digest");

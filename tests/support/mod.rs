@@ -158,6 +158,17 @@ impl Tree {
     }
 }
 
+/// `build --json` items by name: (status, digest).
+pub fn statuses(items: &[serde_json::Value]) -> std::collections::BTreeMap<String, (String, Option<String>)> {
+    items
+        .iter()
+        .map(|i| {
+            let name = i["name"].as_str().unwrap().to_owned();
+            (name, (i["status"].as_str().unwrap().to_owned(), i["digest"].as_str().map(str::to_owned)))
+        })
+        .collect()
+}
+
 /// Whether a Docker engine answers; without one, a test skips (but never under CI).
 pub fn engine_or_skip() -> bool {
     let answers = Command::new("docker")
