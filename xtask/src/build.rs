@@ -370,9 +370,10 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 // A file holding the kernel's release was shaped by this machine: another
                 // one builds other bytes, which a reproduce here cannot show.
                 let kernel = engine.kernel.clone().filter(|k| k.len() >= 6);
+                let scanned = kernel.clone();
                 let (layer, leaks) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, Vec<String>)> {
                     let layer = normalize::normalize(export.as_slice())?;
-                    let leaks = match &kernel {
+                    let leaks = match &scanned {
                         Some(kernel) => normalize::files_containing(&layer, kernel.as_bytes())?,
                         None => vec![],
                     };
@@ -388,7 +389,7 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                              will build other bytes; make the recipe pin what records it (uname -r)",
                             package.name,
                             leaks.len(),
-                            engine.kernel.as_deref().unwrap_or_default(),
+                            kernel.as_deref().unwrap_or_default(),
                             shown.join(", "),
                             if leaks.len() > shown.len() { ", ..." } else { "" }
                         ),
