@@ -2,10 +2,10 @@
 //! the seed packages built on that build to the digests manifest/ records, and each image
 //! holds the files listed in the snapshots beside this test.
 //!
-//! From nothing this takes about 90 minutes on 2 cores, so the test is ignored by
-//! default: `cargo test --test chain -- --ignored`. With `CAIRN_CHAIN_FROM=DIR`, an
-//! `out/` holding some of these images already, those layouts are copied in and only the
-//! rest is built; every image is still checked against manifest/ and its listing.
+//! From nothing this takes about an hour on 2 cores (64 min measured), so the test is
+//! ignored by default: `cargo test --test chain -- --ignored`. With `CAIRN_CHAIN_FROM=DIR`,
+//! an `out/` holding some of these images already, those layouts are copied in and only
+//! the rest is built; every image is still checked against manifest/ and its listing.
 
 mod support;
 
@@ -43,7 +43,7 @@ fn field(entry: &str, key: &str) -> String {
 }
 
 #[test]
-#[ignore = "builds the gcc chain: about 90 minutes on 2 cores"]
+#[ignore = "builds the gcc chain: about an hour on 2 cores"]
 fn the_gcc_chain_builds_to_the_recorded_digests() {
     if !engine_or_skip() {
         return;
