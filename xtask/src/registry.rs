@@ -175,7 +175,9 @@ impl Registry {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+/// A package name: lowercase letters, digits and `-`, not starting with `-` (the image is
+/// cairn/NAME).
+pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')

@@ -17,10 +17,7 @@ pub struct NewArgs {
 
 pub fn new(args: NewArgs) -> Result<ExitCode> {
     let name = &args.name;
-    if name.is_empty()
-        || name.starts_with('-')
-        || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if !crate::registry::valid_name(name) {
         bail!("`{name}` is not a valid package name: use lowercase letters, digits and `-`");
     }
     let root = crate::root();
