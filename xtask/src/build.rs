@@ -23,7 +23,8 @@ use crate::{layout, normalize, progress, workspace};
 
 #[derive(clap::Args)]
 pub struct BuildArgs {
-    /// Packages to build, with everything they need (default: all).
+    /// Packages to build, with everything they need (default: all but the second root of
+    /// the toolchain proof, which `cargo xtask bootstrap prove --toolchain` builds).
     pub packages: Vec<String>,
     /// Packages to build at once.
     #[arg(short, long, default_value_t = 2)]
@@ -84,8 +85,7 @@ impl Outcome {
 pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let root = crate::root();
     let registry = Registry::load(&root)?;
-    let wanted: Vec<String> =
-        if args.packages.is_empty() { registry.packages.keys().cloned().collect() } else { args.packages.clone() };
+    let wanted: Vec<String> = if args.packages.is_empty() { registry.default_set() } else { args.packages.clone() };
     let order = registry.order(wanted)?;
     let options = Options {
         root: root.clone(),
@@ -274,6 +274,14 @@ pub fn input_hash(package: &Package, dep_digests: &BTreeMap<String, String>) -> 
         Recipe::Containerfile(containerfile) => {
             text.push_str(&format!("containerfile {}\n", hex::encode(Sha256::digest(containerfile))));
         }
+        Recipe::Rebuild(rebuild) => {
+            let containerfile = rebuild.containerfile.as_deref().unwrap_or_default();
+            text.push_str(&format!("containerfile {}\n", hex::encode(Sha256::digest(containerfile))));
+            text.push_str(&format!("rebuild {}\n", rebuild.of));
+            for (from, to) in &rebuild.replace {
+                text.push_str(&format!("replace {from} {to}\n"));
+            }
+        }
         Recipe::DebianRootfs(rootfs) => {
             for dir in &rootfs.dirs {
                 text.push_str(&format!("dir {dir}\n"));
@@ -341,12 +349,13 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 let rootfs = rootfs.clone();
                 tokio::task::spawn_blocking(move || crate::rootfs::layout(&debs, &rootfs)).await??
             }
-            Recipe::Containerfile(containerfile) => {
+            Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
+                let (containerfile, images) = package.engine_recipe().context("no Containerfile")?;
                 let engine = engine(shared).await?;
                 let mut pins = BTreeMap::new();
-                for dep in &package.deps {
+                for (name, dep) in images {
                     spinner.set_message(format!("{}: loading cairn/{dep}", package.name));
-                    pins.insert(dep.clone(), load_dep(shared, &engine, dep).await?);
+                    pins.insert(name, load_dep(shared, &engine, &dep).await?);
                 }
                 let pinned = crate::registry::pin_containerfile(containerfile, &pins);
                 let context = crate::context::assemble(package, &pinned, &shared.cache)?;

@@ -83,6 +83,36 @@ pub struct File {
 pub enum Recipe {
     Containerfile(String),
     DebianRootfs(Rootfs),
+    Rebuild(Rebuild),
+}
+
+/// Another package's Containerfile, where `cairn/<from>` names the image of `to`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rebuild {
+    pub of: String,
+    /// `of`'s Containerfile (none if `of` is not built by an engine: refused).
+    pub containerfile: Option<String>,
+    pub replace: Vec<(String, String)>,
+}
+
+impl Package {
+    /// For a package an engine builds: its Containerfile, and for each `cairn/<name>`
+    /// the Containerfile uses, the dependency whose image it names.
+    pub fn engine_recipe(&self) -> Option<(&str, BTreeMap<String, String>)> {
+        let (text, replace) = match &self.recipe {
+            Recipe::Containerfile(text) => (text.as_str(), &[][..]),
+            Recipe::Rebuild(Rebuild { containerfile: Some(text), replace, .. }) => (text.as_str(), &replace[..]),
+            Recipe::Rebuild(Rebuild { containerfile: None, .. }) | Recipe::DebianRootfs(_) => return None,
+        };
+        let images = containerfile_images(text)
+            .into_iter()
+            .map(|name| {
+                let dep = replace.iter().find(|(from, _)| *from == name).map_or(&name, |(_, to)| to).clone();
+                (name, dep)
+            })
+            .collect();
+        Some((text, images))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,9 +166,42 @@ impl Registry {
     pub fn check(&self) -> Result<()> {
         for package in self.packages.values() {
             check_package(package)?;
+            if let Recipe::Rebuild(rebuild) = &package.recipe {
+                check_rebuild(package, self.get(&rebuild.of)?)?;
+            }
         }
         self.order(self.packages.keys().cloned())?;
         Ok(())
+    }
+
+    /// The packages of the toolchain-level proof: every rebuild (`Recipe::Rebuild`) and
+    /// what only they need (the second root, `cross-zig`). A plain `build` or `reproduce`
+    /// leaves them out; `bootstrap prove --toolchain` or naming them builds them.
+    pub fn proof_only(&self) -> BTreeSet<String> {
+        let mut proof: BTreeSet<String> =
+            self.packages.values().filter(|p| matches!(p.recipe, Recipe::Rebuild(_))).map(|p| p.name.clone()).collect();
+        loop {
+            let more: Vec<String> = self
+                .packages
+                .keys()
+                .filter(|name| !proof.contains(*name))
+                .filter(|name| {
+                    let mut users = self.packages.values().filter(|p| p.deps.contains(name)).peekable();
+                    users.peek().is_some() && users.all(|p| proof.contains(&p.name))
+                })
+                .cloned()
+                .collect();
+            if more.is_empty() {
+                return proof;
+            }
+            proof.extend(more);
+        }
+    }
+
+    /// What `build` and `reproduce` take when no package is named: all but [`Self::proof_only`].
+    pub fn default_set(&self) -> Vec<String> {
+        let proof = self.proof_only();
+        self.packages.keys().filter(|name| !proof.contains(*name)).cloned().collect()
     }
 
     /// The named packages and all they depend on, dependencies first (stable order).
@@ -204,19 +267,34 @@ fn check_package(package: &Package) -> Result<()> {
         }
     }
     match &package.recipe {
-        Recipe::Containerfile(text) => {
-            let used = containerfile_images(text);
+        Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
+            let (containerfile, images) = match (&package.recipe, package.engine_recipe()) {
+                (Recipe::Rebuild(rebuild), None) => {
+                    bail!("{dir}/src/lib.rs: rebuilds {}, which is not built from a Containerfile", rebuild.of)
+                }
+                (Recipe::Rebuild(rebuild), Some((_, images))) => {
+                    if let Some((from, _)) = rebuild.replace.iter().find(|(from, _)| !images.contains_key(from)) {
+                        bail!(
+                            "{dir}/src/lib.rs: replaces {from}, but the Containerfile of {} never uses cairn/{from}",
+                            rebuild.of
+                        );
+                    }
+                    (format!("the Containerfile of {} (with the replacements)", rebuild.of), images)
+                }
+                (_, recipe) => (format!("{dir}/Containerfile"), recipe.map(|(_, images)| images).unwrap_or_default()),
+            };
+            let used: BTreeSet<String> = images.into_values().collect();
             let declared: BTreeSet<String> = package.deps.iter().cloned().collect();
             if let Some(extra) = used.difference(&declared).next() {
                 bail!(
-                    "{dir}/Containerfile uses cairn/{extra}, which {dir}/src/lib.rs does not declare: add \
+                    "{containerfile} uses cairn/{extra}, which {dir}/src/lib.rs does not declare: add \
                      `{extra} = {{ path = \"...\" }}` to {dir}/Cargo.toml and `&{}::PACKAGE` to its deps",
                     extra.replace('-', "_")
                 );
             }
             if let Some(unused) = declared.difference(&used).next() {
                 bail!(
-                    "{dir}/src/lib.rs declares {unused} as a dependency but {dir}/Containerfile never uses \
+                    "{dir}/src/lib.rs declares {unused} as a dependency but {containerfile} never uses \
                      cairn/{unused}: remove it from deps, or use the image"
                 );
             }
@@ -234,6 +312,23 @@ fn check_package(package: &Package) -> Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// A rebuild builds from exactly the sources and files of the package it rebuilds.
+fn check_rebuild(package: &Package, of: &Package) -> Result<()> {
+    let dir = package.dir.display();
+    let sources = |p: &Package| p.sources.iter().map(|s| (s.file.clone(), s.sha256.clone())).collect::<Vec<_>>();
+    let files = |p: &Package| p.files.iter().map(|f| (f.name.clone(), f.contents.clone())).collect::<Vec<_>>();
+    if sources(package) != sources(of) || files(package) != files(of) {
+        bail!(
+            "{dir}/src/lib.rs: a rebuild of {} builds from its sources and files: write \
+             `sources: {}::PACKAGE.sources` and `files: {}::PACKAGE.files`",
+            of.name,
+            of.name.replace('-', "_"),
+            of.name.replace('-', "_")
+        );
     }
     Ok(())
 }
@@ -376,6 +471,11 @@ fn describe(p: &Package) -> Value {
         "recipe": match &p.recipe {
             Recipe::Containerfile(text) => json!({ "containerfile": text }),
             Recipe::DebianRootfs(r) => json!({ "debian_rootfs": { "dirs": r.dirs, "links": r.links, "files": r.files } }),
+            Recipe::Rebuild(r) => json!({ "rebuild": {
+                "of": r.of.name,
+                "containerfile": r.of.containerfile(),
+                "replace": r.replace.iter().map(|(from, to)| (from.name, to.name)).collect::<Vec<_>>(),
+            } }),
         },
     })
 }
@@ -498,5 +598,88 @@ mod tests {
         cyclic.packages.insert("c".into(), package("c", &["a"], "FROM cairn/a\n"));
         let error = cyclic.order(["a".to_owned()]).unwrap_err().to_string();
         assert_eq!(error, "dependency cycle: a -> b -> c -> a");
+    }
+
+    fn rebuild(name: &str, of: &Package, deps: &[&str], replace: &[(&str, &str)]) -> Package {
+        Package {
+            recipe: Recipe::Rebuild(Rebuild {
+                of: of.name.clone(),
+                containerfile: match &of.recipe {
+                    Recipe::Containerfile(text) => Some(text.clone()),
+                    _ => None,
+                },
+                replace: replace.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            }),
+            ..package(name, deps, "")
+        }
+    }
+
+    fn tree(packages: Vec<Package>) -> Registry {
+        Registry { packages: packages.into_iter().map(|p| (p.name.clone(), p)).collect() }
+    }
+
+    #[test]
+    fn a_rebuild_names_the_replacement_where_the_original_names_the_replaced() {
+        let gcc = package("gcc", &["base", "cross"], "FROM cairn/base\nCOPY --from=cairn/cross / /\n");
+        let again = rebuild("gcc-zig", &gcc, &["base", "cross-zig"], &[("cross", "cross-zig")]);
+        let (text, images) = again.engine_recipe().unwrap();
+        assert!(text.contains("--from=cairn/cross /"), "the original's Containerfile is built");
+        let images: Vec<(&str, &str)> = images.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert_eq!(images, [("base", "base"), ("cross", "cross-zig")]);
+        check_package(&again).unwrap();
+
+        // deps must be the original's with the replacement: keeping `cross` is refused.
+        let wrong = rebuild("gcc-zig", &gcc, &["base", "cross", "cross-zig"], &[("cross", "cross-zig")]);
+        let error = check_package(&wrong).unwrap_err().to_string();
+        assert!(error.contains("declares cross as a dependency but the Containerfile of gcc"), "{error}");
+        let wrong = rebuild("gcc-zig", &gcc, &["base", "cross", "zig"], &[("musl", "zig")]);
+        let error = check_package(&wrong).unwrap_err().to_string();
+        assert!(error.contains("replaces musl, but the Containerfile of gcc never uses cairn/musl"), "{error}");
+    }
+
+    #[test]
+    fn a_rebuild_must_build_the_originals_sources() {
+        let mut gcc = package("gcc", &[], "FROM scratch\n");
+        gcc.sources.push(Source {
+            file: "gcc.tar.gz".into(),
+            sha256: "ab".repeat(32),
+            locations: vec![Location::Url("https://example.org/gcc.tar.gz".into())],
+            note: "".into(),
+        });
+        let again = rebuild("gcc-zig", &gcc, &[], &[]);
+        let error = tree(vec![gcc, again]).check().unwrap_err().to_string();
+        assert!(
+            error.contains("a rebuild of gcc builds from its sources and files: write `sources: gcc::PACKAGE.sources`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_rebuild_of_a_rootfs_is_refused() {
+        let rootfs = Package {
+            recipe: Recipe::DebianRootfs(Rootfs { dirs: vec![], links: vec![], files: vec![] }),
+            ..package("base", &[], "")
+        };
+        let error = check_package(&rebuild("base-again", &rootfs, &[], &[])).unwrap_err().to_string();
+        assert!(error.contains("rebuilds base, which is not built from a Containerfile"), "{error}");
+    }
+
+    #[test]
+    fn the_default_set_leaves_out_rebuilds_and_what_only_they_need() {
+        let gcc = package("gcc", &["base", "cross"], "FROM cairn/base\nCOPY --from=cairn/cross / /\n");
+        let packages = vec![
+            package("base", &[], "FROM scratch\n"),
+            package("zig", &[], "FROM scratch\n"),
+            package("cross", &["base"], "FROM cairn/base\n"),
+            package("cross-zig", &["base", "zig"], "FROM cairn/base\nCOPY --from=cairn/zig / /\n"),
+            package("tcc-zig", &["zig"], "FROM cairn/zig\n"),
+            rebuild("gcc-zig", &gcc, &["base", "cross-zig"], &[("cross", "cross-zig")]),
+            gcc,
+        ];
+        let registry = tree(packages);
+        registry.check().unwrap();
+        let proof: Vec<String> = registry.proof_only().into_iter().collect();
+        assert_eq!(proof, ["cross-zig", "gcc-zig"], "zig also serves tcc-zig, base everything");
+        assert_eq!(registry.default_set(), ["base", "cross", "gcc", "tcc-zig", "zig"]);
     }
 }

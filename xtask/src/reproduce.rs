@@ -30,7 +30,8 @@ use crate::{layout, workspace};
 
 #[derive(clap::Args)]
 pub struct ReproduceArgs {
-    /// Packages to reproduce (default: every package recorded in manifest/).
+    /// Packages to reproduce (default: every package recorded in manifest/, but the second
+    /// root of the toolchain proof).
     pub packages: Vec<String>,
     /// Engine endpoint to rebuild on (unix:///path.sock, tcp://host:port), e.g. a Podman
     /// socket to cross-check images built with Docker; default: as for `build`.
@@ -296,11 +297,16 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
     }
 }
 
-/// The packages to reproduce: those named, else every one manifest/ records.
+/// The packages to reproduce: those named, else every one manifest/ records (but the
+/// second root of the toolchain proof, reproduced only when named).
 fn wanted(named: &[String], registry: &Registry, manifest: &Manifest) -> Result<BTreeSet<String>> {
     if named.is_empty() {
         let mut wanted = BTreeSet::new();
+        let proof = registry.proof_only();
         for name in manifest.entries.keys() {
+            if proof.contains(name) {
+                continue;
+            }
             if registry.packages.contains_key(name) {
                 wanted.insert(name.clone());
             } else {

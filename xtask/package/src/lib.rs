@@ -38,6 +38,21 @@ pub enum Recipe {
     /// go under `opt/`, modes kept), then the listed directories and symbolic links are
     /// added. Used to start the tree from a third-party toolchain.
     DebianRootfs(Rootfs),
+    /// Built from another package's Containerfile, sources and files, with some of the
+    /// images it builds from replaced by others. Used to show that a recipe gives the
+    /// same image on a toolchain that came from another root (diverse double-compiling).
+    Rebuild(Rebuild),
+}
+
+/// Another package's recipe, run on other images.
+#[derive(Debug)]
+pub struct Rebuild {
+    /// The package whose Containerfile is built. Its sources and files must be this
+    /// package's too.
+    pub of: &'static Package,
+    /// `(from, to)`: where `of`'s Containerfile names `cairn/<from>`, the image of `to`
+    /// is used. This package's deps are `of`'s with each `from` replaced by its `to`.
+    pub replace: &'static [(&'static Package, &'static Package)],
 }
 
 /// Extra entries of a rootfs laid out from Debian packages.
@@ -136,11 +151,13 @@ impl core::fmt::Debug for Sha256 {
 }
 
 impl Package {
-    /// The Containerfile, if the package is built by an engine.
+    /// The Containerfile, if the package is built by an engine (for a rebuild, the
+    /// other package's).
     pub const fn containerfile(&self) -> Option<&'static str> {
         match self.recipe {
             Recipe::Containerfile(text) => Some(text),
             Recipe::DebianRootfs(_) => None,
+            Recipe::Rebuild(Rebuild { of, .. }) => of.containerfile(),
         }
     }
 }
