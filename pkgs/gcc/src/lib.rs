@@ -15,7 +15,7 @@ pub const PACKAGE: Package = Package {
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 
-const GMP: Source = Source {
+pub const GMP: Source = Source {
     file: "gmp_6.2.1+dfsg1.orig.tar.xz",
     sha256: Sha256::hex("471b9e463e04362a0124f215afc5f0a4b99caedeeb62634c61bbc12988efa64c"),
     locations: &[Location::DebianPool("pool/main/g/gmp/gmp_6.2.1+dfsg1.orig.tar.xz")],
@@ -23,7 +23,7 @@ const GMP: Source = Source {
            doc/ (the GFDL manual), top directory gmp-6.2.1/",
 };
 
-const MPFR: Source = Source {
+pub const MPFR: Source = Source {
     file: "mpfr4_4.2.0.orig.tar.xz",
     sha256: Sha256::hex("06a378df13501248c1b2db5aa977a2c8126ae849a9d9b7be2546fb4a9c26d993"),
     locations: &[
@@ -33,7 +33,7 @@ const MPFR: Source = Source {
     note: "upstream's mpfr-4.2.0.tar.xz, as Debian bookworm's mpfr4 orig tarball",
 };
 
-const MPC: Source = Source {
+pub const MPC: Source = Source {
     file: "mpclib3_1.3.1.orig.tar.gz",
     sha256: Sha256::hex("ab642492f5cf882b74aa0cb730cd410a81edcdbec895183ce930e706c1c759b8"),
     locations: &[

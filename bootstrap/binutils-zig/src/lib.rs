@@ -1,0 +1,15 @@
+//! pkgs/binutils' recipe on the cross toolchain from the second root (`cross-zig`, which
+//! Zig's clang compiled). Its image must be binutils' own, bit for bit: `cargo xtask
+//! bootstrap prove --toolchain` checks that.
+
+use cairn_package::{Package, Rebuild, Recipe};
+
+pub const PACKAGE: Package = Package {
+    name: "binutils-zig",
+    version: binutils::PACKAGE.version,
+    license: binutils::PACKAGE.license,
+    sources: binutils::PACKAGE.sources,
+    deps: &[&bootstrap::PACKAGE, &cross_zig::PACKAGE],
+    files: binutils::PACKAGE.files,
+    recipe: Recipe::Rebuild(Rebuild { of: &binutils::PACKAGE, replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)] }),
+};

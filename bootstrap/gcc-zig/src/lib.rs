@@ -1,0 +1,15 @@
+//! pkgs/gcc's recipe on the cross toolchain from the second root (`cross-zig`, which
+//! Zig's clang compiled). Its image must be gcc's own, bit for bit: `cargo xtask
+//! bootstrap prove --toolchain` checks that.
+
+use cairn_package::{Package, Rebuild, Recipe};
+
+pub const PACKAGE: Package = Package {
+    name: "gcc-zig",
+    version: gcc::PACKAGE.version,
+    license: gcc::PACKAGE.license,
+    sources: gcc::PACKAGE.sources,
+    deps: &[&bootstrap::PACKAGE, &busybox::PACKAGE, &cross_zig::PACKAGE],
+    files: gcc::PACKAGE.files,
+    recipe: Recipe::Rebuild(Rebuild { of: &gcc::PACKAGE, replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)] }),
+};
