@@ -295,3 +295,31 @@ fn prove_toolchain(registry: &Registry, args: &ProveArgs) -> Result<ExitCode> {
     }
     Ok(if proven { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+
+    /// manifest/ is where the toolchain proof is recorded: a rebuild's entry claims its
+    /// original's image. When the original changes, the claim must be made again.
+    #[test]
+    fn every_recorded_rebuild_has_the_digest_recorded_for_its_original() {
+        let root = crate::root();
+        let registry = Registry::load(&root).unwrap();
+        let manifest = Manifest::load(&root).unwrap();
+        for package in registry.packages.values() {
+            let Recipe::Rebuild(rebuild) = &package.recipe else { continue };
+            let Some(entry) = manifest.get(&package.name) else { continue };
+            let original = manifest.get(&rebuild.of).unwrap_or_else(|| {
+                panic!("manifest/ records {} but not {}, which it rebuilds", package.name, rebuild.of)
+            });
+            assert_eq!(
+                entry.digest, original.digest,
+                "manifest/packages/{}.toml and {}.toml record different images: run `cargo xtask bootstrap prove \
+                 --toolchain` again, or remove the rebuild's entry",
+                package.name, rebuild.of
+            );
+        }
+    }
+}
