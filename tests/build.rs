@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use support::{engine_or_skip, here, statuses, Podman, Tree};
 
-const CORE: &[&str] = &["musl", "busybox", "filesystem"];
+const CORE: &[&str] = &["bootstrap/musl-stage0", "bootstrap/busybox-stage0", "filesystem"];
 
 /// The digests committed in this tree's manifest/, by package.
 fn committed() -> BTreeMap<String, String> {
@@ -36,7 +36,7 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
         assert_eq!(status, "built", "{name}");
         assert_eq!(digest.as_ref(), committed.get(&name), "{name} reproduces the digest manifest/ records");
     }
-    for name in ["bootstrap", "musl", "busybox", "filesystem"] {
+    for name in ["bootstrap", "musl-stage0", "busybox-stage0", "filesystem"] {
         let recorded = std::fs::read_to_string(here().join("manifest/packages").join(format!("{name}.toml"))).unwrap();
         let written =
             std::fs::read_to_string(tree.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
@@ -46,9 +46,10 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
 
     // out/<name>.tgz is the layer blob itself, stored once.
     let entry: toml::Table =
-        toml::from_str(&std::fs::read_to_string(here().join("manifest/packages/musl.toml")).unwrap()).unwrap();
-    let blob = tree.out("musl/blobs/sha256").join(entry["layer"].as_str().unwrap().trim_start_matches("sha256:"));
-    let tgz = tree.root.join("out/musl.tgz");
+        toml::from_str(&std::fs::read_to_string(here().join("manifest/packages/musl-stage0.toml")).unwrap()).unwrap();
+    let blob =
+        tree.out("musl-stage0/blobs/sha256").join(entry["layer"].as_str().unwrap().trim_start_matches("sha256:"));
+    let tgz = tree.root.join("out/musl-stage0.tgz");
     assert_eq!(std::fs::read(&tgz).unwrap(), std::fs::read(&blob).unwrap());
     assert_eq!(std::os::unix::fs::MetadataExt::nlink(&std::fs::metadata(&tgz).unwrap()), 2, "one file, two names");
 
@@ -58,23 +59,23 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
 
     // `list --json` reports the recorded digest of each package.
     let list: Vec<serde_json::Value> = serde_json::from_str(&tree.ok(&["list", "--json"])).unwrap();
-    let musl = list.iter().find(|p| p["name"] == "musl").unwrap();
-    assert_eq!(musl["digest"].as_str(), committed.get("musl").map(String::as_str));
+    let musl = list.iter().find(|p| p["name"] == "musl-stage0").unwrap();
+    assert_eq!(musl["digest"].as_str(), committed.get("musl-stage0").map(String::as_str));
     assert_eq!(musl["deps"], serde_json::json!(["bootstrap"]));
 
     // The image runs in the engine it is loaded into.
-    tree.ok(&["load", "busybox"]);
+    tree.ok(&["load", "busybox-stage0"]);
     let run = std::process::Command::new("docker")
-        .args(["run", "--rm", "cairn/busybox", "busybox", "echo", "hi"])
+        .args(["run", "--rm", "cairn/busybox-stage0", "busybox", "echo", "hi"])
         .output()
         .unwrap();
-    let _ = std::process::Command::new("docker").args(["rmi", "cairn/busybox:latest"]).output();
+    let _ = std::process::Command::new("docker").args(["rmi", "cairn/busybox-stage0:latest"]).output();
     assert_eq!(String::from_utf8_lossy(&run.stdout), "hi\n", "{}", String::from_utf8_lossy(&run.stderr));
 
     // Interrupted in the middle of a build: the old image and entry stay, nothing half-written.
-    let before = tree.ok(&["files", "musl"]);
+    let before = tree.ok(&["files", "musl-stage0"]);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["build", "--rebuild", "musl"])
+        .args(["build", "--rebuild", "musl-stage0"])
         .env("CAIRN_ROOT", &tree.root)
         .stdin(std::process::Stdio::null())
         .spawn()
@@ -82,7 +83,7 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
     std::thread::sleep(std::time::Duration::from_secs(20));
     let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
     assert!(!child.wait().unwrap().success(), "an interrupted build fails");
-    assert_eq!(tree.ok(&["files", "musl"]), before, "out/musl is the old image, intact");
+    assert_eq!(tree.ok(&["files", "musl-stage0"]), before, "out/musl-stage0 is the old image, intact");
     let leftovers: Vec<String> = std::fs::read_dir(tree.root.join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

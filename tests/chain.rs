@@ -14,12 +14,16 @@ use support::{copy_dir, engine_or_skip, here, statuses, Tree};
 /// In build order; the bootstrap and linux-headers come with them as dependencies.
 const CHAIN: &[&str] = &[
     "bootstrap",
+    "musl-stage0",
+    "busybox-stage0",
     "linux-headers",
     "cross",
     "binutils",
     "gcc",
     "toolchain",
     "make",
+    "musl",
+    "busybox",
     "m4",
     "sed",
     "zlib",
@@ -48,10 +52,10 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
     if !engine_or_skip() {
         return;
     }
-    let seeds: Vec<&str> = CHAIN.iter().copied().filter(|n| !["bootstrap", "cross"].contains(n)).collect();
-    let mut packages = seeds.clone();
-    packages.push("bootstrap/cross");
-    let tree = Tree::new(&packages);
+    const STAGES: &[&str] = &["bootstrap", "musl-stage0", "busybox-stage0", "cross"];
+    let mut packages: Vec<String> = CHAIN.iter().filter(|n| !STAGES.contains(n)).map(|n| n.to_string()).collect();
+    packages.extend(STAGES[1..].iter().map(|n| format!("bootstrap/{n}")));
+    let tree = Tree::new(&packages.iter().map(String::as_str).collect::<Vec<_>>());
     if let Some(from) = std::env::var_os("CAIRN_CHAIN_FROM") {
         let from = std::path::PathBuf::from(from);
         for name in CHAIN {
@@ -79,16 +83,31 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         let written =
             std::fs::read_to_string(tree.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
         assert_eq!(written, entry, "building {name} leaves its manifest entry as committed");
-        // The bootstrap's listing is tests/build.rs's.
-        if *name != "bootstrap" {
+        // The listings of the bootstrap and stage 0 are tests/build.rs's.
+        if !["bootstrap", "musl-stage0", "busybox-stage0"].contains(name) {
             insta::assert_snapshot!(format!("files_of_{name}"), tree.ok(&["files", name]));
         }
     }
 
-    // The seeds work together on the toolchain: each tool runs, and a program compiled
-    // there links against our zlib through our pkgconf.
-    const TOOLS: &[&str] =
-        &["toolchain", "make", "m4", "sed", "zlib", "xz", "bash", "perl", "pkgconf", "libtool", "autoconf", "automake"];
+    // The seeds work together on the toolchain, with its musl and busybox replaced by the
+    // ones it built natively: each tool runs, and a program compiled there links against
+    // our zlib through our pkgconf.
+    const TOOLS: &[&str] = &[
+        "toolchain",
+        "musl",
+        "busybox",
+        "make",
+        "m4",
+        "sed",
+        "zlib",
+        "xz",
+        "bash",
+        "perl",
+        "pkgconf",
+        "libtool",
+        "autoconf",
+        "automake",
+    ];
     for name in TOOLS {
         tree.ok(&["load", name]);
     }
@@ -102,7 +121,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         .output()
         .unwrap();
     assert!(build.status.success(), "{}", support::text(&build.stderr));
-    let script = "make --version | head -n1; m4 --version | head -n1; sed --version | head -n1; \
+    let script = "busybox | head -n1; make --version | head -n1; m4 --version | head -n1; sed --version | head -n1; \
                   xz --version | head -n1; bash --version | head -n1; perl -e 'print \"perl $^V\\n\"'; \
                   libtool --version | head -n1; autoconf --version | head -n1; automake --version | head -n1; \
                   printf '#include <zlib.h>\\n#include <stdio.h>\\nint main(void){puts(zlibVersion());return 0;}\\n' > /tmp/z.c \
@@ -117,7 +136,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
     }
     assert_eq!(
         support::text(&run.stdout),
-        "GNU Make 4.3\nm4 (GNU M4) 1.4.19\nsed (GNU sed) 4.9\nxz (XZ Utils) 5.4.1\n\
+        "BUSYBOX\nGNU Make 4.3\nm4 (GNU M4) 1.4.19\nsed (GNU sed) 4.9\nxz (XZ Utils) 5.4.1\n\
          GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-musl)\nperl v5.36.0\n\
          libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\n",
         "{}",

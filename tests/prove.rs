@@ -27,7 +27,7 @@ fn two_providers_build_the_same_tcc_and_a_changed_chain_is_caught() {
     }
     let tree = Tree::new(CHAINS);
     // Providers are slow to lay out (zig) or build: reuse what this tree built, if anything.
-    for name in ["bootstrap", "musl", "zig"] {
+    for name in ["bootstrap", "musl-stage0", "zig"] {
         let built = here().join("out").join(name);
         if built.join("index.json").is_file() {
             copy_dir(&built, &tree.out(name));

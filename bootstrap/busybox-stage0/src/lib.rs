@@ -1,9 +1,11 @@
-//! busybox: a static, musl-linked shell and core utilities in one binary.
+//! Stage 0's busybox: static, linked against stage 0's musl, built by the bootstrap's gcc.
+//! Its tar unpacks the old-style tarballs (mpfr, mpc) Debian's busybox refuses, for the
+//! gcc builds; `pkgs/busybox` is the one our toolchain builds.
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
 pub const PACKAGE: Package = Package {
-    name: "busybox",
+    name: "busybox-stage0",
     version: "1.35.0",
     license: "GPL-2.0-only",
     sources: &[Source {
@@ -15,7 +17,7 @@ pub const PACKAGE: Package = Package {
         ],
         note: "",
     }],
-    deps: &[&bootstrap::PACKAGE, &musl::PACKAGE],
+    deps: &[&bootstrap::PACKAGE, &musl_stage0::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

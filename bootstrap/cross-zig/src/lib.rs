@@ -15,7 +15,7 @@ pub const PACKAGE: Package = Package {
     version: cross::PACKAGE.version,
     license: cross::PACKAGE.license,
     sources: &[cross::BINUTILS, cross::GCC, cross::MUSL, gcc::GMP, gcc::MPFR, gcc::MPC],
-    deps: &[&bootstrap::PACKAGE, &busybox::PACKAGE, &linux_headers::PACKAGE, &zig::PACKAGE],
+    deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &linux_headers::PACKAGE, &zig::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

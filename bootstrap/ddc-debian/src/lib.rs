@@ -10,7 +10,7 @@ pub const PACKAGE: Package = Package {
     version: "0.9.27+git20200814.62c30a4a",
     license: "LGPL-2.1-or-later",
     sources: &[TCC],
-    deps: &[&bootstrap::PACKAGE, &musl::PACKAGE],
+    deps: &[&bootstrap::PACKAGE, &musl_stage0::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -9,7 +9,7 @@ pub const PACKAGE: Package = Package {
     version: gcc::PACKAGE.version,
     license: gcc::PACKAGE.license,
     sources: gcc::PACKAGE.sources,
-    deps: &[&bootstrap::PACKAGE, &busybox::PACKAGE, &cross_zig::PACKAGE],
+    deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &cross_zig::PACKAGE],
     files: gcc::PACKAGE.files,
     recipe: Recipe::Rebuild(Rebuild { of: &gcc::PACKAGE, replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)] }),
 };

@@ -1,9 +1,11 @@
-//! musl, the C library every cairn image is built on.
+//! Stage 0's musl: the C library built by the bootstrap's gcc (Debian's), before any
+//! compiler of ours exists. The tcc proof links against it and stage 0's busybox is built
+//! on it; `pkgs/musl` is the one our toolchain builds.
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
 pub const PACKAGE: Package = Package {
-    name: "musl",
+    name: "musl-stage0",
     version: "1.2.3",
     license: "MIT",
     sources: &[Source {

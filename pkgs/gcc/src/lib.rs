@@ -10,7 +10,7 @@ pub const PACKAGE: Package = Package {
     version: "12.2.0",
     license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND LGPL-3.0-or-later",
     sources: &[cross::GCC, GMP, MPFR, MPC],
-    deps: &[&bootstrap::PACKAGE, &busybox::PACKAGE, &cross::PACKAGE],
+    deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &cross::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -17,12 +17,12 @@ pub const PACKAGE: Package = Package {
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 
-const BUSYBOX: Source = Source {
+pub const BUSYBOX: Source = Source {
     file: "busybox-1.35.0.tar.bz2",
     sha256: Sha256::hex("faeeb244c35a348a334f4a59e44626ee870fb07b6884d68c10ae8bc19f83a694"),
     locations: &[
         Location::Url("https://busybox.net/downloads/busybox-1.35.0.tar.bz2"),
         Location::DebianPool("pool/main/b/busybox/busybox_1.35.0.orig.tar.bz2"),
     ],
-    note: "the source of pkgs/busybox, built here by the cross toolchain instead of the bootstrap's gcc",
+    note: "",
 };

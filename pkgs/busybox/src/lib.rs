@@ -1,0 +1,14 @@
+//! busybox 1.35.0: a static shell and core utilities in one binary, with a link per
+//! applet, built natively by our toolchain against its musl.
+
+use cairn_package::{Package, Recipe};
+
+pub const PACKAGE: Package = Package {
+    name: "busybox",
+    version: "1.35.0",
+    license: "GPL-2.0-only",
+    sources: &[toolchain::BUSYBOX],
+    deps: &[&toolchain::PACKAGE, &make::PACKAGE],
+    files: &[],
+    recipe: Recipe::Containerfile(include_str!("../Containerfile")),
+};
