@@ -312,7 +312,7 @@ mod tests {
         let nodes = vec![
             Node { path: "etc".into(), kind: Kind::Dir, mode: 0o755, uid: 0, gid: 0 },
             file("etc/config", b"built on linux 6.1.0-13-amd64 #1 SMP", 0o644),
-            file("usr/bin/tool", b"\x7fELF\0\06.1.0-13-amd64\0", 0o755),
+            file("usr/bin/tool", b"\x7fELF\0\x006.1.0-13-amd64\0", 0o755),
             file("usr/share/doc", b"6.1.0-13", 0o644),
             Node {
                 path: "usr/lib/link".into(),
