@@ -1,6 +1,8 @@
 //! End to end against a real engine: `bootstrap prove` builds tcc from Debian's gcc and
 //! from Zig's clang, has each rebuild tcc, and finds the two rebuilds bit-identical; a
 //! chain whose stage 2 is built differently makes it fail and name the file that differs.
+//! `bootstrap prove --toolchain` compares each rebuild (`Recipe::Rebuild`) with its
+//! original, shown here on a small tree of the same shape as the toolchain's.
 //!
 //! Runs the built `xtask` on its own copy of the tree (`CAIRN_ROOT`). The source cache is
 //! shared (the zig wheel is 101 MB); layouts of the providers already built in this tree's
@@ -65,4 +67,87 @@ fn two_providers_build_the_same_tcc_and_a_changed_chain_is_caught() {
     assert!(differing.contains(&"usr/local/bin/tcc"), "the report names tcc: {report:#}");
     let human = tree.fails(&["bootstrap", "prove"]);
     assert!(human.contains("NOT proven") && human.contains("usr/local/bin/tcc"), "{human}");
+}
+
+/// A package crate's lib.rs: built from its Containerfile, no sources.
+fn lib(name: &str, deps: &[&str]) -> String {
+    let deps: Vec<String> = deps.iter().map(|d| format!("&{}::PACKAGE", d.replace('-', "_"))).collect();
+    format!(
+        "use cairn_package::{{Package, Recipe}};\npub const PACKAGE: Package = Package {{ name: \"{name}\", \
+         version: \"1\", license: \"MIT\", sources: &[], deps: &[{}], files: &[], \
+         recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n",
+        deps.join(", ")
+    )
+}
+
+/// A root: a generator program that prints `made`, written in its own way.
+fn root(script: &str) -> String {
+    format!(
+        "FROM cairn/bootstrap AS build\nRUN mkdir -p /rootfs/opt && printf '#!/bin/sh\\n{script}\\n' > /rootfs/opt/gen \\\n \
+         && chmod 755 /rootfs/opt/gen\nFROM scratch\nCOPY --from=build /rootfs/ /\n"
+    )
+}
+
+#[test]
+fn a_rebuild_on_another_root_must_give_its_originals_image() {
+    if !engine_or_skip() {
+        return;
+    }
+    let tree = Tree::new(&["filesystem"]);
+    let built = here().join("out/bootstrap");
+    if built.join("index.json").is_file() {
+        copy_dir(&built, &tree.out("bootstrap"));
+    }
+    // Two roots whose images differ but whose program does the same; `thing` is built
+    // with the first, `thing-again` is thing's recipe with the second.
+    tree.add_package("root-a", &["bootstrap"], &lib("root-a", &["bootstrap"]), &root("echo made"));
+    tree.add_package("root-b", &["bootstrap"], &lib("root-b", &["bootstrap"]), &root("echo m\"\"ade"));
+    tree.add_package(
+        "thing",
+        &["bootstrap", "root-a"],
+        &lib("thing", &["bootstrap", "root-a"]),
+        "FROM cairn/bootstrap AS build\nCOPY --from=cairn/root-a /opt/ /opt/\nRUN mkdir /rootfs && /opt/gen > /rootfs/made\n\
+         FROM scratch\nCOPY --from=build /rootfs/ /\n",
+    );
+    tree.add_package(
+        "thing-again",
+        &["bootstrap", "root-a", "root-b", "thing"],
+        "use cairn_package::{Package, Rebuild, Recipe};\npub const PACKAGE: Package = Package { name: \"thing-again\", \
+         version: \"1\", license: \"MIT\", sources: thing::PACKAGE.sources, deps: &[&bootstrap::PACKAGE, &root_b::PACKAGE], \
+         files: thing::PACKAGE.files, recipe: Recipe::Rebuild(Rebuild { of: &thing::PACKAGE, \
+         replace: &[(&root_a::PACKAGE, &root_b::PACKAGE)] }) };\n",
+        "",
+    );
+
+    // A plain build leaves the second root and the rebuild out.
+    let (ok, items) = tree.build(&["--dry-run"]);
+    let planned: Vec<String> = support::statuses(&items).into_keys().collect();
+    assert!(ok);
+    assert_eq!(planned, ["bootstrap", "filesystem", "root-a", "thing"]);
+
+    let output = tree.xtask(&["bootstrap", "prove", "--toolchain", "--json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(output.status.success(), "the proof passes: {report:#}");
+    assert_eq!(report["level"], "toolchain");
+    assert_eq!(report["proven"], true);
+    let replaced = &report["replaced"][0];
+    assert_eq!((&replaced["from"], &replaced["to"]), (&Value::from("root-a"), &Value::from("root-b")));
+    assert_ne!(replaced["from_digest"], replaced["to_digest"], "the roots are different images");
+    let pair = &report["packages"][0];
+    assert_eq!((&pair["package"], &pair["rebuild"]), (&Value::from("thing"), &Value::from("thing-again")));
+    assert_eq!(pair["same"], true);
+    assert_eq!(pair["digest"], pair["rebuild_digest"]);
+    assert_eq!(pair["digest"].as_str().unwrap(), tree.recorded_digest("thing-again"), "the rebuild is recorded");
+
+    // A second root that makes something else: the proof fails and names the file.
+    tree.add_package("root-b", &["bootstrap"], &lib("root-b", &["bootstrap"]), &root("echo forged"));
+    let output = tree.xtask(&["bootstrap", "prove", "--toolchain", "--json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(!output.status.success(), "a rebuild that differs fails the proof: {report:#}");
+    assert_eq!(report["proven"], false);
+    let differing: Vec<&str> =
+        report["packages"][0]["differences"].as_array().unwrap().iter().filter_map(|d| d["path"].as_str()).collect();
+    assert_eq!(differing, ["made"], "{report:#}");
+    let human = tree.fails(&["bootstrap", "prove", "--toolchain"]);
+    assert!(human.contains("NOT proven") && human.contains("made"), "{human}");
 }
