@@ -136,7 +136,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
     }
     assert_eq!(
         support::text(&run.stdout),
-        "BUSYBOX\nGNU Make 4.3\nm4 (GNU M4) 1.4.19\nsed (GNU sed) 4.9\nxz (XZ Utils) 5.4.1\n\
+        "BusyBox v1.35.0 (1970-01-01 00:00:01 UTC) multi-call binary.\nGNU Make 4.3\nm4 (GNU M4) 1.4.19\nsed (GNU sed) 4.9\nxz (XZ Utils) 5.4.1\n\
          GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-musl)\nperl v5.36.0\n\
          libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\n",
         "{}",
