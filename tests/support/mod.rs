@@ -48,12 +48,6 @@ impl Tree {
         let temp = tempfile::tempdir().unwrap();
         let root = temp.path().join("tree");
         std::fs::create_dir_all(root.join("pkgs")).unwrap();
-        std::fs::write(
-            root.join("Cargo.toml"),
-            "[workspace]\nresolver = \"2\"\nmembers = [\"xtask/package\", \"pkgs/*\", \"bootstrap/*\"]\n\n\
-             [workspace.package]\nedition = \"2021\"\npublish = false\n",
-        )
-        .unwrap();
         std::fs::copy(here.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
         copy_dir(&here.join("manifest/packages"), &root.join("manifest/packages"));
         let mut wanted: Vec<PathBuf> =
@@ -75,7 +69,28 @@ impl Tree {
                 }
             }
         }
-        Tree { _temp: temp, root, env: Vec::new() }
+        let tree = Tree { _temp: temp, root, env: Vec::new() };
+        tree.write_workspace();
+        tree
+    }
+
+    /// The workspace's Cargo.toml: `pkgs/*` and `bootstrap/*` where they hold crates (a
+    /// glob that matches nothing is an error to Cargo).
+    fn write_workspace(&self) {
+        let mut members = vec!["\"xtask/package\""];
+        for (top, glob) in [("pkgs", "\"pkgs/*\""), ("bootstrap", "\"bootstrap/*\"")] {
+            if std::fs::read_dir(self.root.join(top)).is_ok_and(|mut d| d.next().is_some()) {
+                members.push(glob);
+            }
+        }
+        std::fs::write(
+            self.root.join("Cargo.toml"),
+            format!(
+                "[workspace]\nresolver = \"2\"\nmembers = [{}]\n\n[workspace.package]\nedition = \"2021\"\npublish = false\n",
+                members.join(", ")
+            ),
+        )
+        .unwrap();
     }
 
     /// Sets an environment variable for every later `xtask` run.
@@ -99,10 +114,12 @@ impl Tree {
         std::fs::write(dir.join("Cargo.toml"), cargo).unwrap();
         std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
         std::fs::write(dir.join("Containerfile"), containerfile).unwrap();
+        self.write_workspace();
     }
 
     pub fn remove_package(&self, name: &str) {
         std::fs::remove_dir_all(self.root.join("pkgs").join(name)).unwrap();
+        self.write_workspace();
     }
 
     pub fn xtask(&self, args: &[&str]) -> Output {
