@@ -7,7 +7,7 @@ pub const PACKAGE: Package = Package {
     name: "busybox",
     version: "1.35.0",
     license: "GPL-2.0-only",
-    sources: &[toolchain::BUSYBOX],
+    sources: &[busybox_stage0::BUSYBOX],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
