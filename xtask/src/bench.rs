@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 
 use crate::build::{self, Options, Outcome};
+use crate::image::{layout, normalize};
 use crate::registry::Registry;
-use crate::{layout, normalize, workspace};
+use crate::workspace;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::{layout, normalize, workspace};
+use crate::image::{layout, normalize};
+use crate::workspace;
 
 #[derive(clap::Args)]
 pub struct FilesArgs {

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::{engine::Engine, layout, workspace};
+use crate::build::engine::Engine;
+use crate::image::layout;
+use crate::workspace;
 
 #[derive(clap::Args)]
 pub struct LoadArgs {

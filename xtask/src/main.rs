@@ -5,26 +5,19 @@
 
 mod bench;
 mod build;
-mod context;
 mod diff;
-mod engine;
-mod fetch;
 mod files;
 mod graph;
-mod keys;
-mod layout;
+mod image;
 mod load;
 mod manifest;
-mod normalize;
 mod progress;
 mod prove;
 mod registry;
 mod reproduce;
-mod rootfs;
 mod scaffold;
-mod sign;
-mod signature;
-mod verify;
+mod source;
+mod trust;
 mod workspace;
 
 use std::path::PathBuf;
@@ -54,7 +47,7 @@ enum Command {
     /// Scaffold a new package crate under pkgs/NAME.
     New(scaffold::NewArgs),
     /// Download sources into the content-addressed cache, verifying every hash.
-    Fetch(fetch::FetchArgs),
+    Fetch(source::FetchArgs),
     /// Build packages (and what they need) into out/ and record them in manifest/.
     ///
     /// Each package is built in the container engine with the network off and no cache,
@@ -75,14 +68,14 @@ enum Command {
     /// Compare two image layouts or layer tarballs, file by file.
     Diff(diff::DiffArgs),
     /// Sign the recorded digest of images you reproduced, with an OpenPGP key.
-    Sign(sign::SignArgs),
+    Sign(trust::sign::SignArgs),
     /// Check that every image carries valid signatures from at least M trusted keys.
-    Verify(verify::VerifyArgs),
+    Verify(trust::verify::VerifyArgs),
     /// Measure normalize/hash/write throughput and the time of a no-op build.
     Bench(bench::BenchArgs),
     /// Manage the trusted maintainers' keyring in manifest/keys/.
     #[command(subcommand)]
-    Keys(keys::KeysCommand),
+    Keys(trust::keys::KeysCommand),
     /// The bootstrap stages: `prove` that two independent providers build the same compiler.
     #[command(subcommand)]
     Bootstrap(prove::BootstrapCommand),
@@ -108,15 +101,15 @@ fn main() -> std::process::ExitCode {
         Command::List(args) => graph::list(args),
         Command::Graph(args) => graph::graph(args),
         Command::New(args) => scaffold::new(args),
-        Command::Fetch(args) => fetch::run(args),
+        Command::Fetch(args) => source::run(args),
         Command::Build(args) => build::run(args),
         Command::Files(args) => files::run(args),
         Command::Load(args) => load::run(args),
         Command::Reproduce(args) => reproduce::run(args),
         Command::Diff(args) => diff::run(args),
-        Command::Sign(args) => sign::run(args),
-        Command::Verify(args) => verify::run(args),
-        Command::Keys(command) => keys::run(command),
+        Command::Sign(args) => trust::sign::run(args),
+        Command::Verify(args) => trust::verify::run(args),
+        Command::Keys(command) => trust::keys::run(command),
         Command::Bootstrap(command) => prove::run(command),
         Command::Bench(args) => bench::run(args),
     };

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 /// What one package produced, as recorded for review.
@@ -75,6 +75,28 @@ impl Manifest {
 
     pub fn get(&self, name: &str) -> Option<&Entry> {
         self.entries.get(name)
+    }
+
+    /// The entries named (all when none), each an error if unknown.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&Entry>> {
+        if names.is_empty() {
+            if self.entries.is_empty() {
+                bail!("manifest/packages/ records no image yet: build one with `cargo xtask build`");
+            }
+            return Ok(self.entries.values().collect());
+        }
+        names
+            .iter()
+            .map(|name| {
+                self.get(name).with_context(|| {
+                    let known: Vec<&str> = self.entries.keys().map(String::as_str).collect();
+                    format!(
+                        "manifest/packages/ records no package `{name}` (known: {})",
+                        if known.is_empty() { "none".into() } else { known.join(", ") }
+                    )
+                })
+            })
+            .collect()
     }
 }
 

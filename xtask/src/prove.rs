@@ -24,8 +24,8 @@ use anyhow::{bail, Result};
 use serde_json::json;
 
 use crate::build::{self, Options, Outcome};
-use crate::diff::{self, Side};
-use crate::normalize::Kind;
+use crate::image::diff::{self, Side};
+use crate::image::normalize::Kind;
 use crate::registry::{Rebuild, Recipe, Registry};
 use crate::workspace;
 
@@ -136,7 +136,7 @@ fn prove(args: ProveArgs) -> Result<ExitCode> {
                 .iter()
                 .find(|n| n.path == COMPILER)
                 .and_then(|n| match &n.kind {
-                    Kind::File(data) => Some((crate::layout::sha256(data), data.len())),
+                    Kind::File(data) => Some((crate::image::layout::sha256(data), data.len())),
                     _ => None,
                 })
                 .unzip();

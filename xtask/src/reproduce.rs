@@ -23,10 +23,11 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::build::{self, Outcome};
-use crate::diff::{self, Difference, Side};
+use crate::image::diff::{self, Difference, Side};
+use crate::image::layout;
 use crate::manifest::Manifest;
 use crate::registry::Registry;
-use crate::{layout, workspace};
+use crate::workspace;
 
 #[derive(clap::Args)]
 pub struct ReproduceArgs {

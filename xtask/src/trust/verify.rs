@@ -12,9 +12,12 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::keys::Keyring;
+use super::check::{check, Expected};
+use super::keyring::Keyring;
+use super::payload::{identity, NAMESPACE};
+use super::verdict::{Reason, Rejection};
+use super::{keyring, lookaside, utc};
 use crate::manifest::{Entry, Manifest};
-use crate::signature::{self, utc, Expected, Reason, Rejection};
 
 /// The concepts behind the command, shown under its options by `--help`.
 const ABOUT: &str = "\
@@ -38,7 +41,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "M", value_parser = clap::value_parser!(u32).range(1..))]
     pub threshold: u32,
     /// The keyring directory of trusted certificates.
-    #[arg(long, value_name = "DIR", default_value_os_t = crate::keys::default_dir(&crate::root()))]
+    #[arg(long, value_name = "DIR", default_value_os_t = keyring::default_dir(&crate::root()))]
     pub keyring: PathBuf,
     /// Print JSON for machines: per image, its valid signers and each rejected
     /// signature with its reason.
@@ -83,7 +86,7 @@ pub struct RejectedReport {
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let root = crate::root();
     let manifest = Manifest::load(&root)?;
-    let entries = crate::sign::select(&manifest, &args.packages)?;
+    let entries = manifest.select(&args.packages)?;
     let keyring = Keyring::load(&args.keyring)?;
     let now = SystemTime::now();
     let reports = entries
@@ -121,10 +124,10 @@ pub fn verify_image(
     threshold: u32,
     now: SystemTime,
 ) -> Result<ImageReport> {
-    let identity = signature::identity(&entry.name);
-    let dir = signature::lookaside_dir(root, &entry.name, &entry.digest);
+    let identity = identity(&entry.name);
+    let dir = lookaside::lookaside_dir(root, &entry.name, &entry.digest);
     let expected = Expected { identity: &identity, digest: &entry.digest };
-    let (numbered, others) = signature::list_dir(&dir)?;
+    let (numbered, others) = lookaside::list_dir(&dir)?;
     let mut signers = Vec::new();
     let mut rejected = Vec::new();
     let mut counted = BTreeSet::new();
@@ -148,7 +151,7 @@ pub fn verify_image(
             continue;
         }
         let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        match signature::check(&bytes, keyring, &expected, now) {
+        match check(&bytes, keyring, &expected, now) {
             Ok(valid) if !counted.insert(valid.signer.clone()) => {
                 let mut rejection = Rejection::new(
                     Reason::DuplicateSigner,
@@ -184,7 +187,7 @@ pub fn verify_image(
 
 /// Lookaside directories that belong to no recorded image: signatures of old builds.
 fn stale_dirs(root: &Path, reports: &[ImageReport]) -> Result<Vec<PathBuf>> {
-    let namespace = signature::lookaside_root(root).join(signature::NAMESPACE);
+    let namespace = lookaside::lookaside_root(root).join(NAMESPACE);
     let read = match std::fs::read_dir(&namespace) {
         Ok(read) => read,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

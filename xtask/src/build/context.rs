@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
-use crate::fetch::Cache;
 use crate::registry::Package;
+use crate::source::Cache;
 
 /// The context tar for an engine build of `package`.
 pub fn assemble(package: &Package, containerfile: &str, cache: &Cache) -> Result<Vec<u8>> {

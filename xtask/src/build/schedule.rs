@@ -1,136 +1,23 @@
-//! `cargo xtask build`: packages to images, in dependency order, in parallel.
-//!
-//! The input hash of a package (its recipe, sources, files and the digests of the images
-//! it is built from) decides whether it needs building: an up-to-date package is skipped
-//! once its `out/` layout is checked against manifest/. A failing package stops its
-//! dependents only; the others go on.
+//! The scheduler: packages in dependency order, `jobs` at a time, each built in the
+//! engine (or laid out from binary packages), normalized, written to `out/` and recorded.
+//! A failing package stops its dependents only; the others go on.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use crate::engine::Engine;
-use crate::fetch::Cache;
+use super::engine::Engine;
+use super::input::input_hash;
+use super::{Options, Outcome, PackageResult};
+use crate::image::{layout, normalize};
 use crate::manifest::{self, Entry, Manifest};
 use crate::registry::{Package, Recipe, Registry};
-use crate::{layout, normalize, progress, workspace};
-
-#[derive(clap::Args)]
-pub struct BuildArgs {
-    /// Packages to build, with everything they need (default: all but the second root of
-    /// the toolchain proof, which `cargo xtask bootstrap prove --toolchain` builds).
-    pub packages: Vec<String>,
-    /// Packages to build at once.
-    #[arg(short, long, default_value_t = 2)]
-    pub jobs: usize,
-    /// Build even what is up to date.
-    #[arg(long)]
-    pub rebuild: bool,
-    /// Engine endpoint (unix:///path.sock, tcp://host:port); default: DOCKER_HOST, the
-    /// Docker socket, then Podman.
-    #[arg(long, value_name = "ENDPOINT")]
-    pub engine: Option<String>,
-    /// Print the summary as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
-    /// Say what would be built and why nothing else is; build nothing, fetch nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-}
-
-/// How one package's build ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Built {
-        digest: String,
-    },
-    UpToDate {
-        digest: String,
-    },
-    Failed {
-        error: String,
-    },
-    Skipped {
-        because: String,
-    },
-    /// `--dry-run`: out of date, or built on something that is.
-    WouldBuild,
-}
-
-impl Outcome {
-    pub fn digest(&self) -> Option<&str> {
-        match self {
-            Outcome::Built { digest } | Outcome::UpToDate { digest } => Some(digest),
-            _ => None,
-        }
-    }
-
-    fn label(&self) -> &'static str {
-        match self {
-            Outcome::Built { .. } => "built",
-            Outcome::UpToDate { .. } => "up to date",
-            Outcome::Failed { .. } => "failed",
-            Outcome::Skipped { .. } => "skipped",
-            Outcome::WouldBuild => "would build",
-        }
-    }
-}
-
-pub fn run(args: BuildArgs) -> Result<ExitCode> {
-    let root = crate::root();
-    let registry = Registry::load(&root)?;
-    let wanted: Vec<String> = if args.packages.is_empty() { registry.default_set() } else { args.packages.clone() };
-    let order = registry.order(wanted)?;
-    let options = Options {
-        root: root.clone(),
-        out: workspace::out_dir(&root),
-        jobs: args.jobs.max(1),
-        rebuild: args.rebuild,
-        engine: args.engine.clone(),
-        label: "build",
-        record: true,
-        given: BTreeMap::new(),
-        dry_run: args.dry_run,
-    };
-    let runtime = tokio::runtime::Runtime::new()?;
-    let started = Instant::now();
-    let results = runtime.block_on(build_all(&registry, &order, &options))?;
-    report(&results, started.elapsed(), args.json)
-}
-
-/// Where and how a build runs.
-#[derive(Clone)]
-pub struct Options {
-    pub root: PathBuf,
-    /// Where layouts, tarballs and logs go (`out/`, or a scratch area for reproduce).
-    pub out: PathBuf,
-    pub jobs: usize,
-    pub rebuild: bool,
-    pub engine: Option<String>,
-    /// Names the engine tags of this kind of run (`build`, `reproduce`).
-    pub label: &'static str,
-    /// Write each built package's entry into manifest/ (`build` does, `reproduce` not).
-    pub record: bool,
-    /// Dependencies taken as they are: name -> digest of the verified layout already in
-    /// `out`. They are not built; packages needing them start from them.
-    pub given: BTreeMap<String, String>,
-    /// Decide what is up to date, build nothing.
-    pub dry_run: bool,
-}
-
-/// One package's result.
-#[derive(Debug, Clone)]
-pub struct PackageResult {
-    pub name: String,
-    pub outcome: Outcome,
-    pub elapsed: Duration,
-}
+use crate::source::Cache;
+use crate::{progress, workspace};
 
 struct Shared {
     options: Options,
@@ -149,7 +36,7 @@ struct Shared {
 /// for the packages not finished.
 pub async fn build_all(registry: &Registry, order: &[String], options: &Options) -> Result<Vec<PackageResult>> {
     let cache = Cache::open()?;
-    let wanted = crate::fetch::wanted_sources(registry, order);
+    let wanted = crate::source::wanted_sources(registry, order);
     // A source that cannot be had fails its package (and so its dependents) only.
     let unfetched =
         if options.dry_run { BTreeMap::new() } else { cache.try_fetch_all(wanted.into_values().collect(), 4).await? };
@@ -261,51 +148,6 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
     Ok(order.iter().filter(|name| !options.given.contains_key(*name)).map(|name| outcomes[name].clone()).collect())
 }
 
-/// sha256 over everything a build reads, in a canonical text form.
-pub fn input_hash(package: &Package, dep_digests: &BTreeMap<String, String>) -> String {
-    let mut text = String::new();
-    text.push_str(&format!(
-        "cairn-input-1\nformat {}\nname {}\nversion {}\n",
-        normalize::FORMAT,
-        package.name,
-        package.version
-    ));
-    match &package.recipe {
-        Recipe::Containerfile(containerfile) => {
-            text.push_str(&format!("containerfile {}\n", hex::encode(Sha256::digest(containerfile))));
-        }
-        Recipe::Rebuild(rebuild) => {
-            let containerfile = rebuild.containerfile.as_deref().unwrap_or_default();
-            text.push_str(&format!("containerfile {}\n", hex::encode(Sha256::digest(containerfile))));
-            text.push_str(&format!("rebuild {}\n", rebuild.of));
-            for (from, to) in &rebuild.replace {
-                text.push_str(&format!("replace {from} {to}\n"));
-            }
-        }
-        Recipe::DebianRootfs(rootfs) => {
-            for dir in &rootfs.dirs {
-                text.push_str(&format!("dir {dir}\n"));
-            }
-            for (path, contents) in &rootfs.files {
-                text.push_str(&format!("put {path} {}\n", hex::encode(Sha256::digest(contents))));
-            }
-            for (path, target) in &rootfs.links {
-                text.push_str(&format!("link {path} {target}\n"));
-            }
-        }
-    }
-    for source in &package.sources {
-        text.push_str(&format!("source {} {}\n", source.file, source.sha256));
-    }
-    for file in &package.files {
-        text.push_str(&format!("file {} {}\n", file.name, hex::encode(Sha256::digest(&file.contents))));
-    }
-    for (name, digest) in dep_digests {
-        text.push_str(&format!("dep {name} {digest}\n"));
-    }
-    layout::sha256(text.as_bytes())
-}
-
 /// The digest of an up-to-date package, or `None` if it must be built.
 fn up_to_date(shared: &Shared, package: &Package, input: &str) -> Option<String> {
     if shared.options.rebuild {
@@ -347,7 +189,7 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                     .map(|s| Ok((s.file.clone(), shared.cache.read(s)?)))
                     .collect::<Result<_>>()?;
                 let rootfs = rootfs.clone();
-                tokio::task::spawn_blocking(move || crate::rootfs::layout(&debs, &rootfs)).await??
+                tokio::task::spawn_blocking(move || super::rootfs::layout(&debs, &rootfs)).await??
             }
             Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
                 let (containerfile, images) = package.engine_recipe().context("no Containerfile")?;
@@ -358,7 +200,7 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                     pins.insert(name, load_dep(shared, &engine, &dep).await?);
                 }
                 let pinned = crate::registry::pin_containerfile(containerfile, &pins);
-                let context = crate::context::assemble(package, &pinned, &shared.cache)?;
+                let context = super::context::assemble(package, &pinned, &shared.cache)?;
                 let tag = format!("cairn/{}:{}-{}", package.name, shared.options.label, std::process::id());
                 let name = package.name.clone();
                 let step_spinner = spinner.clone();
@@ -482,46 +324,4 @@ fn log_tail(path: &Path, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     let start = all.len().saturating_sub(lines);
     all[start..].iter().map(|l| format!("  | {l}\n")).collect()
-}
-
-fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<ExitCode> {
-    let failed =
-        results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. })).count();
-    let would_build = results.iter().filter(|r| r.outcome == Outcome::WouldBuild).count();
-    if json {
-        let items: Vec<serde_json::Value> = results
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "name": r.name,
-                    "status": r.outcome.label(),
-                    "digest": r.outcome.digest(),
-                    "seconds": (r.elapsed.as_secs_f64() * 10.0).round() / 10.0,
-                    "error": match &r.outcome { Outcome::Failed { error } => Some(error.clone()), Outcome::Skipped { because } => Some(because.clone()), _ => None },
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
-    } else {
-        for r in results {
-            let detail = match &r.outcome {
-                Outcome::Built { digest } | Outcome::UpToDate { digest } => digest.clone(),
-                Outcome::Failed { error } => error.lines().next().unwrap_or_default().to_owned(),
-                Outcome::Skipped { because } => format!("because {because}"),
-                Outcome::WouldBuild => String::new(),
-            };
-            eprintln!("{:<16} {:<11} {:>7.1}s  {detail}", r.name, r.outcome.label(), r.elapsed.as_secs_f64());
-        }
-        let count = |label: &str| results.iter().filter(|r| r.outcome.label() == label).count();
-        let pending = if would_build > 0 { format!(", {would_build} would build") } else { String::new() };
-        eprintln!(
-            "{} built, {} up to date, {} failed, {} skipped{pending} in {:.1}s",
-            count("built"),
-            count("up to date"),
-            count("failed"),
-            count("skipped"),
-            elapsed.as_secs_f64()
-        );
-    }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -18,9 +18,12 @@ use openpgp::policy::StandardPolicy;
 use openpgp::types::RevocationStatus;
 use openpgp::Cert;
 
-use crate::keys::{Keyring, Trusted};
+use super::check::{check, Expected};
+use super::keyring::{Keyring, Trusted};
+use super::payload::{identity, Payload};
+use super::verdict::Reason;
+use super::{keyring, lookaside};
 use crate::manifest::{Entry, Manifest};
-use crate::signature::{self, Expected, Payload, Reason};
 
 /// The concepts behind the command, shown under its options by `--help`.
 const ABOUT: &str = "\
@@ -51,7 +54,7 @@ pub struct SignArgs {
 pub fn run(args: SignArgs) -> Result<ExitCode> {
     let root = crate::root();
     let manifest = Manifest::load(&root)?;
-    let entries = select(&manifest, &args.packages)?;
+    let entries = manifest.select(&args.packages)?;
     if !args.no_reproduce_check {
         check_reproduced(&root, &entries)?;
     }
@@ -64,10 +67,10 @@ pub fn run(args: SignArgs) -> Result<ExitCode> {
         Keyring { dir: args.key.clone(), certs: vec![Trusted { path: args.key.clone(), cert: key.cert.clone() }] };
     let (mut signed, mut skipped) = (0, 0);
     for entry in entries {
-        let identity = signature::identity(&entry.name);
-        let dir = signature::lookaside_dir(&root, &entry.name, &entry.digest);
+        let identity = identity(&entry.name);
+        let dir = lookaside::lookaside_dir(&root, &entry.name, &entry.digest);
         let expected = Expected { identity: &identity, digest: &entry.digest };
-        let (numbered, _) = signature::list_dir(&dir)?;
+        let (numbered, _) = lookaside::list_dir(&dir)?;
         if let Some((_, n)) = numbered.keys().enumerate().find(|(i, n)| **n != *i as u32 + 1) {
             bail!(
                 "{}: signature-{n} follows a gap in the numbering (containers/image stops reading at the first missing number); renumber the files from signature-1 before signing",
@@ -79,7 +82,7 @@ pub fn run(args: SignArgs) -> Result<ExitCode> {
             skipped += 1;
             continue;
         }
-        let bytes = signature::make(&Payload::new(&identity, &entry.digest), key.signer.as_mut())
+        let bytes = make(&Payload::new(&identity, &entry.digest), key.signer.as_mut())
             .with_context(|| format!("signing {}", entry.name))?;
         let path = write_next(&dir, numbered.len() as u32 + 1, &bytes)?;
         println!("sign  {:<20} {} -> {}", entry.name, entry.digest, path.display());
@@ -89,28 +92,6 @@ pub fn run(args: SignArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The entries named (all when none), each an error if unknown.
-pub fn select<'a>(manifest: &'a Manifest, names: &[String]) -> Result<Vec<&'a Entry>> {
-    if names.is_empty() {
-        if manifest.entries.is_empty() {
-            bail!("manifest/packages/ records no image yet: build one with `cargo xtask build`");
-        }
-        return Ok(manifest.entries.values().collect());
-    }
-    names
-        .iter()
-        .map(|name| {
-            manifest.get(name).with_context(|| {
-                let known: Vec<&str> = manifest.entries.keys().map(String::as_str).collect();
-                format!(
-                    "manifest/packages/ records no package `{name}` (known: {})",
-                    if known.is_empty() { "none".into() } else { known.join(", ") }
-                )
-            })
-        })
-        .collect()
-}
-
 /// A maintainer counter-signs only what they rebuilt: every image's layout in out/ must
 /// hash to its recorded digest. All are checked before anything is signed.
 fn check_reproduced(root: &Path, entries: &[&Entry]) -> Result<()> {
@@ -118,7 +99,7 @@ fn check_reproduced(root: &Path, entries: &[&Entry]) -> Result<()> {
     let mut problems = Vec::new();
     for entry in entries {
         let dir = out.join(&entry.name);
-        match crate::layout::verify(&dir) {
+        match crate::image::layout::verify(&dir) {
             Ok(digest) if digest == entry.digest => {}
             Ok(digest) => problems.push(format!(
                 "{}: your rebuild gives {digest}, but manifest/ records {}: it does not reproduce, so do not sign it (see `cargo xtask reproduce {}`)",
@@ -151,7 +132,7 @@ fn already_signed(
 ) -> Result<Option<PathBuf>> {
     for path in numbered.values() {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        match signature::check(&bytes, own, expected, SystemTime::now()) {
+        match check(&bytes, own, expected, SystemTime::now()) {
             Ok(_) => return Ok(Some(path.clone())),
             Err(rejection) if rejection.reason == Reason::UnknownKey || rejection.reason == Reason::Malformed => {}
             Err(rejection) => bail!(
@@ -188,7 +169,7 @@ fn write_next(dir: &Path, mut next: u32, bytes: &[u8]) -> Result<PathBuf> {
 }
 
 fn warn_if_untrusted(root: &Path, cert: &Cert) {
-    let dir = crate::keys::default_dir(root);
+    let dir = keyring::default_dir(root);
     match Keyring::load(&dir) {
         Ok(keyring) if keyring.certs.iter().any(|t| t.cert.fingerprint() == cert.fingerprint()) => {}
         Ok(_) => eprintln!(
@@ -222,7 +203,7 @@ impl KeySource {
 }
 
 fn load_file(path: &Path, passphrase_file: Option<&Path>) -> Result<SigningKey> {
-    let mut certs = crate::keys::read_certs(path)?;
+    let mut certs = keyring::read_certs(path)?;
     if certs.len() != 1 {
         bail!("{} holds {} keys; give a file holding only yours", path.display(), certs.len());
     }
@@ -260,7 +241,7 @@ fn load_file(path: &Path, passphrase_file: Option<&Path>) -> Result<SigningKey> 
         key
     } else {
         let password = match passphrase_file {
-            Some(file) => crate::keys::read_passphrase_file(file)?,
+            Some(file) => super::keys::read_passphrase_file(file)?,
             None if std::io::stdin().is_terminal() => {
                 Password::from(rpassword::prompt_password(format!("Passphrase for {} ({}): ", cert.fingerprint(), path.display()))?)
             }
@@ -271,6 +252,40 @@ fn load_file(path: &Path, passphrase_file: Option<&Path>) -> Result<SigningKey> 
     };
     let signer = key.into_keypair().with_context(|| format!("{}: the signing key cannot be used", path.display()))?;
     Ok(SigningKey { cert: cert.strip_secret_key_material(), signer: Box::new(signer) })
+}
+
+/// Signs a payload: a binary OpenPGP signed message, not compressed, not armored.
+pub fn make(payload: &Payload, signer: &mut (dyn openpgp::crypto::Signer + Send + Sync)) -> Result<Vec<u8>> {
+    use openpgp::serialize::stream::{LiteralWriter, Message, Signer};
+    let mut bytes = Vec::new();
+    let message = Message::new(&mut bytes);
+    let message = Signer::new(message, Borrowed(signer)).context("starting an OpenPGP signature")?.build()?;
+    let mut literal = LiteralWriter::new(message).build()?;
+    literal.write_all(&payload.to_json())?;
+    literal.finalize().context("finishing the OpenPGP signature")?;
+    Ok(bytes)
+}
+
+/// Lends a signer to sequoia's streaming `Signer`, which wants to own one, so a key
+/// unlocked once (or an agent connection) signs many images.
+struct Borrowed<'a>(&'a mut (dyn openpgp::crypto::Signer + Send + Sync));
+
+impl openpgp::crypto::Signer for Borrowed<'_> {
+    fn public(
+        &self,
+    ) -> &openpgp::packet::Key<openpgp::packet::key::PublicParts, openpgp::packet::key::UnspecifiedRole> {
+        self.0.public()
+    }
+    fn acceptable_hashes(&self) -> &[openpgp::types::HashAlgorithm] {
+        self.0.acceptable_hashes()
+    }
+    fn sign(
+        &mut self,
+        hash_algo: openpgp::types::HashAlgorithm,
+        digest: &[u8],
+    ) -> openpgp::Result<openpgp::crypto::mpi::Signature> {
+        self.0.sign(hash_algo, digest)
+    }
 }
 
 #[cfg(test)]

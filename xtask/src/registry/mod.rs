@@ -1,12 +1,20 @@
-//! The registry: every package of the tree, typed and checked.
+//! registry/: every package of the tree, typed and checked.
 //!
-//! Package crates are found with `cargo metadata` (every workspace member under `pkgs/`
-//! or `bootstrap/`), so adding one needs no edit elsewhere. Their `PACKAGE` constants
-//! are read by compiling a small generated program that depends on all of them and
-//! prints them as JSON; the compiler has already refused cycles, undeclared crates and
-//! bad hashes by then. This module then checks what the compiler cannot: names, file
-//! names, and that each Containerfile uses exactly the `cairn/<dep>` images its crate
-//! declares.
+//! Owns finding the package crates and reading their constants (`discover`, which runs
+//! `program`), what a Containerfile may name (`containerfile`), and the graph (`graph`).
+//! The compiler has refused cycles, undeclared crates and bad hashes before this code
+//! runs; this module checks what it cannot: names, file names, and that each
+//! Containerfile uses exactly the `cairn/<dep>` images its crate declares. It builds
+//! nothing and fetches nothing: its output is a checked [`Registry`].
+
+mod containerfile;
+mod discover;
+mod graph;
+// Run by the generated crate; compiled here so that it is checked, and tested below.
+#[cfg_attr(not(test), allow(dead_code))]
+mod program;
+
+pub use containerfile::{containerfile_images, pin_containerfile};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -131,11 +139,11 @@ pub struct Registry {
 impl Registry {
     /// Discovers, compiles and checks every package crate of the tree at `root`.
     pub fn load(root: &Path) -> Result<Registry> {
-        let crates = discover(root)?;
+        let crates = discover::discover(root)?;
         if crates.is_empty() {
             bail!("no package crates under {}/pkgs or {}/bootstrap", root.display(), root.display());
         }
-        let json = describe(root, &crates)?;
+        let json = discover::describe(root, &crates)?;
         let listed: Vec<Package> =
             serde_json::from_str(&json).context("reading the package descriptions the registry printed")?;
         let mut packages = BTreeMap::new();
@@ -172,69 +180,6 @@ impl Registry {
         }
         self.order(self.packages.keys().cloned())?;
         Ok(())
-    }
-
-    /// The packages of the toolchain-level proof: every rebuild (`Recipe::Rebuild`) and
-    /// what only they need (the second root, `cross-zig`). A plain `build` or `reproduce`
-    /// leaves them out; `bootstrap prove --toolchain` or naming them builds them.
-    pub fn proof_only(&self) -> BTreeSet<String> {
-        let mut proof: BTreeSet<String> =
-            self.packages.values().filter(|p| matches!(p.recipe, Recipe::Rebuild(_))).map(|p| p.name.clone()).collect();
-        loop {
-            let more: Vec<String> = self
-                .packages
-                .keys()
-                .filter(|name| !proof.contains(*name))
-                .filter(|name| {
-                    let mut users = self.packages.values().filter(|p| p.deps.contains(name)).peekable();
-                    users.peek().is_some() && users.all(|p| proof.contains(&p.name))
-                })
-                .cloned()
-                .collect();
-            if more.is_empty() {
-                return proof;
-            }
-            proof.extend(more);
-        }
-    }
-
-    /// What `build` and `reproduce` take when no package is named: all but [`Self::proof_only`].
-    pub fn default_set(&self) -> Vec<String> {
-        let proof = self.proof_only();
-        self.packages.keys().filter(|name| !proof.contains(*name)).cloned().collect()
-    }
-
-    /// The named packages and all they depend on, dependencies first (stable order).
-    pub fn order(&self, wanted: impl IntoIterator<Item = String>) -> Result<Vec<String>> {
-        fn visit(
-            registry: &Registry,
-            name: &str,
-            path: &mut Vec<String>,
-            done: &mut BTreeSet<String>,
-            out: &mut Vec<String>,
-        ) -> Result<()> {
-            if done.contains(name) {
-                return Ok(());
-            }
-            if let Some(at) = path.iter().position(|p| p == name) {
-                bail!("dependency cycle: {} -> {name}", path[at..].join(" -> "));
-            }
-            let package = registry.get(name)?;
-            path.push(name.to_owned());
-            for dep in &package.deps {
-                visit(registry, dep, path, done, out)?;
-            }
-            path.pop();
-            done.insert(name.to_owned());
-            out.push(name.to_owned());
-            Ok(())
-        }
-        let mut out = Vec::new();
-        let mut done = BTreeSet::new();
-        for name in wanted {
-            visit(self, &name, &mut Vec::new(), &mut done, &mut out)?;
-        }
-        Ok(out)
     }
 }
 
@@ -333,230 +278,9 @@ fn check_rebuild(package: &Package, of: &Package) -> Result<()> {
     Ok(())
 }
 
-/// The `cairn/<name>` images a Containerfile names in `FROM` and `--from=`.
-pub fn containerfile_images(text: &str) -> BTreeSet<String> {
-    let mut images = BTreeSet::new();
-    for line in logical_lines(text) {
-        let mut words = line.split_whitespace();
-        let Some(instruction) = words.next() else { continue };
-        let references: Vec<&str> = if instruction.eq_ignore_ascii_case("FROM") {
-            words.filter(|w| !w.starts_with("--")).take(1).collect()
-        } else {
-            words.filter_map(|w| w.strip_prefix("--from=")).collect()
-        };
-        for reference in references {
-            if let Some(name) = reference.strip_prefix("cairn/") {
-                let name = name.split([':', '@']).next().unwrap_or(name);
-                images.insert(name.to_owned());
-            }
-        }
-    }
-    images
-}
-
-/// Containerfile lines with comments dropped and `\` continuations joined.
-fn logical_lines(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('#') {
-            continue;
-        }
-        if let Some(head) = trimmed.strip_suffix('\\') {
-            current.push_str(head);
-            current.push(' ');
-        } else {
-            current.push_str(trimmed);
-            lines.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    lines
-}
-
-/// Rewrites `cairn/<dep>` references to the pinned image of each dependency.
-pub fn pin_containerfile(text: &str, pins: &BTreeMap<String, String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let mut rewritten = String::new();
-        for (i, word) in line.split(' ').enumerate() {
-            if i > 0 {
-                rewritten.push(' ');
-            }
-            let (prefix, reference) = match word.strip_prefix("--from=") {
-                Some(rest) => ("--from=", rest),
-                None => ("", word),
-            };
-            let bare = reference.trim_end();
-            let tail = &reference[bare.len()..];
-            match bare.strip_prefix("cairn/").and_then(|name| pins.get(name)) {
-                Some(pinned) => {
-                    rewritten.push_str(prefix);
-                    rewritten.push_str(pinned);
-                    rewritten.push_str(tail);
-                }
-                None => rewritten.push_str(word),
-            }
-        }
-        out.push_str(&rewritten);
-    }
-    out
-}
-
-/// `(crate name, crate directory)` of every package crate, sorted by name.
-fn discover(root: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let output = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--no-deps", "--format-version", "1", "--manifest-path"])
-        .arg(root.join("Cargo.toml"))
-        .output()
-        .context("running cargo metadata")?;
-    if !output.status.success() {
-        bail!("cargo metadata failed:\n{}", String::from_utf8_lossy(&output.stderr));
-    }
-    #[derive(Deserialize)]
-    struct Metadata {
-        packages: Vec<MetaPackage>,
-    }
-    #[derive(Deserialize)]
-    struct MetaPackage {
-        name: String,
-        manifest_path: PathBuf,
-    }
-    let metadata: Metadata = serde_json::from_slice(&output.stdout)?;
-    let mut crates: Vec<(String, PathBuf)> = metadata
-        .packages
-        .into_iter()
-        .filter_map(|p| {
-            let dir = p.manifest_path.parent()?.to_owned();
-            let relative = dir.strip_prefix(root).ok()?;
-            let top = relative.components().next()?.as_os_str();
-            (top == "pkgs" || top == "bootstrap").then_some((p.name, dir))
-        })
-        .collect();
-    crates.sort();
-    Ok(crates)
-}
-
-const DESCRIBE: &str = r#"
-use cairn_package::{Location, Package, Recipe};
-use serde_json::{json, Value};
-
-fn location(l: &Location) -> Value {
-    match l {
-        Location::Url(u) => json!({ "url": u }),
-        Location::DebianPool(p) => json!({ "debian_pool": p }),
-        Location::DebianBinary { package, version } => json!({ "debian_binary": { "package": package, "version": version } }),
-        Location::DebianSource { package, version } => json!({ "debian_source": { "package": package, "version": version } }),
-        Location::PyPI { package, version } => json!({ "pypi": { "package": package, "version": version } }),
-    }
-}
-
-fn describe(p: &Package) -> Value {
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-    json!({
-        "name": p.name,
-        "version": p.version,
-        "license": p.license,
-        "sources": p.sources.iter().map(|s| json!({
-            "file": s.file,
-            "sha256": s.sha256.to_string(),
-            "locations": s.locations.iter().map(location).collect::<Vec<_>>(),
-            "note": s.note,
-        })).collect::<Vec<_>>(),
-        "deps": p.deps.iter().map(|d| d.name).collect::<Vec<_>>(),
-        "files": p.files.iter().map(|f| json!({ "name": f.name, "contents": hex(f.contents) })).collect::<Vec<_>>(),
-        "recipe": match &p.recipe {
-            Recipe::Containerfile(text) => json!({ "containerfile": text }),
-            Recipe::DebianRootfs(r) => json!({ "debian_rootfs": { "dirs": r.dirs, "links": r.links, "files": r.files } }),
-            Recipe::Rebuild(r) => json!({ "rebuild": {
-                "of": r.of.name,
-                "containerfile": r.of.containerfile(),
-                "replace": r.replace.iter().map(|(from, to)| (from.name, to.name)).collect::<Vec<_>>(),
-            } }),
-        },
-    })
-}
-
-fn main() {
-    let packages: &[&Package] = &[PACKAGES];
-    let all: Vec<Value> = packages.iter().map(|p| describe(p)).collect();
-    println!("{}", serde_json::to_string(&all).unwrap());
-}
-"#;
-
-/// Compiles and runs the generated program that prints every `PACKAGE` as JSON.
-fn describe(root: &Path, crates: &[(String, PathBuf)]) -> Result<String> {
-    let dir = root.join("target").join("cairn-registry");
-    std::fs::create_dir_all(dir.join("src"))?;
-    let mut cargo_toml = String::from(
-        "# Generated by cargo xtask: reads every package crate's PACKAGE.\n[package]\nname = \"cairn-registry\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n[dependencies]\nserde_json = \"1\"\n",
-    );
-    cargo_toml.push_str(&format!("cairn-package = {{ path = {:?} }}\n", root.join("xtask/package")));
-    for (name, dir) in crates {
-        cargo_toml.push_str(&format!("{name} = {{ path = {:?} }}\n", dir));
-    }
-    let list: Vec<String> = crates.iter().map(|(name, _)| format!("&{}::PACKAGE", name.replace('-', "_"))).collect();
-    let main = DESCRIBE.replace("PACKAGES", &list.join(", "));
-    write_if_changed(&dir.join("Cargo.toml"), &cargo_toml)?;
-    write_if_changed(&dir.join("src/main.rs"), &main)?;
-    if !dir.join("Cargo.lock").exists() {
-        if let Ok(lock) = std::fs::read(root.join("Cargo.lock")) {
-            std::fs::write(dir.join("Cargo.lock"), lock)?;
-        }
-    }
-    let run = |offline: bool| {
-        let mut command = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        command.args(["run", "--quiet", "--manifest-path"]).arg(dir.join("Cargo.toml"));
-        if offline {
-            command.arg("--offline");
-        }
-        command.env("CARGO_TARGET_DIR", root.join("target").join("cairn-registry").join("target"));
-        command.output().context("running cargo to read the package crates")
-    };
-    let mut output = run(true)?;
-    if !output.status.success() && String::from_utf8_lossy(&output.stderr).contains("offline") {
-        output = run(false)?;
-    }
-    if !output.status.success() {
-        bail!(
-            "the package crates do not compile (fix the error below; `cargo check --workspace` shows the same):\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(String::from_utf8(output.stdout)?)
-}
-
-fn write_if_changed(path: &Path, text: &str) -> Result<()> {
-    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_images_in_from_and_copy_from() {
-        let text = "FROM cairn/musl AS musl\n# FROM cairn/commented\nFROM --platform=linux/amd64 cairn/bootstrap AS build\n\
-                    COPY --from=musl / /musl/\nCOPY --from=cairn/linux-headers:1 /usr/include /usr/include\nRUN echo cairn/not-an-image\nFROM scratch\n";
-        let images: Vec<String> = containerfile_images(text).into_iter().collect();
-        assert_eq!(images, ["bootstrap", "linux-headers", "musl"]);
-    }
-
-    #[test]
-    fn pins_only_cairn_references() {
-        let pins: BTreeMap<String, String> = [("musl".to_owned(), "cairn/musl:pin-abc".to_owned())].into();
-        let text = "FROM cairn/musl AS build\nCOPY --from=cairn/musl /lib /lib\nRUN echo cairn/musl2\n";
-        assert_eq!(
-            pin_containerfile(text, &pins),
-            "FROM cairn/musl:pin-abc AS build\nCOPY --from=cairn/musl:pin-abc /lib /lib\nRUN echo cairn/musl2\n"
-        );
-    }
 
     fn package(name: &str, deps: &[&str], containerfile: &str) -> Package {
         Package {
@@ -681,5 +405,47 @@ mod tests {
         let proof: Vec<String> = registry.proof_only().into_iter().collect();
         assert_eq!(proof, ["cross-zig", "gcc-zig"], "zig also serves tcc-zig, base everything");
         assert_eq!(registry.default_set(), ["base", "cross", "gcc", "tcc-zig", "zig"]);
+    }
+
+    #[test]
+    fn what_the_program_prints_is_what_the_registry_reads() {
+        use cairn_package as p;
+        const BASE: p::Package = p::Package {
+            name: "base",
+            version: "1",
+            license: "MIT",
+            sources: &[],
+            deps: &[],
+            files: &[],
+            recipe: p::Recipe::Containerfile("FROM scratch\n"),
+        };
+        const TOOL: p::Package = p::Package {
+            name: "tool",
+            version: "2.0",
+            license: "GPL-3.0-or-later",
+            sources: &[p::Source {
+                file: "tool-2.0.tar.gz",
+                sha256: p::Sha256::hex("7d5b0b6062521e4627e099e4c9dc8248d32a30285e959b7eecaa780cf8cfd4a4"),
+                locations: &[
+                    p::Location::Url("https://example.org/tool-2.0.tar.gz"),
+                    p::Location::DebianPool("pool/main/t/tool/tool_2.0.orig.tar.gz"),
+                ],
+                note: "upstream's",
+            }],
+            deps: &[&BASE],
+            files: &[p::File { name: "fix.patch", contents: b"\x00\xff" }],
+            recipe: p::Recipe::Containerfile("FROM cairn/base\n"),
+        };
+        let listed: Vec<Package> = serde_json::from_str(&program::describe_all(&[&BASE, &TOOL])).unwrap();
+        let tool = &listed[1];
+        assert_eq!(
+            (tool.name.as_str(), tool.version.as_str(), tool.license.as_str()),
+            ("tool", "2.0", "GPL-3.0-or-later")
+        );
+        assert_eq!(tool.deps, ["base"]);
+        assert_eq!(tool.sources[0].sha256, "7d5b0b6062521e4627e099e4c9dc8248d32a30285e959b7eecaa780cf8cfd4a4");
+        assert_eq!(tool.sources[0].locations[1], Location::DebianPool("pool/main/t/tool/tool_2.0.orig.tar.gz".into()));
+        assert_eq!(tool.files[0].contents, [0x00, 0xff]);
+        assert!(matches!(&tool.recipe, Recipe::Containerfile(text) if text == "FROM cairn/base\n"));
     }
 }

@@ -217,14 +217,14 @@ mod tests {
     use super::*;
 
     fn layer() -> Vec<u8> {
-        let node = crate::normalize::Node {
+        let node = crate::image::normalize::Node {
             path: "hello".into(),
-            kind: crate::normalize::Kind::File(b"hi\n".to_vec()),
+            kind: crate::image::normalize::Kind::File(b"hi\n".to_vec()),
             mode: 0o644,
             uid: 0,
             gid: 0,
         };
-        crate::normalize::write(&[node]).unwrap()
+        crate::image::normalize::write(&[node]).unwrap()
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::io::Read;
 
 use anyhow::{bail, Context, Result};
 
-use crate::normalize::{self, Kind, Node};
+use crate::image::normalize::{self, Kind, Node};
 use crate::registry::Rootfs;
 
 /// The data member of a .deb, decompressed.

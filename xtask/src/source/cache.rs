@@ -1,17 +1,9 @@
-//! Sources: a content-addressed cache that only verified files enter.
-//!
-//! A source is a file name, a sha256 and places to look for it. Only the hash decides:
-//! every download goes to a temporary file while being hashed and enters the cache
-//! (`<cache>/sha256/<hex>`) by rename only when it matches, so a partial or wrong file
-//! never does. Locations are tried in order: upstream URLs, a path in a Debian mirror
-//! (those of the machine's apt configuration, or `CAIRN_DEBIAN_MIRROR`), `apt-get
-//! download`, `apt-get source`, `pip download` (whatever index pip is configured with).
-//! `--import DIR` seeds the cache from files on disk.
+//! The content-addressed cache: `<cache>/sha256/<hex>`, entered only by rename after the
+//! hash matched, re-checked on every read; and the fetching that fills it.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -19,67 +11,9 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::registry::{Location, Registry, Source};
-
-#[derive(clap::Args)]
-pub struct FetchArgs {
-    /// Packages whose sources to fetch (default: all).
-    pub packages: Vec<String>,
-    /// Seed the cache from the files under DIR, by hash, instead of downloading.
-    #[arg(long, value_name = "DIR")]
-    pub import: Option<PathBuf>,
-    /// Downloads to run at once.
-    #[arg(short, long, default_value_t = 4)]
-    pub jobs: usize,
-}
-
-pub fn run(args: FetchArgs) -> Result<ExitCode> {
-    let root = crate::root();
-    let registry = Registry::load(&root)?;
-    let names = if args.packages.is_empty() {
-        registry.packages.keys().cloned().collect()
-    } else {
-        for name in &args.packages {
-            registry.get(name)?;
-        }
-        args.packages.clone()
-    };
-    let cache = Cache::open()?;
-    let wanted = wanted_sources(&registry, &names);
-    if let Some(dir) = &args.import {
-        let imported = cache.import(dir, &wanted)?;
-        let missing: Vec<&Wanted> = wanted.values().filter(|w| !cache.has(&w.source.sha256)).collect();
-        println!("imported {imported} file(s) from {}; {} source(s) still missing", dir.display(), missing.len());
-        for w in missing {
-            println!("  missing {} ({}) of {}", w.source.file, w.source.sha256, w.package);
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(cache.fetch_all(wanted.into_values().collect(), args.jobs))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// A source and the first package that needs it.
-#[derive(Clone)]
-pub struct Wanted {
-    pub package: String,
-    pub source: Source,
-}
-
-/// Sources of the named packages and their dependencies, by sha256.
-pub fn wanted_sources(registry: &Registry, names: &[String]) -> BTreeMap<String, Wanted> {
-    let order = registry.order(names.iter().cloned()).unwrap_or_default();
-    let mut wanted = BTreeMap::new();
-    for name in order {
-        for source in &registry.packages[&name].sources {
-            wanted
-                .entry(source.sha256.clone())
-                .or_insert_with(|| Wanted { package: name.clone(), source: source.clone() });
-        }
-    }
-    wanted
-}
+use super::locations::{debian_mirrors, pip_download_args};
+use super::Wanted;
+use crate::registry::{Location, Source};
 
 /// The content-addressed source cache.
 #[derive(Clone)]
@@ -334,122 +268,9 @@ impl Cache {
     }
 }
 
-/// `pip download` arguments that fetch exactly `file` of a PyPI release. For a wheel,
-/// its file name's platform tags (`name-version-python-abi-platform.whl`, the platform
-/// possibly several joined by `.`) are passed as `--platform`, so the machine's own
-/// platform does not matter; pip then picks the wheel the pin names.
-pub fn pip_download_args(package: &str, version: &str, file: &str) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check", "--dest", "."]
-            .map(String::from)
-            .into();
-    if let Some(stem) = file.strip_suffix(".whl") {
-        args.push("--only-binary=:all:".into());
-        if let Some(platforms) = stem.rsplit('-').next().filter(|p| *p != "any") {
-            for platform in platforms.split('.') {
-                args.push(format!("--platform={platform}"));
-            }
-        }
-    } else {
-        args.push("--no-binary=:all:".into());
-    }
-    args.push(format!("{package}=={version}"));
-    args
-}
-
-/// Debian mirrors to try for pool paths: `CAIRN_DEBIAN_MIRROR` (comma separated) first,
-/// then every http(s) URI of the machine's apt sources.
-pub fn debian_mirrors() -> Vec<String> {
-    let mut mirrors: Vec<String> = std::env::var("CAIRN_DEBIAN_MIRROR")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let mut texts = Vec::new();
-    if let Ok(text) = std::fs::read_to_string("/etc/apt/sources.list") {
-        texts.push((false, text));
-    }
-    if let Ok(read) = std::fs::read_dir("/etc/apt/sources.list.d") {
-        let mut paths: Vec<PathBuf> = read.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for path in paths {
-            let deb822 = path.extension().is_some_and(|e| e == "sources");
-            if deb822 || path.extension().is_some_and(|e| e == "list") {
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    texts.push((deb822, text));
-                }
-            }
-        }
-    }
-    for (deb822, text) in texts {
-        for uri in apt_uris(&text, deb822) {
-            if !mirrors.contains(&uri) {
-                mirrors.push(uri);
-            }
-        }
-    }
-    mirrors
-}
-
-/// The http(s) URIs of Debian archives in an apt sources file.
-fn apt_uris(text: &str, deb822: bool) -> Vec<String> {
-    let mut uris = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('#') {
-            continue;
-        }
-        let candidates: Vec<&str> = if deb822 {
-            line.strip_prefix("URIs:").map(|rest| rest.split_whitespace().collect()).unwrap_or_default()
-        } else if line.starts_with("deb ") || line.starts_with("deb-src ") {
-            line.split_whitespace().skip(1).filter(|w| !w.starts_with('[')).take(1).collect()
-        } else {
-            Vec::new()
-        };
-        uris.extend(
-            candidates
-                .into_iter()
-                .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-                .map(|u| u.trim_end_matches('/').to_owned()),
-        );
-    }
-    uris
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pip_is_asked_for_the_platforms_a_wheel_names() {
-        let args = pip_download_args(
-            "ziglang",
-            "0.17.1",
-            "ziglang-0.17.1-py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64.musllinux_1_1_x86_64.whl",
-        );
-        let tail: Vec<&str> = args.iter().skip(6).map(String::as_str).collect();
-        assert_eq!(
-            tail,
-            [
-                "--only-binary=:all:",
-                "--platform=manylinux_2_12_x86_64",
-                "--platform=manylinux2010_x86_64",
-                "--platform=musllinux_1_1_x86_64",
-                "ziglang==0.17.1"
-            ]
-        );
-    }
-
-    #[test]
-    fn reads_mirrors_from_both_apt_formats() {
-        let deb822 =
-            "Types: deb\n# URIs: http://commented.example\nURIs: http://mirror.example/debian\nSuites: bookworm\n";
-        assert_eq!(apt_uris(deb822, true), ["http://mirror.example/debian"]);
-        let list = "deb [arch=amd64] http://other.example/debian/ bookworm main\n# deb http://no.example x y\n";
-        assert_eq!(apt_uris(list, false), ["http://other.example/debian"]);
-    }
 
     fn source(sha256: &str) -> Source {
         Source { file: "hello.txt".into(), sha256: sha256.into(), locations: vec![], note: String::new() }

@@ -1,0 +1,54 @@
+//! The input hash: sha256 over everything a build reads, in a canonical text form. Same
+//! input hash and an `out/` layout that verifies against manifest/ means up to date.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::image::{layout, normalize};
+use crate::registry::{Package, Recipe};
+
+/// sha256 over everything a build reads, in a canonical text form.
+pub fn input_hash(package: &Package, dep_digests: &BTreeMap<String, String>) -> String {
+    let mut text = String::new();
+    text.push_str(&format!(
+        "cairn-input-1\nformat {}\nname {}\nversion {}\n",
+        normalize::FORMAT,
+        package.name,
+        package.version
+    ));
+    match &package.recipe {
+        Recipe::Containerfile(containerfile) => {
+            text.push_str(&format!("containerfile {}\n", hex::encode(Sha256::digest(containerfile))));
+        }
+        Recipe::Rebuild(rebuild) => {
+            let containerfile = rebuild.containerfile.as_deref().unwrap_or_default();
+            text.push_str(&format!("containerfile {}\n", hex::encode(Sha256::digest(containerfile))));
+            text.push_str(&format!("rebuild {}\n", rebuild.of));
+            for (from, to) in &rebuild.replace {
+                text.push_str(&format!("replace {from} {to}\n"));
+            }
+        }
+        Recipe::DebianRootfs(rootfs) => {
+            for dir in &rootfs.dirs {
+                text.push_str(&format!("dir {dir}\n"));
+            }
+            for (path, contents) in &rootfs.files {
+                text.push_str(&format!("put {path} {}\n", hex::encode(Sha256::digest(contents))));
+            }
+            for (path, target) in &rootfs.links {
+                text.push_str(&format!("link {path} {target}\n"));
+            }
+        }
+    }
+    for source in &package.sources {
+        text.push_str(&format!("source {} {}\n", source.file, source.sha256));
+    }
+    for file in &package.files {
+        text.push_str(&format!("file {} {}\n", file.name, hex::encode(Sha256::digest(&file.contents))));
+    }
+    for (name, digest) in dep_digests {
+        text.push_str(&format!("dep {name} {digest}\n"));
+    }
+    layout::sha256(text.as_bytes())
+}

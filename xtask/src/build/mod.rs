@@ -1,0 +1,182 @@
+//! build/: packages to images, in dependency order, in parallel (`cargo xtask build`).
+//!
+//! Owns the input hash (`input`), the scheduler (`schedule`), the container engine
+//! (`engine`), the build context (`context`) and the rootfs laid out from binary packages
+//! (`rootfs`). The input hash of a package (its recipe, sources, files and the digests of
+//! the images it is built from) decides whether it needs building: an up-to-date package
+//! is skipped once its `out/` layout is checked against manifest/. This folder never
+//! decides a digest (image/ does, from the bytes the engine exported), never lets a build
+//! reach the network or the host, and writes out/ and manifest/ only through the atomic
+//! writes of `workspace`.
+
+pub mod context;
+pub mod engine;
+mod input;
+pub mod rootfs;
+mod schedule;
+
+pub use input::input_hash;
+pub use schedule::build_all;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::registry::Registry;
+use crate::workspace;
+
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// Packages to build, with everything they need (default: all but the second root of
+    /// the toolchain proof, which `cargo xtask bootstrap prove --toolchain` builds).
+    pub packages: Vec<String>,
+    /// Packages to build at once.
+    #[arg(short, long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Build even what is up to date.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Engine endpoint (unix:///path.sock, tcp://host:port); default: DOCKER_HOST, the
+    /// Docker socket, then Podman.
+    #[arg(long, value_name = "ENDPOINT")]
+    pub engine: Option<String>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Say what would be built and why nothing else is; build nothing, fetch nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// How one package's build ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Built {
+        digest: String,
+    },
+    UpToDate {
+        digest: String,
+    },
+    Failed {
+        error: String,
+    },
+    Skipped {
+        because: String,
+    },
+    /// `--dry-run`: out of date, or built on something that is.
+    WouldBuild,
+}
+
+impl Outcome {
+    pub fn digest(&self) -> Option<&str> {
+        match self {
+            Outcome::Built { digest } | Outcome::UpToDate { digest } => Some(digest),
+            _ => None,
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::Built { .. } => "built",
+            Outcome::UpToDate { .. } => "up to date",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::WouldBuild => "would build",
+        }
+    }
+}
+
+pub fn run(args: BuildArgs) -> Result<ExitCode> {
+    let root = crate::root();
+    let registry = Registry::load(&root)?;
+    let wanted: Vec<String> = if args.packages.is_empty() { registry.default_set() } else { args.packages.clone() };
+    let order = registry.order(wanted)?;
+    let options = Options {
+        root: root.clone(),
+        out: workspace::out_dir(&root),
+        jobs: args.jobs.max(1),
+        rebuild: args.rebuild,
+        engine: args.engine.clone(),
+        label: "build",
+        record: true,
+        given: BTreeMap::new(),
+        dry_run: args.dry_run,
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let started = Instant::now();
+    let results = runtime.block_on(build_all(&registry, &order, &options))?;
+    report(&results, started.elapsed(), args.json)
+}
+
+/// Where and how a build runs.
+#[derive(Clone)]
+pub struct Options {
+    pub root: PathBuf,
+    /// Where layouts, tarballs and logs go (`out/`, or a scratch area for reproduce).
+    pub out: PathBuf,
+    pub jobs: usize,
+    pub rebuild: bool,
+    pub engine: Option<String>,
+    /// Names the engine tags of this kind of run (`build`, `reproduce`).
+    pub label: &'static str,
+    /// Write each built package's entry into manifest/ (`build` does, `reproduce` not).
+    pub record: bool,
+    /// Dependencies taken as they are: name -> digest of the verified layout already in
+    /// `out`. They are not built; packages needing them start from them.
+    pub given: BTreeMap<String, String>,
+    /// Decide what is up to date, build nothing.
+    pub dry_run: bool,
+}
+
+/// One package's result.
+#[derive(Debug, Clone)]
+pub struct PackageResult {
+    pub name: String,
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+}
+
+fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<ExitCode> {
+    let failed =
+        results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. })).count();
+    let would_build = results.iter().filter(|r| r.outcome == Outcome::WouldBuild).count();
+    if json {
+        let items: Vec<serde_json::Value> = results
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "name": r.name,
+                    "status": r.outcome.label(),
+                    "digest": r.outcome.digest(),
+                    "seconds": (r.elapsed.as_secs_f64() * 10.0).round() / 10.0,
+                    "error": match &r.outcome { Outcome::Failed { error } => Some(error.clone()), Outcome::Skipped { because } => Some(because.clone()), _ => None },
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items)?);
+    } else {
+        for r in results {
+            let detail = match &r.outcome {
+                Outcome::Built { digest } | Outcome::UpToDate { digest } => digest.clone(),
+                Outcome::Failed { error } => error.lines().next().unwrap_or_default().to_owned(),
+                Outcome::Skipped { because } => format!("because {because}"),
+                Outcome::WouldBuild => String::new(),
+            };
+            eprintln!("{:<16} {:<11} {:>7.1}s  {detail}", r.name, r.outcome.label(), r.elapsed.as_secs_f64());
+        }
+        let count = |label: &str| results.iter().filter(|r| r.outcome.label() == label).count();
+        let pending = if would_build > 0 { format!(", {would_build} would build") } else { String::new() };
+        eprintln!(
+            "{} built, {} up to date, {} failed, {} skipped{pending} in {:.1}s",
+            count("built"),
+            count("up to date"),
+            count("failed"),
+            count("skipped"),
+            elapsed.as_secs_f64()
+        );
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

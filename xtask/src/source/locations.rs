@@ -1,0 +1,122 @@
+//! Where a source may be found besides its URLs: the Debian mirrors of this machine's apt
+//! configuration, and the `pip download` line that fetches exactly one pinned file.
+
+use std::path::PathBuf;
+
+/// `pip download` arguments that fetch exactly `file` of a PyPI release. For a wheel,
+/// its file name's platform tags (`name-version-python-abi-platform.whl`, the platform
+/// possibly several joined by `.`) are passed as `--platform`, so the machine's own
+/// platform does not matter; pip then picks the wheel the pin names.
+pub fn pip_download_args(package: &str, version: &str, file: &str) -> Vec<String> {
+    let mut args: Vec<String> =
+        ["download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check", "--dest", "."]
+            .map(String::from)
+            .into();
+    if let Some(stem) = file.strip_suffix(".whl") {
+        args.push("--only-binary=:all:".into());
+        if let Some(platforms) = stem.rsplit('-').next().filter(|p| *p != "any") {
+            for platform in platforms.split('.') {
+                args.push(format!("--platform={platform}"));
+            }
+        }
+    } else {
+        args.push("--no-binary=:all:".into());
+    }
+    args.push(format!("{package}=={version}"));
+    args
+}
+
+/// Debian mirrors to try for pool paths: `CAIRN_DEBIAN_MIRROR` (comma separated) first,
+/// then every http(s) URI of the machine's apt sources.
+pub fn debian_mirrors() -> Vec<String> {
+    let mut mirrors: Vec<String> = std::env::var("CAIRN_DEBIAN_MIRROR")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut texts = Vec::new();
+    if let Ok(text) = std::fs::read_to_string("/etc/apt/sources.list") {
+        texts.push((false, text));
+    }
+    if let Ok(read) = std::fs::read_dir("/etc/apt/sources.list.d") {
+        let mut paths: Vec<PathBuf> = read.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            let deb822 = path.extension().is_some_and(|e| e == "sources");
+            if deb822 || path.extension().is_some_and(|e| e == "list") {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.push((deb822, text));
+                }
+            }
+        }
+    }
+    for (deb822, text) in texts {
+        for uri in apt_uris(&text, deb822) {
+            if !mirrors.contains(&uri) {
+                mirrors.push(uri);
+            }
+        }
+    }
+    mirrors
+}
+
+/// The http(s) URIs of Debian archives in an apt sources file.
+fn apt_uris(text: &str, deb822: bool) -> Vec<String> {
+    let mut uris = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let candidates: Vec<&str> = if deb822 {
+            line.strip_prefix("URIs:").map(|rest| rest.split_whitespace().collect()).unwrap_or_default()
+        } else if line.starts_with("deb ") || line.starts_with("deb-src ") {
+            line.split_whitespace().skip(1).filter(|w| !w.starts_with('[')).take(1).collect()
+        } else {
+            Vec::new()
+        };
+        uris.extend(
+            candidates
+                .into_iter()
+                .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+                .map(|u| u.trim_end_matches('/').to_owned()),
+        );
+    }
+    uris
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pip_is_asked_for_the_platforms_a_wheel_names() {
+        let args = pip_download_args(
+            "ziglang",
+            "0.17.1",
+            "ziglang-0.17.1-py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64.musllinux_1_1_x86_64.whl",
+        );
+        let tail: Vec<&str> = args.iter().skip(6).map(String::as_str).collect();
+        assert_eq!(
+            tail,
+            [
+                "--only-binary=:all:",
+                "--platform=manylinux_2_12_x86_64",
+                "--platform=manylinux2010_x86_64",
+                "--platform=musllinux_1_1_x86_64",
+                "ziglang==0.17.1"
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_mirrors_from_both_apt_formats() {
+        let deb822 =
+            "Types: deb\n# URIs: http://commented.example\nURIs: http://mirror.example/debian\nSuites: bookworm\n";
+        assert_eq!(apt_uris(deb822, true), ["http://mirror.example/debian"]);
+        let list = "deb [arch=amd64] http://other.example/debian/ bookworm main\n# deb http://no.example x y\n";
+        assert_eq!(apt_uris(list, false), ["http://other.example/debian"]);
+    }
+}

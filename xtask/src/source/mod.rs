@@ -1,0 +1,87 @@
+//! source/: the files packages are built from, and the cache that only verified files
+//! enter.
+//!
+//! Owns the cache (`cache`), where sources may be found (`locations`) and the `fetch`
+//! command. It never decides what a source is: the sha256 a package pins does; a
+//! location is only a hint, and nothing unverified is ever read back out of the cache.
+//!
+//! A source is a file name, a sha256 and places to look for it. Only the hash decides:
+//! every download goes to a temporary file while being hashed and enters the cache
+//! (`<cache>/sha256/<hex>`) by rename only when it matches, so a partial or wrong file
+//! never does. Locations are tried in order: upstream URLs, a path in a Debian mirror
+//! (those of the machine's apt configuration, or `CAIRN_DEBIAN_MIRROR`), `apt-get
+//! download`, `apt-get source`, `pip download` (whatever index pip is configured with).
+//! `--import DIR` seeds the cache from files on disk.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+mod cache;
+mod locations;
+
+pub use cache::Cache;
+
+use crate::registry::{Registry, Source};
+
+#[derive(clap::Args)]
+pub struct FetchArgs {
+    /// Packages whose sources to fetch (default: all).
+    pub packages: Vec<String>,
+    /// Seed the cache from the files under DIR, by hash, instead of downloading.
+    #[arg(long, value_name = "DIR")]
+    pub import: Option<PathBuf>,
+    /// Downloads to run at once.
+    #[arg(short, long, default_value_t = 4)]
+    pub jobs: usize,
+}
+
+pub fn run(args: FetchArgs) -> Result<ExitCode> {
+    let root = crate::root();
+    let registry = Registry::load(&root)?;
+    let names = if args.packages.is_empty() {
+        registry.packages.keys().cloned().collect()
+    } else {
+        for name in &args.packages {
+            registry.get(name)?;
+        }
+        args.packages.clone()
+    };
+    let cache = Cache::open()?;
+    let wanted = wanted_sources(&registry, &names);
+    if let Some(dir) = &args.import {
+        let imported = cache.import(dir, &wanted)?;
+        let missing: Vec<&Wanted> = wanted.values().filter(|w| !cache.has(&w.source.sha256)).collect();
+        println!("imported {imported} file(s) from {}; {} source(s) still missing", dir.display(), missing.len());
+        for w in missing {
+            println!("  missing {} ({}) of {}", w.source.file, w.source.sha256, w.package);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(cache.fetch_all(wanted.into_values().collect(), args.jobs))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A source and the first package that needs it.
+#[derive(Clone)]
+pub struct Wanted {
+    pub package: String,
+    pub source: Source,
+}
+
+/// Sources of the named packages and their dependencies, by sha256.
+pub fn wanted_sources(registry: &Registry, names: &[String]) -> BTreeMap<String, Wanted> {
+    let order = registry.order(names.iter().cloned()).unwrap_or_default();
+    let mut wanted = BTreeMap::new();
+    for name in order {
+        for source in &registry.packages[&name].sources {
+            wanted
+                .entry(source.sha256.clone())
+                .or_insert_with(|| Wanted { package: name.clone(), source: source.clone() });
+        }
+    }
+    wanted
+}

@@ -1,0 +1,98 @@
+//! The keyring of trusted maintainers: one armored OpenPGP certificate per file, public
+//! material only, no certificate twice. Reading it is all this module does; `keys`
+//! changes it, `check` judges against it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::prelude::*;
+use openpgp::parse::Parse;
+use openpgp::{Cert, KeyHandle};
+
+/// `manifest/keys/`.
+pub fn default_dir(root: &Path) -> PathBuf {
+    root.join("manifest").join("keys")
+}
+
+/// One trusted certificate and the file it came from.
+#[derive(Debug, Clone)]
+pub struct Trusted {
+    pub path: PathBuf,
+    pub cert: Cert,
+}
+
+/// The trusted certificates of a keyring directory.
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    pub dir: PathBuf,
+    pub certs: Vec<Trusted>,
+}
+
+impl Keyring {
+    /// Reads every file of `dir` (a missing directory is an empty keyring). Each file
+    /// holds exactly one public certificate; no certificate appears twice.
+    pub fn load(dir: &Path) -> Result<Keyring> {
+        let mut certs: Vec<Trusted> = Vec::new();
+        let mut paths = Vec::new();
+        match std::fs::read_dir(dir) {
+            Ok(read) => {
+                for item in read {
+                    let item = item.with_context(|| format!("reading {}", dir.display()))?;
+                    let hidden = item.file_name().to_string_lossy().starts_with('.');
+                    if !hidden && item.file_type()?.is_file() {
+                        paths.push(item.path());
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading the keyring {}", dir.display())),
+        }
+        paths.sort();
+        for path in paths {
+            let mut found = read_certs(&path)?;
+            if found.len() != 1 {
+                bail!(
+                    "{} holds {} certificates; the keyring keeps one per file: split it with `cargo xtask keys add` into a fresh keyring",
+                    path.display(),
+                    found.len()
+                );
+            }
+            let cert = found.remove(0);
+            if cert.is_tsk() {
+                bail!(
+                    "{} holds secret key material: remove it from the tree now, consider the key compromised, and add only its public certificate (`cargo xtask keys add` strips secrets)",
+                    path.display()
+                );
+            }
+            if let Some(other) = certs.iter().find(|t| t.cert.fingerprint() == cert.fingerprint()) {
+                bail!(
+                    "{} and {} hold the same certificate {}: keep one (merge them with `cargo xtask keys add`)",
+                    other.path.display(),
+                    path.display(),
+                    cert.fingerprint()
+                );
+            }
+            certs.push(Trusted { path, cert });
+        }
+        Ok(Keyring { dir: dir.to_owned(), certs })
+    }
+
+    /// The certificate holding one of these keys (primary or subkey), if any.
+    pub fn find(&self, issuers: &[KeyHandle]) -> Option<&Trusted> {
+        self.certs.iter().find(|trusted| trusted.cert.keys().key_handles(issuers.iter()).next().is_some())
+    }
+}
+
+/// Every certificate in a file, armored or binary.
+pub fn read_certs(path: &Path) -> Result<Vec<Cert>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let certs = CertParser::from_bytes(&bytes)
+        .and_then(|parser| parser.collect::<openpgp::Result<Vec<Cert>>>())
+        .with_context(|| format!("{} is not an OpenPGP certificate (armored or binary)", path.display()))?;
+    if certs.is_empty() {
+        bail!("{} holds no OpenPGP certificate", path.display());
+    }
+    Ok(certs)
+}
