@@ -23,544 +23,139 @@ pub const PACKAGE: Package = Package {
     }),
 };
 
+/// The `Source` of a Debian amd64 binary package, from the parts that vary:
+/// `deb!("PACKAGE" "VERSION" "POOL-DIRECTORY" "SHA256")`, an epoch written bare before the
+/// version (`1:"1.35.0-4"`). The file is `PACKAGE_VERSION_amd64.deb` (no epoch), found in
+/// POOL-DIRECTORY of a mirror or with `apt-get download PACKAGE=EPOCH:VERSION`. A macro
+/// rather than a `const fn`: a `const fn` can neither join strings nor return its
+/// arguments in a `'static` slice (`locations`).
+macro_rules! deb {
+    (@ $package:literal, $apt_version:expr, $version:literal, $pool:literal, $sha256:literal) => {
+        Source {
+            file: concat!($package, "_", $version, "_amd64.deb"),
+            sha256: Sha256::hex($sha256),
+            locations: &[
+                Location::DebianPool(concat!($pool, "/", $package, "_", $version, "_amd64.deb")),
+                Location::DebianBinary { package: $package, version: $apt_version },
+            ],
+            note: "",
+        }
+    };
+    ($package:literal $version:literal $pool:literal $sha256:literal) => {
+        deb!(@ $package, $version, $version, $pool, $sha256)
+    };
+    ($package:literal $epoch:literal : $version:literal $pool:literal $sha256:literal) => {
+        deb!(@ $package, concat!($epoch, ":", $version), $version, $pool, $sha256)
+    };
+}
+
+/// The symbolic links of a rootfs: the `(path, target)` pairs given, then
+/// `("bin/NAME", "busybox")` for every busybox applet NAME listed, in order:
+/// `links!(("usr/bin/cc", "gcc-12"); busybox: "sh", "cat")`. `zig` uses it too.
+#[macro_export]
+macro_rules! links {
+    ($(($path:literal, $target:literal)),* ; busybox: $($applet:literal),* $(,)?) => {
+        &[$(($path, $target),)* $((concat!("bin/", $applet), "busybox"),)*]
+    };
+}
+
+/// The shell and tools of every build, here and in `zig`.
+pub const BUSYBOX_STATIC: Source = deb!("busybox-static" 1:"1.35.0-4+deb12u1+b1" "pool/main/b/busybox"
+    "3d3fdbe91d4660c873e14b092c213fe81c1da6362daa236eb25d0171eb108744");
+/// make, here and in `zig`.
+pub const MAKE: Source = deb!("make" "4.3-4.1" "pool/main/m/make-dfsg"
+    "a1a83af8cbd854af887b72ad196b1f4af58387815e21ced1000253a116a46e2a");
+/// glibc, which make runs on, here and in `zig`.
+pub const LIBC6: Source = deb!("libc6" "2.36-9+deb12u14" "pool/main/g/glibc"
+    "ba4f88f73dbc3ae9055f3c20f4523bfdbaf1ad13ff95e258924f77d20b4fbedf");
+
 const SOURCES: &[Source] = &[
-    Source {
-        file: "busybox-static_1.35.0-4+deb12u1+b1_amd64.deb",
-        sha256: Sha256::hex("3d3fdbe91d4660c873e14b092c213fe81c1da6362daa236eb25d0171eb108744"),
-        locations: &[
-            Location::DebianPool("pool/main/b/busybox/busybox-static_1.35.0-4+deb12u1+b1_amd64.deb"),
-            Location::DebianBinary { package: "busybox-static", version: "1:1.35.0-4+deb12u1+b1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "make_4.3-4.1_amd64.deb",
-        sha256: Sha256::hex("a1a83af8cbd854af887b72ad196b1f4af58387815e21ced1000253a116a46e2a"),
-        locations: &[
-            Location::DebianPool("pool/main/m/make-dfsg/make_4.3-4.1_amd64.deb"),
-            Location::DebianBinary { package: "make", version: "4.3-4.1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "gcc-12_12.2.0-14+deb12u1_amd64.deb",
-        sha256: Sha256::hex("b46f33cc2ec245e435e043807038cecf4b201ef004800e9dfc1455240360e49d"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gcc-12/gcc-12_12.2.0-14+deb12u1_amd64.deb"),
-            Location::DebianBinary { package: "gcc-12", version: "12.2.0-14+deb12u1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "cpp-12_12.2.0-14+deb12u1_amd64.deb",
-        sha256: Sha256::hex("fedbb98e877adde83c983c6071537ea25ac52b277ac6e4637d85025949ca1454"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gcc-12/cpp-12_12.2.0-14+deb12u1_amd64.deb"),
-            Location::DebianBinary { package: "cpp-12", version: "12.2.0-14+deb12u1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libgcc-12-dev_12.2.0-14+deb12u1_amd64.deb",
-        sha256: Sha256::hex("d720259380a84f2ffc6fe516eff5cbe9c8a005138e8d6a5748747ba4b3404a82"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gcc-12/libgcc-12-dev_12.2.0-14+deb12u1_amd64.deb"),
-            Location::DebianBinary { package: "libgcc-12-dev", version: "12.2.0-14+deb12u1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libgcc-s1_12.2.0-14+deb12u1_amd64.deb",
-        sha256: Sha256::hex("3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gcc-12/libgcc-s1_12.2.0-14+deb12u1_amd64.deb"),
-            Location::DebianBinary { package: "libgcc-s1", version: "12.2.0-14+deb12u1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "binutils_2.40-2_amd64.deb",
-        sha256: Sha256::hex("83c3e20b53e1fbd84d764c3ba27d26a0376e361ae5d7fb37120196934dd87424"),
-        locations: &[
-            Location::DebianPool("pool/main/b/binutils/binutils_2.40-2_amd64.deb"),
-            Location::DebianBinary { package: "binutils", version: "2.40-2" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "binutils-x86-64-linux-gnu_2.40-2_amd64.deb",
-        sha256: Sha256::hex("2d7ea8a570d768224d7f2424abbe6f373d2154865a1fa7f56c80d43ecf492521"),
-        locations: &[
-            Location::DebianPool("pool/main/b/binutils/binutils-x86-64-linux-gnu_2.40-2_amd64.deb"),
-            Location::DebianBinary { package: "binutils-x86-64-linux-gnu", version: "2.40-2" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libbinutils_2.40-2_amd64.deb",
-        sha256: Sha256::hex("fcf55b99e5f8a78f3c8ce9b6957f1024f394cf20c196b100d308a57e43547710"),
-        locations: &[
-            Location::DebianPool("pool/main/b/binutils/libbinutils_2.40-2_amd64.deb"),
-            Location::DebianBinary { package: "libbinutils", version: "2.40-2" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libctf0_2.40-2_amd64.deb",
-        sha256: Sha256::hex("3fb7b6f326be3fae4a87a3d33b9269bd06c1e4346a24bd737f265067e3b7427f"),
-        locations: &[
-            Location::DebianPool("pool/main/b/binutils/libctf0_2.40-2_amd64.deb"),
-            Location::DebianBinary { package: "libctf0", version: "2.40-2" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libctf-nobfd0_2.40-2_amd64.deb",
-        sha256: Sha256::hex("ef1dfcf22de41ea90ebd3d505447ccccd999e96b85aa777a1d7d981dc3b347aa"),
-        locations: &[
-            Location::DebianPool("pool/main/b/binutils/libctf-nobfd0_2.40-2_amd64.deb"),
-            Location::DebianBinary { package: "libctf-nobfd0", version: "2.40-2" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libjansson4_2.14-2_amd64.deb",
-        sha256: Sha256::hex("3fc9742f9f1a37bcb9931df6074b4d1483419ef832ad5349f47323e75fc27864"),
-        locations: &[
-            Location::DebianPool("pool/main/j/jansson/libjansson4_2.14-2_amd64.deb"),
-            Location::DebianBinary { package: "libjansson4", version: "2.14-2" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libc6_2.36-9+deb12u14_amd64.deb",
-        sha256: Sha256::hex("ba4f88f73dbc3ae9055f3c20f4523bfdbaf1ad13ff95e258924f77d20b4fbedf"),
-        locations: &[
-            Location::DebianPool("pool/main/g/glibc/libc6_2.36-9+deb12u14_amd64.deb"),
-            Location::DebianBinary { package: "libc6", version: "2.36-9+deb12u14" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libc6-dev_2.36-9+deb12u14_amd64.deb",
-        sha256: Sha256::hex("0218fc2befcd784c1b0c6292c0a137ce89fad054efaa579ad083bee0f2c01aae"),
-        locations: &[
-            Location::DebianPool("pool/main/g/glibc/libc6-dev_2.36-9+deb12u14_amd64.deb"),
-            Location::DebianBinary { package: "libc6-dev", version: "2.36-9+deb12u14" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "linux-libc-dev_6.1.192-2_amd64.deb",
-        sha256: Sha256::hex("e0632f8e55ec0d2d1c56f9c65a8bcb64ad5d79add297266bc89c616dfef9a7fe"),
-        locations: &[
-            Location::DebianPool("pool/updates/main/l/linux/linux-libc-dev_6.1.192-2_amd64.deb"),
-            Location::DebianBinary { package: "linux-libc-dev", version: "6.1.192-2" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libisl23_0.25-1.1_amd64.deb",
-        sha256: Sha256::hex("ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
-        locations: &[
-            Location::DebianPool("pool/main/i/isl/libisl23_0.25-1.1_amd64.deb"),
-            Location::DebianBinary { package: "libisl23", version: "0.25-1.1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libmpc3_1.3.1-1_amd64.deb",
-        sha256: Sha256::hex("d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
-        locations: &[
-            Location::DebianPool("pool/main/m/mpclib3/libmpc3_1.3.1-1_amd64.deb"),
-            Location::DebianBinary { package: "libmpc3", version: "1.3.1-1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libmpfr6_4.2.0-1_amd64.deb",
-        sha256: Sha256::hex("37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
-        locations: &[
-            Location::DebianPool("pool/main/m/mpfr4/libmpfr6_4.2.0-1_amd64.deb"),
-            Location::DebianBinary { package: "libmpfr6", version: "4.2.0-1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libgmp10_6.2.1+dfsg1-1.1_amd64.deb",
-        sha256: Sha256::hex("187aedef2ed763f425c1e523753b9719677633c7eede660401739e9c893482bd"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gmp/libgmp10_6.2.1+dfsg1-1.1_amd64.deb"),
-            Location::DebianBinary { package: "libgmp10", version: "2:6.2.1+dfsg1-1.1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "zlib1g_1.2.13.dfsg-1_amd64.deb",
-        sha256: Sha256::hex("d7dd1d1411fedf27f5e27650a6eff20ef294077b568f4c8c5e51466dc7c08ce4"),
-        locations: &[
-            Location::DebianPool("pool/main/z/zlib/zlib1g_1.2.13.dfsg-1_amd64.deb"),
-            Location::DebianBinary { package: "zlib1g", version: "1:1.2.13.dfsg-1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libzstd1_1.5.4+dfsg2-5_amd64.deb",
-        sha256: Sha256::hex("6315b5ac38b724a710fb96bf1042019398cb656718b1522279a5185ed39318fa"),
-        locations: &[
-            Location::DebianPool("pool/main/libz/libzstd/libzstd1_1.5.4+dfsg2-5_amd64.deb"),
-            Location::DebianBinary { package: "libzstd1", version: "1.5.4+dfsg2-5" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "g++-12_12.2.0-14+deb12u1_amd64.deb",
-        sha256: Sha256::hex("68b182badae4ace7d472f1393c559d3532a95a2d70817498b10bb481d2627251"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gcc-12/g++-12_12.2.0-14+deb12u1_amd64.deb"),
-            Location::DebianBinary { package: "g++-12", version: "12.2.0-14+deb12u1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libstdc++-12-dev_12.2.0-14+deb12u1_amd64.deb",
-        sha256: Sha256::hex("d28def6c23630432b57cb38a4c2fd67a79d4e0484027386ca6e8d6005c3d7a73"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gcc-12/libstdc++-12-dev_12.2.0-14+deb12u1_amd64.deb"),
-            Location::DebianBinary { package: "libstdc++-12-dev", version: "12.2.0-14+deb12u1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libstdc++6_12.2.0-14+deb12u1_amd64.deb",
-        sha256: Sha256::hex("5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gcc-12/libstdc++6_12.2.0-14+deb12u1_amd64.deb"),
-            Location::DebianBinary { package: "libstdc++6", version: "12.2.0-14+deb12u1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libgmp-dev_6.2.1+dfsg1-1.1_amd64.deb",
-        sha256: Sha256::hex("a12b9dd1bf84dd3357c2aee2cb9c10092ebccff0c879648566ae87d27ba7ecc0"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gmp/libgmp-dev_6.2.1+dfsg1-1.1_amd64.deb"),
-            Location::DebianBinary { package: "libgmp-dev", version: "2:6.2.1+dfsg1-1.1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libgmpxx4ldbl_6.2.1+dfsg1-1.1_amd64.deb",
-        sha256: Sha256::hex("7ded88b1fa365fb63d2ff46cdcefb3766aa6d52d98ff084f63d3e62e8511c76b"),
-        locations: &[
-            Location::DebianPool("pool/main/g/gmp/libgmpxx4ldbl_6.2.1+dfsg1-1.1_amd64.deb"),
-            Location::DebianBinary { package: "libgmpxx4ldbl", version: "2:6.2.1+dfsg1-1.1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libmpfr-dev_4.2.0-1_amd64.deb",
-        sha256: Sha256::hex("9831a86897b68d401ff371a3af5ac2c29b4f9447e0228731ec9f2e571fef3fe5"),
-        locations: &[
-            Location::DebianPool("pool/main/m/mpfr4/libmpfr-dev_4.2.0-1_amd64.deb"),
-            Location::DebianBinary { package: "libmpfr-dev", version: "4.2.0-1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "libmpc-dev_1.3.1-1_amd64.deb",
-        sha256: Sha256::hex("093e3e01265965952179570648e732e0d096560d7a5e22b2f8a077859ee3f654"),
-        locations: &[
-            Location::DebianPool("pool/main/m/mpclib3/libmpc-dev_1.3.1-1_amd64.deb"),
-            Location::DebianBinary { package: "libmpc-dev", version: "1.3.1-1" },
-        ],
-        note: "",
-    },
-    Source {
-        file: "m4_1.4.19-3_amd64.deb",
-        sha256: Sha256::hex("b2dd7bfca426712416e651bb5ff6dabe7d05e4caebbac61d714dbe261b31e4c3"),
-        locations: &[
-            Location::DebianPool("pool/main/m/m4/m4_1.4.19-3_amd64.deb"),
-            Location::DebianBinary { package: "m4", version: "1.4.19-3" },
-        ],
-        note: "",
-    },
+    BUSYBOX_STATIC,
+    MAKE,
+    deb!("gcc-12" "12.2.0-14+deb12u1" "pool/main/g/gcc-12"
+        "b46f33cc2ec245e435e043807038cecf4b201ef004800e9dfc1455240360e49d"),
+    deb!("cpp-12" "12.2.0-14+deb12u1" "pool/main/g/gcc-12"
+        "fedbb98e877adde83c983c6071537ea25ac52b277ac6e4637d85025949ca1454"),
+    deb!("libgcc-12-dev" "12.2.0-14+deb12u1" "pool/main/g/gcc-12"
+        "d720259380a84f2ffc6fe516eff5cbe9c8a005138e8d6a5748747ba4b3404a82"),
+    deb!("libgcc-s1" "12.2.0-14+deb12u1" "pool/main/g/gcc-12"
+        "3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
+    deb!("binutils" "2.40-2" "pool/main/b/binutils"
+        "83c3e20b53e1fbd84d764c3ba27d26a0376e361ae5d7fb37120196934dd87424"),
+    deb!("binutils-x86-64-linux-gnu" "2.40-2" "pool/main/b/binutils"
+        "2d7ea8a570d768224d7f2424abbe6f373d2154865a1fa7f56c80d43ecf492521"),
+    deb!("libbinutils" "2.40-2" "pool/main/b/binutils"
+        "fcf55b99e5f8a78f3c8ce9b6957f1024f394cf20c196b100d308a57e43547710"),
+    deb!("libctf0" "2.40-2" "pool/main/b/binutils"
+        "3fb7b6f326be3fae4a87a3d33b9269bd06c1e4346a24bd737f265067e3b7427f"),
+    deb!("libctf-nobfd0" "2.40-2" "pool/main/b/binutils"
+        "ef1dfcf22de41ea90ebd3d505447ccccd999e96b85aa777a1d7d981dc3b347aa"),
+    deb!("libjansson4" "2.14-2" "pool/main/j/jansson"
+        "3fc9742f9f1a37bcb9931df6074b4d1483419ef832ad5349f47323e75fc27864"),
+    LIBC6,
+    deb!("libc6-dev" "2.36-9+deb12u14" "pool/main/g/glibc"
+        "0218fc2befcd784c1b0c6292c0a137ce89fad054efaa579ad083bee0f2c01aae"),
+    deb!("linux-libc-dev" "6.1.192-2" "pool/updates/main/l/linux"
+        "e0632f8e55ec0d2d1c56f9c65a8bcb64ad5d79add297266bc89c616dfef9a7fe"),
+    deb!("libisl23" "0.25-1.1" "pool/main/i/isl"
+        "ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
+    deb!("libmpc3" "1.3.1-1" "pool/main/m/mpclib3"
+        "d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
+    deb!("libmpfr6" "4.2.0-1" "pool/main/m/mpfr4"
+        "37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
+    deb!("libgmp10" 2:"6.2.1+dfsg1-1.1" "pool/main/g/gmp"
+        "187aedef2ed763f425c1e523753b9719677633c7eede660401739e9c893482bd"),
+    deb!("zlib1g" 1:"1.2.13.dfsg-1" "pool/main/z/zlib"
+        "d7dd1d1411fedf27f5e27650a6eff20ef294077b568f4c8c5e51466dc7c08ce4"),
+    deb!("libzstd1" "1.5.4+dfsg2-5" "pool/main/libz/libzstd"
+        "6315b5ac38b724a710fb96bf1042019398cb656718b1522279a5185ed39318fa"),
+    deb!("g++-12" "12.2.0-14+deb12u1" "pool/main/g/gcc-12"
+        "68b182badae4ace7d472f1393c559d3532a95a2d70817498b10bb481d2627251"),
+    deb!("libstdc++-12-dev" "12.2.0-14+deb12u1" "pool/main/g/gcc-12"
+        "d28def6c23630432b57cb38a4c2fd67a79d4e0484027386ca6e8d6005c3d7a73"),
+    deb!("libstdc++6" "12.2.0-14+deb12u1" "pool/main/g/gcc-12"
+        "5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"),
+    deb!("libgmp-dev" 2:"6.2.1+dfsg1-1.1" "pool/main/g/gmp"
+        "a12b9dd1bf84dd3357c2aee2cb9c10092ebccff0c879648566ae87d27ba7ecc0"),
+    deb!("libgmpxx4ldbl" 2:"6.2.1+dfsg1-1.1" "pool/main/g/gmp"
+        "7ded88b1fa365fb63d2ff46cdcefb3766aa6d52d98ff084f63d3e62e8511c76b"),
+    deb!("libmpfr-dev" "4.2.0-1" "pool/main/m/mpfr4"
+        "9831a86897b68d401ff371a3af5ac2c29b4f9447e0228731ec9f2e571fef3fe5"),
+    deb!("libmpc-dev" "1.3.1-1" "pool/main/m/mpclib3"
+        "093e3e01265965952179570648e732e0d096560d7a5e22b2f8a077859ee3f654"),
+    deb!("m4" "1.4.19-3" "pool/main/m/m4"
+        "b2dd7bfca426712416e651bb5ff6dabe7d05e4caebbac61d714dbe261b31e4c3"),
 ];
 
 /// Links update-alternatives would make, then busybox's applets in /bin.
-const LINKS: &[(&str, &str)] = &[
+const LINKS: &[(&str, &str)] = links!(
     ("usr/bin/cc", "gcc-12"),
     ("usr/bin/gcc", "gcc-12"),
     ("usr/bin/cpp", "cpp-12"),
     ("usr/bin/c99", "gcc-12"),
     ("usr/bin/g++", "g++-12"),
-    ("usr/bin/c++", "g++-12"),
-    ("bin/sh", "busybox"),
-    ("bin/[", "busybox"),
-    ("bin/[[", "busybox"),
-    ("bin/acpid", "busybox"),
-    ("bin/adjtimex", "busybox"),
-    ("bin/ar", "busybox"),
-    ("bin/arch", "busybox"),
-    ("bin/arp", "busybox"),
-    ("bin/arping", "busybox"),
-    ("bin/ascii", "busybox"),
-    ("bin/ash", "busybox"),
-    ("bin/awk", "busybox"),
-    ("bin/base64", "busybox"),
-    ("bin/basename", "busybox"),
-    ("bin/bc", "busybox"),
-    ("bin/blkdiscard", "busybox"),
-    ("bin/blockdev", "busybox"),
-    ("bin/brctl", "busybox"),
-    ("bin/bunzip2", "busybox"),
-    ("bin/bzcat", "busybox"),
-    ("bin/bzip2", "busybox"),
-    ("bin/cal", "busybox"),
-    ("bin/cat", "busybox"),
-    ("bin/chgrp", "busybox"),
-    ("bin/chmod", "busybox"),
-    ("bin/chown", "busybox"),
-    ("bin/chroot", "busybox"),
-    ("bin/chvt", "busybox"),
-    ("bin/clear", "busybox"),
-    ("bin/cmp", "busybox"),
-    ("bin/cp", "busybox"),
-    ("bin/cpio", "busybox"),
-    ("bin/crc32", "busybox"),
-    ("bin/crond", "busybox"),
-    ("bin/crontab", "busybox"),
-    ("bin/cttyhack", "busybox"),
-    ("bin/cut", "busybox"),
-    ("bin/date", "busybox"),
-    ("bin/dc", "busybox"),
-    ("bin/dd", "busybox"),
-    ("bin/deallocvt", "busybox"),
-    ("bin/depmod", "busybox"),
-    ("bin/devmem", "busybox"),
-    ("bin/df", "busybox"),
-    ("bin/diff", "busybox"),
-    ("bin/dirname", "busybox"),
-    ("bin/dmesg", "busybox"),
-    ("bin/dnsdomainname", "busybox"),
-    ("bin/dos2unix", "busybox"),
-    ("bin/dpkg", "busybox"),
-    ("bin/dpkg-deb", "busybox"),
-    ("bin/du", "busybox"),
-    ("bin/dumpkmap", "busybox"),
-    ("bin/dumpleases", "busybox"),
-    ("bin/echo", "busybox"),
-    ("bin/ed", "busybox"),
-    ("bin/egrep", "busybox"),
-    ("bin/env", "busybox"),
-    ("bin/expand", "busybox"),
-    ("bin/expr", "busybox"),
-    ("bin/factor", "busybox"),
-    ("bin/fallocate", "busybox"),
-    ("bin/false", "busybox"),
-    ("bin/fatattr", "busybox"),
-    ("bin/fdisk", "busybox"),
-    ("bin/fgrep", "busybox"),
-    ("bin/find", "busybox"),
-    ("bin/findfs", "busybox"),
-    ("bin/fold", "busybox"),
-    ("bin/free", "busybox"),
-    ("bin/freeramdisk", "busybox"),
-    ("bin/fsfreeze", "busybox"),
-    ("bin/fstrim", "busybox"),
-    ("bin/ftpget", "busybox"),
-    ("bin/ftpput", "busybox"),
-    ("bin/getopt", "busybox"),
-    ("bin/getty", "busybox"),
-    ("bin/grep", "busybox"),
-    ("bin/groups", "busybox"),
-    ("bin/gunzip", "busybox"),
-    ("bin/gzip", "busybox"),
-    ("bin/halt", "busybox"),
-    ("bin/head", "busybox"),
-    ("bin/hexdump", "busybox"),
-    ("bin/hostid", "busybox"),
-    ("bin/hostname", "busybox"),
-    ("bin/httpd", "busybox"),
-    ("bin/hwclock", "busybox"),
-    ("bin/i2cdetect", "busybox"),
-    ("bin/i2cdump", "busybox"),
-    ("bin/i2cget", "busybox"),
-    ("bin/i2cset", "busybox"),
-    ("bin/i2ctransfer", "busybox"),
-    ("bin/id", "busybox"),
-    ("bin/ifconfig", "busybox"),
-    ("bin/ifdown", "busybox"),
-    ("bin/ifup", "busybox"),
-    ("bin/init", "busybox"),
-    ("bin/insmod", "busybox"),
-    ("bin/ionice", "busybox"),
-    ("bin/ip", "busybox"),
-    ("bin/ipcalc", "busybox"),
-    ("bin/ipneigh", "busybox"),
-    ("bin/kill", "busybox"),
-    ("bin/killall", "busybox"),
-    ("bin/klogd", "busybox"),
-    ("bin/last", "busybox"),
-    ("bin/less", "busybox"),
-    ("bin/link", "busybox"),
-    ("bin/linux32", "busybox"),
-    ("bin/linux64", "busybox"),
-    ("bin/linuxrc", "busybox"),
-    ("bin/ln", "busybox"),
-    ("bin/loadfont", "busybox"),
-    ("bin/loadkmap", "busybox"),
-    ("bin/logger", "busybox"),
-    ("bin/login", "busybox"),
-    ("bin/logname", "busybox"),
-    ("bin/logread", "busybox"),
-    ("bin/losetup", "busybox"),
-    ("bin/ls", "busybox"),
-    ("bin/lsmod", "busybox"),
-    ("bin/lsscsi", "busybox"),
-    ("bin/lzcat", "busybox"),
-    ("bin/lzma", "busybox"),
-    ("bin/lzop", "busybox"),
-    ("bin/md5sum", "busybox"),
-    ("bin/mdev", "busybox"),
-    ("bin/microcom", "busybox"),
-    ("bin/mim", "busybox"),
-    ("bin/mkdir", "busybox"),
-    ("bin/mkdosfs", "busybox"),
-    ("bin/mke2fs", "busybox"),
-    ("bin/mkfifo", "busybox"),
-    ("bin/mknod", "busybox"),
-    ("bin/mkpasswd", "busybox"),
-    ("bin/mkswap", "busybox"),
-    ("bin/mktemp", "busybox"),
-    ("bin/modinfo", "busybox"),
-    ("bin/modprobe", "busybox"),
-    ("bin/more", "busybox"),
-    ("bin/mount", "busybox"),
-    ("bin/mt", "busybox"),
-    ("bin/mv", "busybox"),
-    ("bin/nameif", "busybox"),
-    ("bin/nc", "busybox"),
-    ("bin/netstat", "busybox"),
-    ("bin/nl", "busybox"),
-    ("bin/nologin", "busybox"),
-    ("bin/nproc", "busybox"),
-    ("bin/nsenter", "busybox"),
-    ("bin/nslookup", "busybox"),
-    ("bin/nuke", "busybox"),
-    ("bin/od", "busybox"),
-    ("bin/openvt", "busybox"),
-    ("bin/partprobe", "busybox"),
-    ("bin/passwd", "busybox"),
-    ("bin/paste", "busybox"),
-    ("bin/patch", "busybox"),
-    ("bin/pidof", "busybox"),
-    ("bin/ping", "busybox"),
-    ("bin/ping6", "busybox"),
-    ("bin/pivot_root", "busybox"),
-    ("bin/poweroff", "busybox"),
-    ("bin/printf", "busybox"),
-    ("bin/ps", "busybox"),
-    ("bin/pwd", "busybox"),
-    ("bin/rdate", "busybox"),
-    ("bin/readlink", "busybox"),
-    ("bin/realpath", "busybox"),
-    ("bin/reboot", "busybox"),
-    ("bin/renice", "busybox"),
-    ("bin/reset", "busybox"),
-    ("bin/resume", "busybox"),
-    ("bin/rev", "busybox"),
-    ("bin/rm", "busybox"),
-    ("bin/rmdir", "busybox"),
-    ("bin/rmmod", "busybox"),
-    ("bin/route", "busybox"),
-    ("bin/rpm", "busybox"),
-    ("bin/rpm2cpio", "busybox"),
-    ("bin/run-init", "busybox"),
-    ("bin/run-parts", "busybox"),
-    ("bin/sed", "busybox"),
-    ("bin/seq", "busybox"),
-    ("bin/setkeycodes", "busybox"),
-    ("bin/setpriv", "busybox"),
-    ("bin/setsid", "busybox"),
-    ("bin/sha1sum", "busybox"),
-    ("bin/sha256sum", "busybox"),
-    ("bin/sha3sum", "busybox"),
-    ("bin/sha512sum", "busybox"),
-    ("bin/shred", "busybox"),
-    ("bin/shuf", "busybox"),
-    ("bin/sleep", "busybox"),
-    ("bin/sort", "busybox"),
-    ("bin/ssl_client", "busybox"),
-    ("bin/start-stop-daemon", "busybox"),
-    ("bin/stat", "busybox"),
-    ("bin/strings", "busybox"),
-    ("bin/stty", "busybox"),
-    ("bin/su", "busybox"),
-    ("bin/sulogin", "busybox"),
-    ("bin/svc", "busybox"),
-    ("bin/svok", "busybox"),
-    ("bin/swapoff", "busybox"),
-    ("bin/swapon", "busybox"),
-    ("bin/switch_root", "busybox"),
-    ("bin/sync", "busybox"),
-    ("bin/sysctl", "busybox"),
-    ("bin/syslogd", "busybox"),
-    ("bin/tac", "busybox"),
-    ("bin/tail", "busybox"),
-    ("bin/tar", "busybox"),
-    ("bin/taskset", "busybox"),
-    ("bin/tc", "busybox"),
-    ("bin/tee", "busybox"),
-    ("bin/telnet", "busybox"),
-    ("bin/telnetd", "busybox"),
-    ("bin/test", "busybox"),
-    ("bin/tftp", "busybox"),
-    ("bin/time", "busybox"),
-    ("bin/timeout", "busybox"),
-    ("bin/top", "busybox"),
-    ("bin/touch", "busybox"),
-    ("bin/tr", "busybox"),
-    ("bin/traceroute", "busybox"),
-    ("bin/traceroute6", "busybox"),
-    ("bin/true", "busybox"),
-    ("bin/truncate", "busybox"),
-    ("bin/ts", "busybox"),
-    ("bin/tty", "busybox"),
-    ("bin/tunctl", "busybox"),
-    ("bin/ubirename", "busybox"),
-    ("bin/udhcpc", "busybox"),
-    ("bin/udhcpd", "busybox"),
-    ("bin/uevent", "busybox"),
-    ("bin/umount", "busybox"),
-    ("bin/uname", "busybox"),
-    ("bin/uncompress", "busybox"),
-    ("bin/unexpand", "busybox"),
-    ("bin/uniq", "busybox"),
-    ("bin/unix2dos", "busybox"),
-    ("bin/unlink", "busybox"),
-    ("bin/unlzma", "busybox"),
-    ("bin/unshare", "busybox"),
-    ("bin/unxz", "busybox"),
-    ("bin/unzip", "busybox"),
-    ("bin/uptime", "busybox"),
-    ("bin/usleep", "busybox"),
-    ("bin/uudecode", "busybox"),
-    ("bin/uuencode", "busybox"),
-    ("bin/vconfig", "busybox"),
-    ("bin/vi", "busybox"),
-    ("bin/w", "busybox"),
-    ("bin/watch", "busybox"),
-    ("bin/watchdog", "busybox"),
-    ("bin/wc", "busybox"),
-    ("bin/wget", "busybox"),
-    ("bin/which", "busybox"),
-    ("bin/who", "busybox"),
-    ("bin/whoami", "busybox"),
-    ("bin/xargs", "busybox"),
-    ("bin/xxd", "busybox"),
-    ("bin/xz", "busybox"),
-    ("bin/xzcat", "busybox"),
-    ("bin/yes", "busybox"),
-    ("bin/zcat", "busybox"),
-];
+    ("usr/bin/c++", "g++-12");
+    busybox: "sh", "[", "[[", "acpid", "adjtimex", "ar", "arch", "arp", "arping", "ascii", "ash", "awk", "base64",
+    "basename", "bc", "blkdiscard", "blockdev", "brctl", "bunzip2", "bzcat", "bzip2", "cal", "cat", "chgrp", "chmod",
+    "chown", "chroot", "chvt", "clear", "cmp", "cp", "cpio", "crc32", "crond", "crontab", "cttyhack", "cut", "date",
+    "dc", "dd", "deallocvt", "depmod", "devmem", "df", "diff", "dirname", "dmesg", "dnsdomainname", "dos2unix", "dpkg",
+    "dpkg-deb", "du", "dumpkmap", "dumpleases", "echo", "ed", "egrep", "env", "expand", "expr", "factor", "fallocate",
+    "false", "fatattr", "fdisk", "fgrep", "find", "findfs", "fold", "free", "freeramdisk", "fsfreeze", "fstrim",
+    "ftpget", "ftpput", "getopt", "getty", "grep", "groups", "gunzip", "gzip", "halt", "head", "hexdump", "hostid",
+    "hostname", "httpd", "hwclock", "i2cdetect", "i2cdump", "i2cget", "i2cset", "i2ctransfer", "id", "ifconfig",
+    "ifdown", "ifup", "init", "insmod", "ionice", "ip", "ipcalc", "ipneigh", "kill", "killall", "klogd", "last", "less",
+    "link", "linux32", "linux64", "linuxrc", "ln", "loadfont", "loadkmap", "logger", "login", "logname", "logread",
+    "losetup", "ls", "lsmod", "lsscsi", "lzcat", "lzma", "lzop", "md5sum", "mdev", "microcom", "mim", "mkdir",
+    "mkdosfs", "mke2fs", "mkfifo", "mknod", "mkpasswd", "mkswap", "mktemp", "modinfo", "modprobe", "more", "mount",
+    "mt", "mv", "nameif", "nc", "netstat", "nl", "nologin", "nproc", "nsenter", "nslookup", "nuke", "od", "openvt",
+    "partprobe", "passwd", "paste", "patch", "pidof", "ping", "ping6", "pivot_root", "poweroff", "printf", "ps", "pwd",
+    "rdate", "readlink", "realpath", "reboot", "renice", "reset", "resume", "rev", "rm", "rmdir", "rmmod", "route",
+    "rpm", "rpm2cpio", "run-init", "run-parts", "sed", "seq", "setkeycodes", "setpriv", "setsid", "sha1sum",
+    "sha256sum", "sha3sum", "sha512sum", "shred", "shuf", "sleep", "sort", "ssl_client", "start-stop-daemon", "stat",
+    "strings", "stty", "su", "sulogin", "svc", "svok", "swapoff", "swapon", "switch_root", "sync", "sysctl", "syslogd",
+    "tac", "tail", "tar", "taskset", "tc", "tee", "telnet", "telnetd", "test", "tftp", "time", "timeout", "top",
+    "touch", "tr", "traceroute", "traceroute6", "true", "truncate", "ts", "tty", "tunctl", "ubirename", "udhcpc",
+    "udhcpd", "uevent", "umount", "uname", "uncompress", "unexpand", "uniq", "unix2dos", "unlink", "unlzma", "unshare",
+    "unxz", "unzip", "uptime", "usleep", "uudecode", "uuencode", "vconfig", "vi", "w", "watch", "watchdog", "wc",
+    "wget", "which", "who", "whoami", "xargs", "xxd", "xz", "xzcat", "yes", "zcat",
+);
