@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 
 use crate::build::{self, Options, Outcome};
+use crate::cli::JsonArg;
+use crate::env::Env;
 use crate::image::{layout, normalize};
 use crate::registry::Registry;
-use crate::workspace;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -22,15 +23,14 @@ pub struct BenchArgs {
     /// No-op builds to time (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
-    /// Print the figures as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
-pub fn run(args: BenchArgs) -> Result<ExitCode> {
+pub fn run(args: BenchArgs, env: &Env) -> Result<ExitCode> {
     let layer = layer_figures(args.mib)?;
-    let noop = noop_build(args.runs.max(1))?;
-    if args.json {
+    let noop = noop_build(args.runs.max(1), env)?;
+    if args.json.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "layer": layer, "noop_build_seconds": noop }))?
@@ -114,14 +114,14 @@ fn layer_figures(mib: usize) -> Result<serde_json::Value> {
 
 /// The median wall time of `build` over the whole tree when everything is up to date,
 /// from loading the registry to the summary; `None` if something would be built.
-fn noop_build(runs: usize) -> Result<Option<f64>> {
-    let root = crate::root();
+fn noop_build(runs: usize, env: &Env) -> Result<Option<f64>> {
+    let root = env.root.clone();
     let options = Options {
-        root: root.clone(),
-        out: workspace::out_dir(&root),
+        env: env.clone(),
+        out: env.out.clone(),
         jobs: 2,
         rebuild: false,
-        engine: None,
+        engines: env.engines.clone(),
         label: "build",
         record: true,
         given: Default::default(),

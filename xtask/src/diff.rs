@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::Value;
 
+use crate::cli::{self, JsonArg};
 use crate::image::diff::{compare, diffoscope_hint, extract, render, Difference, Side};
 
 #[derive(clap::Args)]
@@ -17,9 +18,8 @@ pub struct DiffArgs {
     /// What is compared with it, in the same forms.
     #[arg(value_name = "B")]
     pub b: PathBuf,
-    /// Print the differences as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
     /// Write both versions of each file whose content differs under DIR/a/ and DIR/b/, for
     /// tools such as diffoscope.
     #[arg(long, value_name = "DIR")]
@@ -33,7 +33,7 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
     if let Some(dir) = &args.extract {
         extract(&differences, &a, &b, &dir.join("a"), &dir.join("b"))?;
     }
-    if args.json {
+    if args.json.json {
         let items: Vec<Value> = differences.iter().map(Difference::to_json).collect();
         println!("{}", serde_json::to_string_pretty(&items)?);
     } else if differences.is_empty() {
@@ -45,5 +45,5 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
             print!("{}", diffoscope_hint(&differences, &dir.join("a"), &dir.join("b")));
         }
     }
-    Ok(if differences.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(cli::verdict(differences.is_empty()))
 }

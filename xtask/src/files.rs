@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
+use crate::env::Env;
 use crate::image::{layout, normalize};
-use crate::workspace;
 
 #[derive(clap::Args)]
 pub struct FilesArgs {
@@ -14,8 +14,8 @@ pub struct FilesArgs {
 }
 
 /// Prints `<type><mode> <uid>:<gid> <size> <path> <sha256 | -> target | => hardlink>`.
-pub fn run(args: FilesArgs) -> Result<ExitCode> {
-    let dir = workspace::out_dir(&crate::root()).join(&args.package);
+pub fn run(args: FilesArgs, env: &Env) -> Result<ExitCode> {
+    let dir = env.out.join(&args.package);
     let read = layout::read(&dir)
         .with_context(|| format!("no built image of {}: run `cargo xtask build {}`", args.package, args.package))?;
     let nodes = normalize::read(read.layer_tar()?.as_slice())?;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use crate::env::Env;
 use crate::manifest::Manifest;
 use crate::registry::Registry;
 
@@ -21,8 +22,8 @@ pub struct GraphArgs {
     pub dot: bool,
 }
 
-pub fn list(args: ListArgs) -> Result<ExitCode> {
-    let root = crate::root();
+pub fn list(args: ListArgs, env: &Env) -> Result<ExitCode> {
+    let root = env.root.clone();
     let registry = Registry::load(&root)?;
     let manifest = Manifest::load(&root)?;
     if args.json {
@@ -65,8 +66,8 @@ pub fn list(args: ListArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn graph(args: GraphArgs) -> Result<ExitCode> {
-    let registry = Registry::load(&crate::root())?;
+pub fn graph(args: GraphArgs, env: &Env) -> Result<ExitCode> {
+    let registry = Registry::load(&env.root)?;
     print!("{}", if args.dot { dot(&registry) } else { text(&registry) });
     Ok(ExitCode::SUCCESS)
 }
@@ -105,7 +106,7 @@ mod tests {
 
     #[test]
     fn graph_of_the_tree() {
-        let registry = Registry::load(&crate::root()).unwrap();
+        let registry = Registry::load(&Env::resolve().unwrap().root).unwrap();
         insta::assert_snapshot!("graph_text", text(&registry));
         insta::assert_snapshot!("graph_dot", dot(&registry));
     }

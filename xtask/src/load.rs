@@ -5,21 +5,20 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::build::engine::Engine;
+use crate::cli::EngineArg;
+use crate::env::Env;
 use crate::image::layout;
-use crate::workspace;
 
 #[derive(clap::Args)]
 pub struct LoadArgs {
     /// The package whose image to load (built first with `cargo xtask build PKG`).
     pub package: String,
-    /// Engine endpoint (default: DOCKER_HOST, the Docker socket, then Podman).
-    #[arg(long, value_name = "ENDPOINT")]
-    pub engine: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArg,
 }
 
-pub fn run(args: LoadArgs) -> Result<ExitCode> {
-    let root = crate::root();
-    let dir = workspace::out_dir(&root).join(&args.package);
+pub fn run(args: LoadArgs, env: &Env) -> Result<ExitCode> {
+    let dir = env.out.join(&args.package);
     let read = layout::read(&dir).with_context(|| {
         format!("no built image of {} in {}: run `cargo xtask build {}`", args.package, dir.display(), args.package)
     })?;
@@ -27,7 +26,7 @@ pub fn run(args: LoadArgs) -> Result<ExitCode> {
     let tag = format!("cairn/{}:latest", args.package);
     let archive = layout::docker_archive(&read, &tag)?;
     tokio::runtime::Runtime::new()?.block_on(async {
-        let engine = Engine::connect(args.engine.as_deref()).await?;
+        let engine = Engine::connect(&env.engines(&args.engine)).await?;
         engine.load(archive, &tag, &config_digest).await?;
         println!("loaded cairn/{} ({}) into {}; image ID {config_digest}", args.package, read.digest, engine.name);
         Ok::<_, anyhow::Error>(())

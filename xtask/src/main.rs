@@ -5,7 +5,9 @@
 
 mod bench;
 mod build;
+mod cli;
 mod diff;
+mod env;
 mod files;
 mod graph;
 mod image;
@@ -19,8 +21,6 @@ mod scaffold;
 mod source;
 mod trust;
 mod workspace;
-
-use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -88,7 +88,7 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let args = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
@@ -97,36 +97,34 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .without_time()
         .init();
-    let result = match cli.command {
-        Command::List(args) => graph::list(args),
-        Command::Graph(args) => graph::graph(args),
-        Command::New(args) => scaffold::new(args),
-        Command::Fetch(args) => source::run(args),
-        Command::Build(args) => build::run(args),
-        Command::Files(args) => files::run(args),
-        Command::Load(args) => load::run(args),
-        Command::Reproduce(args) => reproduce::run(args),
+    let env = match env::Env::resolve() {
+        Ok(env) => env,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return std::process::ExitCode::from(cli::ERROR);
+        }
+    };
+    let result = match args.command {
+        Command::List(args) => graph::list(args, &env),
+        Command::Graph(args) => graph::graph(args, &env),
+        Command::New(args) => scaffold::new(args, &env),
+        Command::Fetch(args) => source::run(args, &env),
+        Command::Build(args) => build::run(args, &env),
+        Command::Files(args) => files::run(args, &env),
+        Command::Load(args) => load::run(args, &env),
+        Command::Reproduce(args) => reproduce::run(args, &env),
         Command::Diff(args) => diff::run(args),
-        Command::Sign(args) => trust::sign::run(args),
-        Command::Verify(args) => trust::verify::run(args),
-        Command::Keys(command) => trust::keys::run(command),
-        Command::Bootstrap(command) => prove::run(command),
-        Command::Bench(args) => bench::run(args),
+        Command::Sign(args) => trust::sign::run(args, &env),
+        Command::Verify(args) => trust::verify::run(args, &env),
+        Command::Keys(command) => trust::keys::run(command, &env),
+        Command::Bootstrap(command) => prove::run(command, &env),
+        Command::Bench(args) => bench::run(args, &env),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(cli::ERROR)
         }
     }
-}
-
-/// The workspace root: where `Cargo.toml`, `pkgs/`, `manifest/` and `out/` live.
-pub fn root() -> PathBuf {
-    // CARGO_MANIFEST_DIR is xtask/ when run through `cargo xtask`.
-    let dir = std::env::var_os("CAIRN_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
-    dir.canonicalize().unwrap_or(dir)
 }

@@ -24,10 +24,11 @@ use anyhow::{bail, Result};
 use serde_json::json;
 
 use crate::build::{self, Options, Outcome};
+use crate::cli::{self, EngineArg, JobsArg, JsonArg};
+use crate::env::Env;
 use crate::image::diff::{self, Side};
 use crate::image::normalize::Kind;
 use crate::registry::{Rebuild, Recipe, Registry};
-use crate::workspace;
 
 #[derive(clap::Subcommand)]
 pub enum BootstrapCommand {
@@ -42,16 +43,12 @@ pub enum BootstrapCommand {
 
 #[derive(clap::Args)]
 pub struct ProveArgs {
-    /// Print the chains and the verdict as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
-    /// Engine endpoint (unix:///path.sock, tcp://host:port); default: DOCKER_HOST, the
-    /// Docker socket, then Podman.
-    #[arg(long, value_name = "ENDPOINT")]
-    pub engine: Option<String>,
-    /// Packages to build at once.
-    #[arg(short, long, default_value_t = 2)]
-    pub jobs: usize,
+    #[command(flatten)]
+    pub json: JsonArg,
+    #[command(flatten)]
+    pub engine: EngineArg,
+    #[command(flatten)]
+    pub jobs: JobsArg,
     /// Prove the native toolchain (every rebuild package against its original) instead
     /// of tcc.
     #[arg(long)]
@@ -75,9 +72,9 @@ pub const CHAINS: &[Chain] = &[
 /// The compiler stage 2 holds, shown with its hash in the report.
 const COMPILER: &str = "usr/local/bin/tcc";
 
-pub fn run(command: BootstrapCommand) -> Result<ExitCode> {
+pub fn run(command: BootstrapCommand, env: &Env) -> Result<ExitCode> {
     match command {
-        BootstrapCommand::Prove(args) => prove(args),
+        BootstrapCommand::Prove(args) => prove(args, env),
     }
 }
 
@@ -86,15 +83,15 @@ fn build(
     registry: &Registry,
     packages: impl IntoIterator<Item = String>,
     args: &ProveArgs,
+    env: &Env,
 ) -> Result<(Options, Vec<build::PackageResult>)> {
-    let root = crate::root();
     let order = registry.order(packages)?;
     let options = Options {
-        root: root.clone(),
-        out: workspace::out_dir(&root),
-        jobs: args.jobs.max(1),
+        env: env.clone(),
+        out: env.out.clone(),
+        jobs: args.jobs.get(),
         rebuild: false,
-        engine: args.engine.clone(),
+        engines: env.engines(&args.engine),
         label: "prove",
         record: true,
         given: BTreeMap::new(),
@@ -115,13 +112,13 @@ fn build(
     Ok((options, results))
 }
 
-fn prove(args: ProveArgs) -> Result<ExitCode> {
-    let registry = Registry::load(&crate::root())?;
+fn prove(args: ProveArgs, env: &Env) -> Result<ExitCode> {
+    let registry = Registry::load(&env.root)?;
     if args.toolchain {
-        return prove_toolchain(&registry, &args);
+        return prove_toolchain(&registry, &args, env);
     }
     let started = Instant::now();
-    let (options, results) = build(&registry, CHAINS.iter().map(|c| c.package.to_owned()), &args)?;
+    let (options, results) = build(&registry, CHAINS.iter().map(|c| c.package.to_owned()), &args, env)?;
     let by_name: BTreeMap<&str, &build::PackageResult> = results.iter().map(|r| (r.name.as_str(), r)).collect();
 
     let sides: Vec<Side> = CHAINS.iter().map(|c| Side::open(&options.out.join(c.package))).collect::<Result<_>>()?;
@@ -158,7 +155,7 @@ fn prove(args: ProveArgs) -> Result<ExitCode> {
         })
         .collect();
     let (a, b) = (CHAINS[0].package, CHAINS[1].package);
-    if args.json {
+    if args.json.json {
         let report = json!({
             "proven": proven,
             "digest": if proven { sides[0].digest.clone() } else { None },
@@ -196,11 +193,11 @@ fn prove(args: ProveArgs) -> Result<ExitCode> {
             println!("  (`cargo xtask diff {out}/{a} {out}/{b} --extract DIR` keeps both versions of each file)");
         }
     }
-    Ok(if proven { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(cli::verdict(proven))
 }
 
 /// `--toolchain`: every rebuild package against the package it rebuilds.
-fn prove_toolchain(registry: &Registry, args: &ProveArgs) -> Result<ExitCode> {
+fn prove_toolchain(registry: &Registry, args: &ProveArgs, env: &Env) -> Result<ExitCode> {
     let pairs: Vec<(&str, &Rebuild)> = registry
         .packages
         .values()
@@ -214,7 +211,7 @@ fn prove_toolchain(registry: &Registry, args: &ProveArgs) -> Result<ExitCode> {
     }
     let started = Instant::now();
     let wanted = pairs.iter().flat_map(|(name, rebuild)| [name.to_string(), rebuild.of.clone()]);
-    let (options, results) = build(registry, wanted, args)?;
+    let (options, results) = build(registry, wanted, args, env)?;
     let digest_of = |name: &str| results.iter().find(|r| r.name == name).and_then(|r| r.outcome.digest());
 
     // What was replaced: the roots (cross -> cross-zig) and the rebuilt packages in between.
@@ -250,7 +247,7 @@ fn prove_toolchain(registry: &Registry, args: &ProveArgs) -> Result<ExitCode> {
             "differences": differences.iter().map(diff::Difference::to_json).collect::<Vec<_>>(),
         }));
     }
-    if args.json {
+    if args.json.json {
         let report = json!({
             "level": "toolchain",
             "proven": proven,
@@ -293,7 +290,7 @@ fn prove_toolchain(registry: &Registry, args: &ProveArgs) -> Result<ExitCode> {
             print!("{rendered}");
         }
     }
-    Ok(if proven { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(cli::verdict(proven))
 }
 
 #[cfg(test)]
@@ -305,7 +302,7 @@ mod tests {
     /// original's image. When the original changes, the claim must be made again.
     #[test]
     fn every_recorded_rebuild_has_the_digest_recorded_for_its_original() {
-        let root = crate::root();
+        let root = Env::resolve().unwrap().root;
         let registry = Registry::load(&root).unwrap();
         let manifest = Manifest::load(&root).unwrap();
         for package in registry.packages.values() {

@@ -23,29 +23,24 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::build::{self, Outcome};
+use crate::cli::{self, EngineArg, JobsArg, JsonArg};
+use crate::env::Env;
 use crate::image::diff::{self, Difference, Side};
 use crate::image::layout;
 use crate::manifest::Manifest;
 use crate::registry::Registry;
-use crate::workspace;
 
 #[derive(clap::Args)]
 pub struct ReproduceArgs {
     /// Packages to reproduce (default: every package recorded in manifest/, but the second
     /// root of the toolchain proof).
     pub packages: Vec<String>,
-    /// Engine endpoint to rebuild on (unix:///path.sock, tcp://host:port), e.g. a Podman
-    /// socket to cross-check images built with Docker; default: as for `build`.
-    #[arg(long, value_name = "ENDPOINT")]
-    pub engine: Option<String>,
-    /// Print one JSON object per package on stdout: name, expected, got, reproduced,
-    /// input_current (false when manifest/ recorded the same image for other inputs),
-    /// differences.
-    #[arg(long)]
-    pub json: bool,
-    /// Packages to build at once.
-    #[arg(short, long, default_value_t = 2)]
-    pub jobs: usize,
+    #[command(flatten)]
+    pub engine: EngineArg,
+    #[command(flatten)]
+    pub json: JsonArg,
+    #[command(flatten)]
+    pub jobs: JobsArg,
 }
 
 /// How reproducing one package ended.
@@ -107,13 +102,13 @@ impl Report {
     }
 }
 
-pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
-    let root = crate::root();
+pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
+    let root = env.root.clone();
     let registry = Registry::load(&root)?;
     let manifest = Manifest::load(&root)?;
     let wanted = wanted(&args.packages, &registry, &manifest)?;
     let order = registry.order(wanted.iter().cloned())?;
-    let out = workspace::out_dir(&root);
+    let out = env.out.clone();
 
     // What is at hand at its recorded digest: verified layouts in out/, then every
     // rebuild that reproduced.
@@ -200,11 +195,11 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
             }
         }
         let options = build::Options {
-            root: root.clone(),
+            env: env.clone(),
             out: dir.clone(),
-            jobs: args.jobs.max(1),
+            jobs: args.jobs.get(),
             rebuild: true,
-            engine: args.engine.clone(),
+            engines: env.engines(&args.engine),
             label: "reproduce",
             record: false,
             given,
@@ -234,7 +229,7 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
                 (Outcome::Built { digest } | Outcome::UpToDate { digest }, _) => {
                     let expected_dir = recorded.get(&name).cloned();
                     explain(
-                        &root,
+                        &env.out,
                         &registry,
                         &manifest,
                         &name,
@@ -278,7 +273,7 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
     // Dependency order: a dependency that did not reproduce comes before what it stopped.
     let shown: Vec<&Report> = order.iter().filter_map(|n| reports.get(n)).collect();
     let all_reproduced = shown.iter().all(|r| matches!(r.verdict, Verdict::Reproduced));
-    if args.json {
+    if args.json.json {
         let items: Vec<Value> = shown.iter().map(|r| r.to_json()).collect();
         println!("{}", serde_json::to_string_pretty(&items)?);
     } else {
@@ -294,7 +289,7 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode> {
     } else {
         let kept = scratch.keep();
         eprintln!("rebuilt layouts and logs kept in {}", kept.display());
-        Ok(ExitCode::FAILURE)
+        Ok(cli::verdict(false))
     }
 }
 
@@ -331,7 +326,7 @@ fn wanted(named: &[String], registry: &Registry, manifest: &Manifest) -> Result<
 /// The verdict of a rebuild whose digest is not the recorded one.
 #[allow(clippy::too_many_arguments)]
 fn explain(
-    root: &Path,
+    out: &Path,
     registry: &Registry,
     manifest: &Manifest,
     name: &str,
@@ -378,7 +373,7 @@ fn explain(
             notes.push(format!(
                 "{part}; no layout with the recorded digest is in {} to compare file by file (one copied from the \
                  machine that recorded it would do)",
-                workspace::out_dir(root).display()
+                out.display()
             ));
             vec![]
         }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
+use crate::env::Env;
 use crate::workspace::StagedDir;
 
 #[derive(clap::Args)]
@@ -15,12 +16,12 @@ pub struct NewArgs {
     pub name: String,
 }
 
-pub fn new(args: NewArgs) -> Result<ExitCode> {
+pub fn new(args: NewArgs, env: &Env) -> Result<ExitCode> {
     let name = &args.name;
     if !crate::registry::valid_name(name) {
         bail!("`{name}` is not a valid package name: use lowercase letters, digits and `-`");
     }
-    let root = crate::root();
+    let root = &env.root;
     let dir = root.join("pkgs").join(name);
     if dir.exists() {
         bail!("{} already exists", dir.display());

@@ -1,4 +1,4 @@
-//! Paths of the tree and atomic writes into it.
+//! Atomic writes into the tree.
 //!
 //! Nothing under out/ or manifest/ is ever written in place: files go to a temporary
 //! name in the same directory and are renamed, directories are assembled beside their
@@ -8,11 +8,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-
-/// `out/`: built layouts, layer tarballs and logs. Overridable with `CAIRN_OUT`.
-pub fn out_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CAIRN_OUT").map(PathBuf::from).unwrap_or_else(|| root.join("out"))
-}
 
 /// Writes `bytes` to `path` atomically, creating parent directories.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

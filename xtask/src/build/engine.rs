@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
@@ -18,6 +18,8 @@ use bollard::query_parameters::{
 };
 use bollard::{body_full, Docker};
 use futures_util::StreamExt;
+
+use crate::env::Engines;
 
 /// Seconds a single API request may take: a gcc build is one request.
 const REQUEST_TIMEOUT: u64 = 6 * 3600;
@@ -51,27 +53,17 @@ impl Drop for PodmanService {
     }
 }
 
-fn default_sockets() -> Vec<PathBuf> {
-    let mut sockets = vec![PathBuf::from("/var/run/docker.sock")];
-    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR") {
-        sockets.push(Path::new(&runtime).join("podman/podman.sock"));
-    }
-    sockets.push(PathBuf::from("/run/podman/podman.sock"));
-    sockets
-}
-
 impl Engine {
     /// Connects to `endpoint` (a `unix://` path, `tcp://` or `http://` address), else to the
     /// first engine found. Fails with what to do when none answers.
-    pub async fn connect(endpoint: Option<&str>) -> Result<Engine> {
-        let endpoint = endpoint.map(str::to_owned).or_else(|| std::env::var("DOCKER_HOST").ok());
-        if let Some(endpoint) = endpoint {
+    pub async fn connect(engines: &Engines) -> Result<Engine> {
+        if let Some(endpoint) = &engines.endpoint {
             let docker = connect_to(&endpoint)?;
             return Engine::ready(docker, None)
                 .await
                 .with_context(|| format!("the engine at {endpoint} does not answer: is it running?"));
         }
-        for socket in default_sockets() {
+        for socket in &engines.sockets {
             if socket.exists() {
                 let docker = connect_to(&format!("unix://{}", socket.display()))?;
                 match Engine::ready(docker, None).await {
@@ -80,8 +72,8 @@ impl Engine {
                 }
             }
         }
-        if which("podman") {
-            return Engine::start_podman().await;
+        if engines.podman {
+            return Engine::start_podman(engines.containers_conf).await;
         }
         bail!(
             "no container engine: start dockerd (e.g. `dockerd --bridge=none --iptables=false &`), \
@@ -111,7 +103,7 @@ impl Engine {
     }
 
     /// Starts `podman system service` on a private socket for this run.
-    async fn start_podman() -> Result<Engine> {
+    async fn start_podman(containers_conf: bool) -> Result<Engine> {
         let dir = tempfile::Builder::new().prefix("cairn-podman-").tempdir()?;
         let socket = dir.path().join("podman.sock");
         let mut command = std::process::Command::new("podman");
@@ -121,7 +113,7 @@ impl Engine {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
-        if std::env::var_os("CONTAINERS_CONF").is_none() && !Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        if !containers_conf && !Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
             // cgroup v1 hosts need cgroupfs, file events and runc.
             let conf = dir.path().join("containers.conf");
             std::fs::write(
@@ -304,8 +296,4 @@ fn connect_to(endpoint: &str) -> Result<Docker> {
         bail!("engine endpoint `{endpoint}`: expected unix:///path/to.sock, tcp://host:port or http://host:port");
     };
     docker.with_context(|| format!("connecting to {endpoint}"))
-}
-
-fn which(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }

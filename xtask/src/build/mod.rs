@@ -25,27 +25,24 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use crate::cli::{self, EngineArg, JobsArg, JsonArg};
+use crate::env::{Engines, Env};
 use crate::registry::Registry;
-use crate::workspace;
 
 #[derive(clap::Args)]
 pub struct BuildArgs {
     /// Packages to build, with everything they need (default: all but the second root of
     /// the toolchain proof, which `cargo xtask bootstrap prove --toolchain` builds).
     pub packages: Vec<String>,
-    /// Packages to build at once.
-    #[arg(short, long, default_value_t = 2)]
-    pub jobs: usize,
+    #[command(flatten)]
+    pub jobs: JobsArg,
     /// Build even what is up to date.
     #[arg(long)]
     pub rebuild: bool,
-    /// Engine endpoint (unix:///path.sock, tcp://host:port); default: DOCKER_HOST, the
-    /// Docker socket, then Podman.
-    #[arg(long, value_name = "ENDPOINT")]
-    pub engine: Option<String>,
-    /// Print the summary as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub engine: EngineArg,
+    #[command(flatten)]
+    pub json: JsonArg,
     /// Say what would be built and why nothing else is; build nothing, fetch nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -89,17 +86,16 @@ impl Outcome {
     }
 }
 
-pub fn run(args: BuildArgs) -> Result<ExitCode> {
-    let root = crate::root();
-    let registry = Registry::load(&root)?;
+pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
+    let registry = Registry::load(&env.root)?;
     let wanted: Vec<String> = if args.packages.is_empty() { registry.default_set() } else { args.packages.clone() };
     let order = registry.order(wanted)?;
     let options = Options {
-        root: root.clone(),
-        out: workspace::out_dir(&root),
-        jobs: args.jobs.max(1),
+        env: env.clone(),
+        out: env.out.clone(),
+        jobs: args.jobs.get(),
         rebuild: args.rebuild,
-        engine: args.engine.clone(),
+        engines: env.engines(&args.engine),
         label: "build",
         record: true,
         given: BTreeMap::new(),
@@ -108,18 +104,19 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let started = Instant::now();
     let results = runtime.block_on(build_all(&registry, &order, &options))?;
-    report(&results, started.elapsed(), args.json)
+    report(&results, started.elapsed(), args.json.json)
 }
 
 /// Where and how a build runs.
 #[derive(Clone)]
 pub struct Options {
-    pub root: PathBuf,
+    /// The run's environment: the tree, the source cache and mirrors.
+    pub env: Env,
     /// Where layouts, tarballs and logs go (`out/`, or a scratch area for reproduce).
     pub out: PathBuf,
     pub jobs: usize,
     pub rebuild: bool,
-    pub engine: Option<String>,
+    pub engines: Engines,
     /// Names the engine tags of this kind of run (`build`, `reproduce`).
     pub label: &'static str,
     /// Write each built package's entry into manifest/ (`build` does, `reproduce` not).
@@ -178,5 +175,5 @@ fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<Ex
             elapsed.as_secs_f64()
         );
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(cli::verdict(failed == 0))
 }

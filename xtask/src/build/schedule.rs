@@ -35,7 +35,7 @@ struct Shared {
 /// removes what this run put in the engine and leaves `out/` and manifest/ as they were
 /// for the packages not finished.
 pub async fn build_all(registry: &Registry, order: &[String], options: &Options) -> Result<Vec<PackageResult>> {
-    let cache = Cache::open()?;
+    let cache = Cache::open(&options.env)?;
     let wanted = crate::source::wanted_sources(registry, order);
     // A source that cannot be had fails its package (and so its dependents) only.
     let unfetched =
@@ -48,7 +48,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         engine: OnceCell::new(),
         loaded: Mutex::new(HashMap::new()),
         progress: progress::multi(),
-        recorded: Manifest::load(&options.root)?,
+        recorded: Manifest::load(&options.env.root)?,
         unfetched,
     });
     let order: Vec<String> = order.iter().filter(|name| !options.given.contains_key(*name)).cloned().collect();
@@ -279,7 +279,7 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
             }
         }
         if shared.options.record {
-            manifest::write_entry(&shared.options.root, &entry)?;
+            manifest::write_entry(&shared.options.env.root, &entry)?;
         }
         Ok(Outcome::Built { digest: image.digest })
     }
@@ -292,7 +292,7 @@ async fn engine(shared: &Shared) -> Result<Arc<Engine>> {
     shared
         .engine
         .get_or_try_init(|| async {
-            let engine = Engine::connect(shared.options.engine.as_deref()).await?;
+            let engine = Engine::connect(&shared.options.engines).await?;
             progress::say(&shared.progress, &format!("engine: {}", engine.name));
             Ok::<_, anyhow::Error>(Arc::new(engine))
         })

@@ -403,16 +403,12 @@ pub fn diffoscope_hint(differences: &[Difference], a_dir: &Path, b_dir: &Path) -
         return String::new();
     }
     let mut out = format!("  both versions of each differing file: {} and {}\n", a_dir.display(), b_dir.display());
-    if on_path("diffoscope") {
+    if crate::env::on_path("diffoscope") {
         for path in contents.iter().take(10) {
             let _ = writeln!(out, "    diffoscope {} {}", a_dir.join(path).display(), b_dir.join(path).display());
         }
     }
     out
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// Lines of a report a person reads; past this many, `--json` has the rest.

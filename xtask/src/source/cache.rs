@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::locations::{debian_mirrors, pip_download_args};
+use super::locations::pip_download_args;
 use super::Wanted;
 use crate::registry::{Location, Source};
 
@@ -19,17 +19,16 @@ use crate::registry::{Location, Source};
 #[derive(Clone)]
 pub struct Cache {
     pub dir: PathBuf,
+    /// Debian mirrors to try for pool paths, in order.
+    pub mirrors: Vec<String>,
 }
 
 impl Cache {
-    /// `CAIRN_CACHE`, else the user's cache directory (`~/.cache/cairn`).
-    pub fn open() -> Result<Cache> {
-        let dir = match std::env::var_os("CAIRN_CACHE") {
-            Some(dir) => PathBuf::from(dir),
-            None => dirs::cache_dir().context("no cache directory: set CAIRN_CACHE")?.join("cairn"),
-        };
+    /// The cache of this run's environment, created if missing.
+    pub fn open(env: &crate::env::Env) -> Result<Cache> {
+        let dir = env.cache.clone();
         std::fs::create_dir_all(dir.join("sha256")).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Cache { dir })
+        Ok(Cache { dir, mirrors: env.mirrors.clone() })
     }
 
     pub fn path(&self, sha256: &str) -> PathBuf {
@@ -123,7 +122,7 @@ impl Cache {
         }
         let progress = crate::progress::multi();
         let overall = progress.add(crate::progress::counter(missing.len() as u64, "fetching sources"));
-        let mirrors = Arc::new(debian_mirrors());
+        let mirrors = Arc::new(self.mirrors.clone());
         let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
         let client = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(15)).build()?;
         let mut tasks = tokio::task::JoinSet::new();
@@ -279,7 +278,7 @@ mod tests {
     #[test]
     fn import_admits_only_wanted_hashes_and_read_rechecks() {
         let cache_dir = tempfile::tempdir().unwrap();
-        let cache = Cache { dir: cache_dir.path().to_owned() };
+        let cache = Cache { dir: cache_dir.path().to_owned(), mirrors: vec![] };
         std::fs::create_dir_all(cache.dir.join("sha256")).unwrap();
         let seed = tempfile::tempdir().unwrap();
         std::fs::write(seed.path().join("hello.txt"), b"hello\n").unwrap();

@@ -1,7 +1,7 @@
 //! Where a source may be found besides its URLs: the Debian mirrors of this machine's apt
 //! configuration, and the `pip download` line that fetches exactly one pinned file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `pip download` arguments that fetch exactly `file` of a PyPI release. For a wheel,
 /// its file name's platform tags (`name-version-python-abi-platform.whl`, the platform
@@ -26,21 +26,17 @@ pub fn pip_download_args(package: &str, version: &str, file: &str) -> Vec<String
     args
 }
 
-/// Debian mirrors to try for pool paths: `CAIRN_DEBIAN_MIRROR` (comma separated) first,
-/// then every http(s) URI of the machine's apt sources.
-pub fn debian_mirrors() -> Vec<String> {
-    let mut mirrors: Vec<String> = std::env::var("CAIRN_DEBIAN_MIRROR")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .map(str::to_owned)
-        .collect();
+/// Debian mirrors to try for pool paths: `first` (comma separated, from
+/// `CAIRN_DEBIAN_MIRROR`), then every http(s) URI of the apt sources under `apt`
+/// (`/etc/apt`).
+pub fn debian_mirrors(first: Option<&str>, apt: &Path) -> Vec<String> {
+    let mut mirrors: Vec<String> =
+        first.unwrap_or_default().split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect();
     let mut texts = Vec::new();
-    if let Ok(text) = std::fs::read_to_string("/etc/apt/sources.list") {
+    if let Ok(text) = std::fs::read_to_string(apt.join("sources.list")) {
         texts.push((false, text));
     }
-    if let Ok(read) = std::fs::read_dir("/etc/apt/sources.list.d") {
+    if let Ok(read) = std::fs::read_dir(apt.join("sources.list.d")) {
         let mut paths: Vec<PathBuf> = read.flatten().map(|e| e.path()).collect();
         paths.sort();
         for path in paths {
@@ -118,5 +114,17 @@ mod tests {
         assert_eq!(apt_uris(deb822, true), ["http://mirror.example/debian"]);
         let list = "deb [arch=amd64] http://other.example/debian/ bookworm main\n# deb http://no.example x y\n";
         assert_eq!(apt_uris(list, false), ["http://other.example/debian"]);
+    }
+
+    #[test]
+    fn mirrors_given_come_first_then_the_apt_sources_once_each() {
+        let apt = tempfile::tempdir().unwrap();
+        std::fs::write(apt.path().join("sources.list"), "deb http://a.example/debian bookworm main\n").unwrap();
+        std::fs::create_dir(apt.path().join("sources.list.d")).unwrap();
+        std::fs::write(apt.path().join("sources.list.d/b.sources"), "URIs: http://b.example/debian\n").unwrap();
+        std::fs::write(apt.path().join("sources.list.d/c.list"), "deb http://a.example/debian bookworm main\n")
+            .unwrap();
+        let mirrors = debian_mirrors(Some(" http://first.example , "), apt.path());
+        assert_eq!(mirrors, ["http://first.example", "http://a.example/debian", "http://b.example/debian"]);
     }
 }

@@ -23,7 +23,9 @@ mod cache;
 mod locations;
 
 pub use cache::Cache;
+pub use locations::debian_mirrors;
 
+use crate::env::Env;
 use crate::registry::{Registry, Source};
 
 #[derive(clap::Args)]
@@ -38,8 +40,8 @@ pub struct FetchArgs {
     pub jobs: usize,
 }
 
-pub fn run(args: FetchArgs) -> Result<ExitCode> {
-    let root = crate::root();
+pub fn run(args: FetchArgs, env: &Env) -> Result<ExitCode> {
+    let root = env.root.clone();
     let registry = Registry::load(&root)?;
     let names = if args.packages.is_empty() {
         registry.packages.keys().cloned().collect()
@@ -49,7 +51,7 @@ pub fn run(args: FetchArgs) -> Result<ExitCode> {
         }
         args.packages.clone()
     };
-    let cache = Cache::open()?;
+    let cache = Cache::open(env)?;
     let wanted = wanted_sources(&registry, &names);
     if let Some(dir) = &args.import {
         let imported = cache.import(dir, &wanted)?;

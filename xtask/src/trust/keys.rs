@@ -23,6 +23,8 @@ use openpgp::Cert;
 
 use super::keyring::{default_dir, read_certs, Keyring, Trusted};
 use super::utc;
+use crate::cli::JsonArg;
+use crate::env::Env;
 
 #[derive(clap::Subcommand)]
 pub enum KeysCommand {
@@ -73,26 +75,26 @@ pub struct AddArgs {
     /// `keys generate`, or `gpg --export --armor KEYID`.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The keyring directory.
-    #[arg(long, value_name = "DIR", default_value_os_t = default_dir(&crate::root()))]
-    pub keyring: PathBuf,
+    /// The keyring directory (default: manifest/keys/ of the tree).
+    #[arg(long, value_name = "DIR")]
+    pub keyring: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
 pub struct ListArgs {
-    /// The keyring directory.
-    #[arg(long, value_name = "DIR", default_value_os_t = default_dir(&crate::root()))]
-    pub keyring: PathBuf,
-    /// Print JSON for machines instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// The keyring directory (default: manifest/keys/ of the tree).
+    #[arg(long, value_name = "DIR")]
+    pub keyring: Option<PathBuf>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
-pub fn run(command: KeysCommand) -> Result<ExitCode> {
+pub fn run(command: KeysCommand, env: &Env) -> Result<ExitCode> {
+    let keyring = |given: &Option<PathBuf>| given.clone().unwrap_or_else(|| default_dir(&env.root));
     match command {
         KeysCommand::Generate(args) => generate(args),
-        KeysCommand::Add(args) => add(args),
-        KeysCommand::List(args) => list(args),
+        KeysCommand::Add(args) => add(&args, &keyring(&args.keyring)),
+        KeysCommand::List(args) => list(&args, &keyring(&args.keyring)),
     }
 }
 
@@ -201,8 +203,8 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))
 }
 
-fn add(args: AddArgs) -> Result<ExitCode> {
-    let mut keyring = Keyring::load(&args.keyring)?;
+fn add(args: &AddArgs, dir: &Path) -> Result<ExitCode> {
+    let mut keyring = Keyring::load(dir)?;
     let policy = StandardPolicy::new();
     for file in &args.files {
         for cert in read_certs(file)? {
@@ -239,7 +241,7 @@ fn add(args: AddArgs) -> Result<ExitCode> {
                     file.display()
                 );
             }
-            let path = args.keyring.join(format!("{}.asc", fingerprint.to_hex()));
+            let path = dir.join(format!("{}.asc", fingerprint.to_hex()));
             crate::workspace::write_atomic(&path, &cert.armored().to_vec()?)?;
             println!(
                 "added {fingerprint} ({}) as {}",
@@ -328,8 +330,8 @@ struct SigningKey {
     expires: Option<String>,
 }
 
-fn list(args: ListArgs) -> Result<ExitCode> {
-    let keyring = Keyring::load(&args.keyring)?;
+fn list(args: &ListArgs, dir: &Path) -> Result<ExitCode> {
+    let keyring = Keyring::load(dir)?;
     let policy = StandardPolicy::new();
     let now = SystemTime::now();
     let listed: Vec<Listed> = keyring
@@ -360,7 +362,7 @@ fn list(args: ListArgs) -> Result<ExitCode> {
             }
         })
         .collect();
-    if args.json {
+    if args.json.json {
         let document = serde_json::json!({ "keyring": keyring.dir, "keys": listed });
         println!("{}", serde_json::to_string_pretty(&document)?);
         return Ok(ExitCode::SUCCESS);

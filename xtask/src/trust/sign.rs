@@ -23,6 +23,7 @@ use super::keyring::{Keyring, Trusted};
 use super::payload::{identity, Payload};
 use super::verdict::Reason;
 use super::{keyring, lookaside};
+use crate::env::Env;
 use crate::manifest::{Entry, Manifest};
 
 /// The concepts behind the command, shown under its options by `--help`.
@@ -51,12 +52,12 @@ pub struct SignArgs {
     pub no_reproduce_check: bool,
 }
 
-pub fn run(args: SignArgs) -> Result<ExitCode> {
-    let root = crate::root();
+pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
+    let root = env.root.clone();
     let manifest = Manifest::load(&root)?;
     let entries = manifest.select(&args.packages)?;
     if !args.no_reproduce_check {
-        check_reproduced(&root, &entries)?;
+        check_reproduced(&env.out, &entries)?;
     }
     let source = KeySource::File { path: args.key.clone(), passphrase_file: args.passphrase_file.clone() };
     let mut key = source.load()?;
@@ -94,8 +95,7 @@ pub fn run(args: SignArgs) -> Result<ExitCode> {
 
 /// A maintainer counter-signs only what they rebuilt: every image's layout in out/ must
 /// hash to its recorded digest. All are checked before anything is signed.
-fn check_reproduced(root: &Path, entries: &[&Entry]) -> Result<()> {
-    let out = crate::workspace::out_dir(root);
+fn check_reproduced(out: &Path, entries: &[&Entry]) -> Result<()> {
     let mut problems = Vec::new();
     for entry in entries {
         let dir = out.join(&entry.name);

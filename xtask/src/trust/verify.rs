@@ -17,6 +17,8 @@ use super::keyring::Keyring;
 use super::payload::{identity, NAMESPACE};
 use super::verdict::{Reason, Rejection};
 use super::{keyring, lookaside, utc};
+use crate::cli::JsonArg;
+use crate::env::Env;
 use crate::manifest::{Entry, Manifest};
 
 /// The concepts behind the command, shown under its options by `--help`.
@@ -40,13 +42,11 @@ pub struct VerifyArgs {
     /// How many distinct trusted maintainers must have signed each image.
     #[arg(long, value_name = "M", value_parser = clap::value_parser!(u32).range(1..))]
     pub threshold: u32,
-    /// The keyring directory of trusted certificates.
-    #[arg(long, value_name = "DIR", default_value_os_t = keyring::default_dir(&crate::root()))]
-    pub keyring: PathBuf,
-    /// Print JSON for machines: per image, its valid signers and each rejected
-    /// signature with its reason.
-    #[arg(long)]
-    pub json: bool,
+    /// The keyring directory of trusted certificates (default: manifest/keys/ of the tree).
+    #[arg(long, value_name = "DIR")]
+    pub keyring: Option<PathBuf>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// The verdict on one image.
@@ -83,11 +83,11 @@ pub struct RejectedReport {
     pub fingerprint: Option<String>,
 }
 
-pub fn run(args: VerifyArgs) -> Result<ExitCode> {
-    let root = crate::root();
+pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
+    let root = env.root.clone();
     let manifest = Manifest::load(&root)?;
     let entries = manifest.select(&args.packages)?;
-    let keyring = Keyring::load(&args.keyring)?;
+    let keyring = Keyring::load(&args.keyring.clone().unwrap_or_else(|| keyring::default_dir(&root)))?;
     let now = SystemTime::now();
     let reports = entries
         .iter()
@@ -95,7 +95,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()?;
     let passed = reports.iter().all(|report| report.passed);
     let stale = if args.packages.is_empty() { stale_dirs(&root, &reports)? } else { Vec::new() };
-    if args.json {
+    if args.json.json {
         let document = serde_json::json!({
             "threshold": args.threshold,
             "keyring": keyring.dir,
@@ -113,7 +113,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(crate::cli::verdict(passed))
 }
 
 /// Judges every file of one image's lookaside directory.

@@ -1,0 +1,52 @@
+//! The flags several commands share, as `#[command(flatten)]` structs, and the exit
+//! codes every command keeps to.
+//!
+//! Exit codes follow diff(1) and sqv: 0 the check passed (or the work was done), 1 it
+//! did not (images differ, not reproduced, threshold not met, a package failed), 2 the
+//! command could not run (bad flags, a broken tree, no engine to ask).
+
+use std::process::ExitCode;
+
+/// `--engine`: which container engine builds run in.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct EngineArg {
+    /// Engine endpoint (unix:///path.sock, tcp://host:port); default: DOCKER_HOST, the
+    /// Docker socket, then Podman.
+    #[arg(long, value_name = "ENDPOINT")]
+    pub engine: Option<String>,
+}
+
+/// `-j`: how many packages build at once.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct JobsArg {
+    /// Packages to build at once.
+    #[arg(short, long, default_value_t = 2)]
+    pub jobs: usize,
+}
+
+impl JobsArg {
+    /// At least one.
+    pub fn get(self) -> usize {
+        self.jobs.max(1)
+    }
+}
+
+/// `--json`: the report for a machine, on stdout.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct JsonArg {
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The check passed: exit 0.
+pub const PASSED: u8 = 0;
+/// The check ran and did not pass: exit 1.
+pub const NOT_PASSED: u8 = 1;
+/// The command could not run: exit 2.
+pub const ERROR: u8 = 2;
+
+/// The exit code of a check that ran: 0 if it passed, else 1.
+pub fn verdict(passed: bool) -> ExitCode {
+    ExitCode::from(if passed { PASSED } else { NOT_PASSED })
+}
