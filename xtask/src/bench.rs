@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
+use serde::Serialize;
 
 use crate::build::{self, Options, Outcome};
 use crate::cli::JsonArg;
@@ -31,18 +32,20 @@ pub fn run(args: BenchArgs, env: &Env) -> Result<ExitCode> {
     let layer = layer_figures(args.mib)?;
     let noop = noop_build(args.runs.max(1), env)?;
     if args.json.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "layer": layer, "noop_build_seconds": noop }))?
-        );
+        println!("{}", serde_json::to_string_pretty(&BenchReport { layer: &layer, noop_build_seconds: noop })?);
     } else {
         let mb = |bytes: f64, seconds: f64| bytes / seconds / 1e6;
-        let bytes = layer["bytes"].as_f64().unwrap_or_default();
-        for phase in ["normalize", "assemble", "write", "total"] {
-            let seconds = layer[phase].as_f64().unwrap_or_default();
+        let bytes = layer.bytes as f64;
+        let phases = [
+            ("normalize", layer.normalize),
+            ("assemble", layer.assemble),
+            ("write", layer.write),
+            ("total", layer.total),
+        ];
+        for (phase, seconds) in phases {
             println!("{phase:<10} {seconds:>7.2} s  {:>8.1} MB/s", mb(bytes, seconds));
         }
-        println!("(layer of {:.0} MB in {} files, {:.0}% compressible)", bytes / 1e6, layer["files"], 50.0);
+        println!("(layer of {:.0} MB in {} files, {:.0}% compressible)", bytes / 1e6, layer.files, 50.0);
         match noop {
             Some(seconds) => println!("no-op build of the tree: {seconds:.3} s (median of {})", args.runs),
             None => println!("no-op build of the tree: not measured (build the tree first: `cargo xtask build`)"),
@@ -91,7 +94,26 @@ fn synthetic_export(mib: usize) -> (Vec<u8>, usize) {
     (builder.into_inner().expect("in memory"), files)
 }
 
-fn layer_figures(mib: usize) -> Result<serde_json::Value> {
+/// `bench --json`.
+#[derive(Serialize)]
+struct BenchReport<'a> {
+    layer: &'a LayerFigures,
+    /// The median no-op build; absent if something would be built.
+    noop_build_seconds: Option<f64>,
+}
+
+/// Seconds each phase of turning an export into a layout took, for `bytes` in `files`.
+#[derive(Serialize)]
+struct LayerFigures {
+    bytes: usize,
+    files: usize,
+    normalize: f64,
+    assemble: f64,
+    write: f64,
+    total: f64,
+}
+
+fn layer_figures(mib: usize) -> Result<LayerFigures> {
     let (export, files) = synthetic_export(mib);
     let bytes = export.len();
     let started = Instant::now();
@@ -102,14 +124,14 @@ fn layer_figures(mib: usize) -> Result<serde_json::Value> {
     let out = tempfile::tempdir()?;
     layout::write(out.path(), "bench", "0", &image)?;
     let written = started.elapsed() - normalized - assembled;
-    Ok(serde_json::json!({
-        "bytes": bytes,
-        "files": files,
-        "normalize": normalized.as_secs_f64(),
-        "assemble": assembled.as_secs_f64(),
-        "write": written.as_secs_f64(),
-        "total": started.elapsed().as_secs_f64(),
-    }))
+    Ok(LayerFigures {
+        bytes,
+        files,
+        normalize: normalized.as_secs_f64(),
+        assemble: assembled.as_secs_f64(),
+        write: written.as_secs_f64(),
+        total: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The median wall time of `build` over the whole tree when everything is up to date,

@@ -1,18 +1,20 @@
 //! `cargo xtask list` and `cargo xtask graph`: what the tree holds.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use serde::Serialize;
 
+use crate::cli::JsonArg;
 use crate::env::Env;
 use crate::manifest::Manifest;
 use crate::registry::Registry;
 
 #[derive(clap::Args)]
 pub struct ListArgs {
-    /// Print a JSON array of {name, version, license, deps, sources, digest} on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(clap::Args)]
@@ -22,28 +24,47 @@ pub struct GraphArgs {
     pub dot: bool,
 }
 
+/// One package in `list --json`.
+#[derive(Serialize)]
+struct Listed<'a> {
+    name: &'a str,
+    version: &'a str,
+    license: &'a str,
+    deps: &'a [String],
+    sources: Vec<ListedSource<'a>>,
+    /// The recorded image, if it was ever built.
+    digest: Option<&'a str>,
+    /// The crate's directory, relative to the root.
+    dir: &'a Path,
+}
+
+#[derive(Serialize)]
+struct ListedSource<'a> {
+    file: &'a str,
+    sha256: &'a str,
+    note: &'a str,
+}
+
 pub fn list(args: ListArgs, env: &Env) -> Result<ExitCode> {
     let root = env.root.clone();
     let registry = Registry::load(&root)?;
     let manifest = Manifest::load(&root)?;
-    if args.json {
-        let items: Vec<serde_json::Value> = registry
+    if args.json.json {
+        let items: Vec<Listed> = registry
             .packages
             .values()
-            .map(|p| {
-                serde_json::json!({
-                    "name": p.name,
-                    "version": p.version,
-                    "license": p.license,
-                    "deps": p.deps,
-                    "sources": p.sources.iter().map(|s| serde_json::json!({
-                        "file": s.file,
-                        "sha256": s.sha256,
-                        "note": s.note,
-                    })).collect::<Vec<_>>(),
-                    "digest": manifest.get(&p.name).map(|e| e.digest.clone()),
-                    "dir": p.dir,
-                })
+            .map(|p| Listed {
+                name: &p.name,
+                version: &p.version,
+                license: &p.license,
+                deps: &p.deps,
+                sources: p
+                    .sources
+                    .iter()
+                    .map(|s| ListedSource { file: &s.file, sha256: &s.sha256, note: &s.note })
+                    .collect(),
+                digest: manifest.get(&p.name).map(|e| e.digest.as_str()),
+                dir: &p.dir,
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&items)?);

@@ -21,7 +21,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use serde_json::json;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::build::{self, Options, Outcome};
 use crate::cli::{self, EngineArg, JobsArg, JsonArg};
@@ -124,7 +125,7 @@ fn prove(args: ProveArgs, env: &Env) -> Result<ExitCode> {
     let sides: Vec<Side> = CHAINS.iter().map(|c| Side::open(&options.out.join(c.package))).collect::<Result<_>>()?;
     let differences = diff::compare(&sides[0], &sides[1]);
     let proven = sides[0].digest == sides[1].digest && sides[0].diff_id == sides[1].diff_id;
-    let chains: Vec<serde_json::Value> = CHAINS
+    let chains: Vec<ChainReport> = CHAINS
         .iter()
         .zip(&sides)
         .map(|(chain, side)| {
@@ -138,47 +139,47 @@ fn prove(args: ProveArgs, env: &Env) -> Result<ExitCode> {
                 })
                 .unzip();
             let built = by_name.get(chain.package);
-            json!({
-                "name": chain.name,
-                "provider": chain.provider,
-                "provider_digest": by_name.get(chain.provider).and_then(|r| r.outcome.digest()),
-                "stage1": format!("tcc built by {}", chain.compiler),
-                "package": chain.package,
-                "digest": side.digest,
-                "diff_id": side.diff_id,
-                "compiler": COMPILER,
-                "compiler_sha256": compiler_sha256,
-                "compiler_size": compiler_size,
-                "status": built.map(|r| if matches!(r.outcome, Outcome::Built { .. }) { "built" } else { "up to date" }),
-                "seconds": built.map(|r| (r.elapsed.as_secs_f64() * 10.0).round() / 10.0),
-            })
+            ChainReport {
+                name: chain.name,
+                provider: chain.provider,
+                provider_digest: by_name.get(chain.provider).and_then(|r| r.outcome.digest()).map(str::to_owned),
+                stage1: format!("tcc built by {}", chain.compiler),
+                package: chain.package,
+                digest: side.digest.clone(),
+                diff_id: side.diff_id.clone(),
+                compiler: COMPILER,
+                compiler_sha256,
+                compiler_size,
+                status: built.map(|r| if matches!(r.outcome, Outcome::Built { .. }) { "built" } else { "up to date" }),
+                seconds: built.map(|r| tenths(r.elapsed)),
+            }
         })
         .collect();
     let (a, b) = (CHAINS[0].package, CHAINS[1].package);
     if args.json.json {
-        let report = json!({
-            "proven": proven,
-            "digest": if proven { sides[0].digest.clone() } else { None },
-            "chains": chains,
-            "differences": differences.iter().map(diff::Difference::to_json).collect::<Vec<_>>(),
-            "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
-        });
+        let report = ProofReport {
+            proven,
+            digest: if proven { sides[0].digest.clone() } else { None },
+            chains,
+            differences: differences.iter().map(diff::Difference::to_json).collect(),
+            seconds: tenths(started.elapsed()),
+        };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for chain in &chains {
             println!(
                 "{}: {} {} -> stage 1: {} -> stage 2: {} {}",
-                chain["name"].as_str().unwrap_or_default(),
-                chain["provider"].as_str().unwrap_or_default(),
-                chain["provider_digest"].as_str().unwrap_or("?"),
-                chain["stage1"].as_str().unwrap_or_default(),
-                chain["package"].as_str().unwrap_or_default(),
-                chain["digest"].as_str().unwrap_or("?"),
+                chain.name,
+                chain.provider,
+                chain.provider_digest.as_deref().unwrap_or("?"),
+                chain.stage1,
+                chain.package,
+                chain.digest.as_deref().unwrap_or("?"),
             );
             println!(
                 "  {COMPILER}: {} bytes, {}",
-                chain["compiler_size"].as_u64().map_or("?".into(), |s| s.to_string()),
-                chain["compiler_sha256"].as_str().unwrap_or("missing"),
+                chain.compiler_size.map_or("?".into(), |s| s.to_string()),
+                chain.compiler_sha256.as_deref().unwrap_or("missing"),
             );
         }
         if proven {
@@ -194,6 +195,69 @@ fn prove(args: ProveArgs, env: &Env) -> Result<ExitCode> {
         }
     }
     Ok(cli::verdict(proven))
+}
+
+/// `bootstrap prove --json`: the two chains and the verdict.
+#[derive(Serialize)]
+struct ProofReport {
+    proven: bool,
+    /// The stage 2 image both chains built, when proven.
+    digest: Option<String>,
+    chains: Vec<ChainReport>,
+    differences: Vec<Value>,
+    seconds: f64,
+}
+
+/// One chain of the tcc proof: a provider, its stage 1 compiler, the stage 2 image.
+#[derive(Serialize)]
+struct ChainReport {
+    name: &'static str,
+    provider: &'static str,
+    provider_digest: Option<String>,
+    stage1: String,
+    package: &'static str,
+    digest: Option<String>,
+    diff_id: String,
+    compiler: &'static str,
+    compiler_sha256: Option<String>,
+    compiler_size: Option<usize>,
+    status: Option<&'static str>,
+    seconds: Option<f64>,
+}
+
+/// `bootstrap prove --toolchain --json`.
+#[derive(Serialize)]
+struct ToolchainReport {
+    level: &'static str,
+    proven: bool,
+    replaced: Vec<Replaced>,
+    packages: Vec<PairReport>,
+    seconds: f64,
+}
+
+/// An image of the first root and the one of the second root that stands in for it.
+#[derive(Serialize)]
+struct Replaced {
+    from: String,
+    from_digest: Option<String>,
+    to: String,
+    to_digest: Option<String>,
+}
+
+/// A package and its rebuild on the second root.
+#[derive(Serialize)]
+struct PairReport {
+    package: String,
+    digest: Option<String>,
+    rebuild: String,
+    rebuild_digest: Option<String>,
+    same: bool,
+    differences: Vec<Value>,
+}
+
+/// Seconds, to a tenth.
+fn tenths(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 10.0).round() / 10.0
 }
 
 /// `--toolchain`: every rebuild package against the package it rebuilds.
@@ -221,9 +285,14 @@ fn prove_toolchain(registry: &Registry, args: &ProveArgs, env: &Env) -> Result<E
             replaced.insert(from, to);
         }
     }
-    let replaced: Vec<serde_json::Value> = replaced
+    let replaced: Vec<Replaced> = replaced
         .iter()
-        .map(|(from, to)| json!({ "from": from, "from_digest": digest_of(from), "to": to, "to_digest": digest_of(to) }))
+        .map(|(from, to)| Replaced {
+            from: from.to_string(),
+            from_digest: digest_of(from).map(str::to_owned),
+            to: to.to_string(),
+            to_digest: digest_of(to).map(str::to_owned),
+        })
         .collect();
 
     let mut proven = true;
@@ -238,48 +307,39 @@ fn prove_toolchain(registry: &Registry, args: &ProveArgs, env: &Env) -> Result<E
         if !same {
             rendered.push_str(&diff::render(&differences, &rebuild.of, name));
         }
-        packages.push(json!({
-            "package": rebuild.of,
-            "digest": of.digest,
-            "rebuild": name,
-            "rebuild_digest": again.digest,
-            "same": same,
-            "differences": differences.iter().map(diff::Difference::to_json).collect::<Vec<_>>(),
-        }));
+        packages.push(PairReport {
+            package: rebuild.of.clone(),
+            digest: of.digest.clone(),
+            rebuild: name.to_string(),
+            rebuild_digest: again.digest.clone(),
+            same,
+            differences: differences.iter().map(diff::Difference::to_json).collect(),
+        });
     }
     if args.json.json {
-        let report = json!({
-            "level": "toolchain",
-            "proven": proven,
-            "replaced": replaced,
-            "packages": packages,
-            "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
-        });
+        let report =
+            ToolchainReport { level: "toolchain", proven, replaced, packages, seconds: tenths(started.elapsed()) };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for r in &replaced {
             println!(
                 "{} {}  replaced by  {} {}",
-                r["from"].as_str().unwrap_or_default(),
-                r["from_digest"].as_str().unwrap_or("?"),
-                r["to"].as_str().unwrap_or_default(),
-                r["to_digest"].as_str().unwrap_or("?"),
+                r.from,
+                r.from_digest.as_deref().unwrap_or("?"),
+                r.to,
+                r.to_digest.as_deref().unwrap_or("?"),
             );
         }
         let width = pairs.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
         for p in &packages {
             println!(
                 "{:width$}  {}  {}",
-                p["rebuild"].as_str().unwrap_or_default(),
-                p["rebuild_digest"].as_str().unwrap_or("?"),
-                if p["same"] == true {
-                    format!("= {}", p["package"].as_str().unwrap_or_default())
+                p.rebuild,
+                p.rebuild_digest.as_deref().unwrap_or("?"),
+                if p.same {
+                    format!("= {}", p.package)
                 } else {
-                    format!(
-                        "differs from {} {}",
-                        p["package"].as_str().unwrap_or_default(),
-                        p["digest"].as_str().unwrap_or("?")
-                    )
+                    format!("differs from {} {}", p.package, p.digest.as_deref().unwrap_or("?"))
                 },
             );
         }

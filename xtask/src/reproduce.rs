@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::build::{self, Outcome};
@@ -79,7 +80,7 @@ impl Report {
         }
     }
 
-    fn to_json(&self) -> Value {
+    fn to_json(&self) -> PackageReport<'_> {
         let differences: Vec<Value> = match &self.verdict {
             Verdict::Reproduced => vec![],
             Verdict::Differs { differences, note, .. } => {
@@ -91,15 +92,30 @@ impl Report {
             }
             Verdict::NotBuilt { reason } => vec![json!({ "kind": "not-built", "scope": "build", "reason": reason })],
         };
-        json!({
-            "name": self.name,
-            "expected": self.expected,
-            "got": self.got(),
-            "reproduced": matches!(self.verdict, Verdict::Reproduced),
-            "input_current": self.stale_input.is_none(),
-            "differences": differences,
-        })
+        PackageReport {
+            name: &self.name,
+            expected: &self.expected,
+            got: self.got(),
+            reproduced: matches!(self.verdict, Verdict::Reproduced),
+            input_current: self.stale_input.is_none(),
+            differences,
+        }
     }
+}
+
+/// One package in `reproduce --json`.
+#[derive(Serialize)]
+struct PackageReport<'a> {
+    name: &'a str,
+    /// The digest manifest/ records.
+    expected: &'a str,
+    /// The digest the rebuild gave; absent if it did not build.
+    got: Option<&'a str>,
+    reproduced: bool,
+    /// False when manifest/ recorded the same image for other inputs.
+    input_current: bool,
+    /// As `diff --json` reports them, plus a `note` or a `not-built` reason.
+    differences: Vec<Value>,
 }
 
 pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
@@ -274,7 +290,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
     let shown: Vec<&Report> = order.iter().filter_map(|n| reports.get(n)).collect();
     let all_reproduced = shown.iter().all(|r| matches!(r.verdict, Verdict::Reproduced));
     if args.json.json {
-        let items: Vec<Value> = shown.iter().map(|r| r.to_json()).collect();
+        let items: Vec<PackageReport> = shown.iter().map(|r| r.to_json()).collect();
         println!("{}", serde_json::to_string_pretty(&items)?);
     } else {
         for report in &shown {

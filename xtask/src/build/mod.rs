@@ -24,6 +24,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use serde::Serialize;
 
 use crate::cli::{self, EngineArg, JobsArg, JsonArg};
 use crate::env::{Engines, Env};
@@ -136,21 +137,35 @@ pub struct PackageResult {
     pub elapsed: Duration,
 }
 
+/// One package in `build --json`.
+#[derive(Serialize)]
+struct PackageReport<'a> {
+    name: &'a str,
+    /// `built`, `up to date`, `failed`, `skipped`, `would build`.
+    status: &'static str,
+    digest: Option<&'a str>,
+    seconds: f64,
+    /// Why it failed, or which dependency it was skipped for.
+    error: Option<&'a str>,
+}
+
 fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<ExitCode> {
     let failed =
         results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. })).count();
     let would_build = results.iter().filter(|r| r.outcome == Outcome::WouldBuild).count();
     if json {
-        let items: Vec<serde_json::Value> = results
+        let items: Vec<PackageReport> = results
             .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "name": r.name,
-                    "status": r.outcome.label(),
-                    "digest": r.outcome.digest(),
-                    "seconds": (r.elapsed.as_secs_f64() * 10.0).round() / 10.0,
-                    "error": match &r.outcome { Outcome::Failed { error } => Some(error.clone()), Outcome::Skipped { because } => Some(because.clone()), _ => None },
-                })
+            .map(|r| PackageReport {
+                name: &r.name,
+                status: r.outcome.label(),
+                digest: r.outcome.digest(),
+                seconds: (r.elapsed.as_secs_f64() * 10.0).round() / 10.0,
+                error: match &r.outcome {
+                    Outcome::Failed { error } => Some(error),
+                    Outcome::Skipped { because } => Some(because),
+                    _ => None,
+                },
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&items)?);

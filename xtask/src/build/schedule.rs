@@ -28,7 +28,7 @@ struct Shared {
     /// Entries recorded before this run: what builds are compared with.
     recorded: Manifest,
     /// Why each source that could not be fetched failed, by sha256.
-    unfetched: BTreeMap<String, String>,
+    unfetched: BTreeMap<String, crate::source::Unfetched>,
 }
 
 /// Builds `order` (dependencies first), `jobs` at a time. Ctrl-C stops every build,

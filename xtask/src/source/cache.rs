@@ -15,6 +15,42 @@ use super::locations::pip_download_args;
 use super::Wanted;
 use crate::registry::{Location, Source};
 
+/// Why one attempt at one location gave no verified file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Miss {
+    /// The location answered with other bytes than the pin: a changed file, or a hostile
+    /// location. Nothing of it entered the cache.
+    #[error("hash mismatch: expected sha256 {expected}, got {got}")]
+    HashMismatch { expected: String, got: String },
+    /// The location no longer serves the file (HTTP 404 or 410): pin another location.
+    #[error("gone: the server answered {status}; the file is no longer served here, pin another location")]
+    Gone { status: u16 },
+    /// `apt-get` or `pip` failed or left no such file.
+    #[error("{tool} failed: {detail}")]
+    ToolFailed { tool: String, detail: String },
+    /// A Debian pool path with no mirror to try it on.
+    #[error("no Debian mirror configured: set CAIRN_DEBIAN_MIRROR")]
+    NoMirror,
+    /// The network or the disk failed on the way.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A source that could be had from none of its locations, with why each attempt missed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("package {package}: source {file} (sha256 {sha256}) was found nowhere:{}", attempts_text(.attempts))]
+pub struct Unfetched {
+    pub package: String,
+    pub file: String,
+    pub sha256: String,
+    /// (where it was tried, why that missed), in the order tried.
+    pub attempts: Vec<(String, Miss)>,
+}
+
+fn attempts_text(attempts: &[(String, Miss)]) -> String {
+    attempts.iter().map(|(place, miss)| format!("\n  {place}: {miss}")).collect()
+}
+
 /// The content-addressed source cache.
 #[derive(Clone)]
 pub struct Cache {
@@ -104,18 +140,14 @@ impl Cache {
     pub async fn fetch_all(&self, wanted: Vec<Wanted>, jobs: usize) -> Result<()> {
         let failures = self.try_fetch_all(wanted, jobs).await?;
         if !failures.is_empty() {
-            let errors: Vec<&String> = failures.values().collect();
-            bail!(
-                "{} source(s) could not be fetched:\n{}",
-                errors.len(),
-                errors.iter().map(|e| e.as_str()).collect::<Vec<_>>().join("\n")
-            );
+            let errors: Vec<String> = failures.values().map(Unfetched::to_string).collect();
+            bail!("{} source(s) could not be fetched:\n{}", errors.len(), errors.join("\n"));
         }
         Ok(())
     }
 
     /// Fetches every missing source; returns why each one that failed did, by sha256.
-    pub async fn try_fetch_all(&self, wanted: Vec<Wanted>, jobs: usize) -> Result<BTreeMap<String, String>> {
+    pub async fn try_fetch_all(&self, wanted: Vec<Wanted>, jobs: usize) -> Result<BTreeMap<String, Unfetched>> {
         let missing: Vec<Wanted> = wanted.into_iter().filter(|w| !self.has(&w.source.sha256)).collect();
         if missing.is_empty() {
             return Ok(BTreeMap::new());
@@ -142,8 +174,8 @@ impl Cache {
         let mut failures = BTreeMap::new();
         while let Some(joined) = tasks.join_next().await {
             let (sha256, result) = joined?;
-            if let Err(error) = result {
-                failures.insert(sha256, format!("{error:#}"));
+            if let Err(unfetched) = result {
+                failures.insert(sha256, unfetched);
             }
         }
         overall.finish_and_clear();
@@ -156,13 +188,13 @@ impl Cache {
         mirrors: &[String],
         client: &reqwest::Client,
         bar: &indicatif::ProgressBar,
-    ) -> Result<()> {
+    ) -> Result<(), Unfetched> {
         let mut failures = Vec::new();
         for location in &w.source.locations {
             // A pool path is one attempt per mirror, each reported on its own.
             let attempts: Vec<(String, _)> = match location {
                 Location::DebianPool(_) if mirrors.is_empty() => {
-                    failures.push(format!("  {location}: no Debian mirror configured: set CAIRN_DEBIAN_MIRROR"));
+                    failures.push((location.to_string(), Miss::NoMirror));
                     continue;
                 }
                 Location::DebianPool(path) => {
@@ -187,21 +219,23 @@ impl Cache {
                         self.run_tool("pip", &args, Some(&w.source.file)).await
                     }
                 };
-                match attempt {
-                    Ok((file, got)) if got == w.source.sha256 => return self.admit(file, &got),
-                    Ok((_, got)) => failures
-                        .push(format!("  {label}: hash mismatch: expected sha256 {}, got {got}", w.source.sha256)),
-                    Err(error) => failures.push(format!("  {label}: {error:#}")),
-                }
+                let miss = match attempt {
+                    Ok((file, got)) if got == w.source.sha256 => match self.admit(file, &got) {
+                        Ok(()) => return Ok(()),
+                        Err(error) => Miss::Failed(format!("{error:#}")),
+                    },
+                    Ok((_, got)) => Miss::HashMismatch { expected: w.source.sha256.clone(), got },
+                    Err(miss) => miss,
+                };
+                failures.push((label, miss));
             }
         }
-        bail!(
-            "package {}: source {} (sha256 {}) was found nowhere:\n{}",
-            w.package,
-            w.source.file,
-            w.source.sha256,
-            failures.join("\n")
-        )
+        Err(Unfetched {
+            package: w.package.clone(),
+            file: w.source.file.clone(),
+            sha256: w.source.sha256.clone(),
+            attempts: failures,
+        })
     }
 
     /// Downloads into a temporary file, hashing on the way.
@@ -210,26 +244,32 @@ impl Cache {
         client: &reqwest::Client,
         url: &str,
         bar: &indicatif::ProgressBar,
-    ) -> Result<(tempfile::NamedTempFile, String)> {
-        let response = client.get(url).send().await?.error_for_status()?;
+    ) -> Result<(tempfile::NamedTempFile, String), Miss> {
+        let failed = |error: &dyn std::fmt::Display| Miss::Failed(error.to_string());
+        let response = client.get(url).send().await.map_err(|e| failed(&e))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+            return Err(Miss::Gone { status: status.as_u16() });
+        }
+        let response = response.error_for_status().map_err(|e| failed(&e))?;
         bar.set_length(response.content_length().unwrap_or(0));
         bar.set_position(0);
-        let temp = self.temp()?;
-        let mut file = tokio::fs::File::from_std(temp.reopen()?);
+        let temp = self.temp().map_err(|e| failed(&format!("{e:#}")))?;
+        let mut file = tokio::fs::File::from_std(temp.reopen().map_err(|e| failed(&e))?);
         let mut hasher = Sha256::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.context("download interrupted")?;
+            let chunk = chunk.map_err(|e| failed(&format!("download interrupted: {e}")))?;
             hasher.update(&chunk);
-            file.write_all(&chunk).await?;
+            file.write_all(&chunk).await.map_err(|e| failed(&e))?;
             bar.inc(chunk.len() as u64);
         }
-        file.flush().await?;
+        file.flush().await.map_err(|e| failed(&e))?;
         Ok((temp, hex::encode(hasher.finalize())))
     }
 
     /// Runs apt-get in a scratch directory and takes the file it leaves there.
-    async fn apt(&self, args: &[&str], wanted_file: Option<&str>) -> Result<(tempfile::NamedTempFile, String)> {
+    async fn apt(&self, args: &[&str], wanted_file: Option<&str>) -> Result<(tempfile::NamedTempFile, String), Miss> {
         self.run_tool("apt-get", args, wanted_file).await
     }
 
@@ -240,7 +280,22 @@ impl Cache {
         program: &str,
         args: &[&str],
         wanted_file: Option<&str>,
-    ) -> Result<(tempfile::NamedTempFile, String)> {
+    ) -> Result<(tempfile::NamedTempFile, String), Miss> {
+        let tool_failed = |detail: String| Miss::ToolFailed { tool: format!("{program} {}", args.join(" ")), detail };
+        self.take_tool_output(program, args, wanted_file)
+            .await
+            .map_err(|e| tool_failed(format!("{e:#}")))?
+            .map_err(tool_failed)
+    }
+
+    /// `run_tool`'s work: `Err` when it could not run here, `Ok(Err(stderr))` when it ran
+    /// and failed.
+    async fn take_tool_output(
+        &self,
+        program: &str,
+        args: &[&str],
+        wanted_file: Option<&str>,
+    ) -> Result<Result<(tempfile::NamedTempFile, String), String>> {
         let scratch = tempfile::tempdir_in(&self.dir)?;
         let output = tokio::process::Command::new(program)
             .args(args)
@@ -249,7 +304,7 @@ impl Cache {
             .await
             .with_context(|| format!("running {program}"))?;
         if !output.status.success() {
-            bail!("{program} {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+            return Ok(Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()));
         }
         let mut found = None;
         for item in std::fs::read_dir(scratch.path())? {
@@ -259,11 +314,13 @@ impl Cache {
                 found = Some(path);
             }
         }
-        let path = found.with_context(|| format!("{program} left no matching file"))?;
+        let Some(path) = found else {
+            return Ok(Err(format!("it left no file named {}", wanted_file.unwrap_or("as wanted"))));
+        };
         let bytes = std::fs::read(&path)?;
         let mut temp = self.temp()?;
         std::io::Write::write_all(&mut temp, &bytes)?;
-        Ok((temp, hex::encode(Sha256::digest(&bytes))))
+        Ok(Ok((temp, hex::encode(Sha256::digest(&bytes)))))
     }
 }
 
@@ -295,5 +352,64 @@ mod tests {
         let error = cache.read(&source(&sha)).unwrap_err().to_string();
         assert!(error.contains("was corrupt"), "{error}");
         assert!(!cache.has(&sha), "a corrupt file leaves the cache");
+    }
+
+    /// Serves `/gone` as 404, `/other` with other bytes and `/hello` right, on loopback,
+    /// for as many requests as given.
+    fn serve(requests: usize) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(requests) {
+                let mut stream = stream.unwrap();
+                let mut line = String::new();
+                BufReader::new(&stream).read_line(&mut line).unwrap();
+                let (status, body): (&str, &[u8]) = match line.split_whitespace().nth(1) {
+                    Some("/hello") => ("200 OK", b"hello\n"),
+                    Some("/other") => ("200 OK", b"not hello\n"),
+                    _ => ("404 Not Found", b""),
+                };
+                let head = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                stream.write_all(head.as_bytes()).unwrap();
+                stream.write_all(body).unwrap();
+            }
+        });
+        format!("http://{address}")
+    }
+
+    #[test]
+    fn each_location_that_misses_is_named_with_why() {
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = Cache { dir: cache_dir.path().to_owned(), mirrors: vec![] };
+        std::fs::create_dir_all(cache.dir.join("sha256")).unwrap();
+        let base = serve(3);
+        let sha = hex::encode(Sha256::digest(b"hello\n"));
+        let mut wanted = source(&sha);
+        wanted.locations = vec![
+            Location::Url(format!("{base}/gone")),
+            Location::Url(format!("{base}/other")),
+            Location::DebianPool("pool/main/h/hello/hello.txt".into()),
+        ];
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let fetch = |source: Source| {
+            runtime.block_on(cache.try_fetch_all(vec![Wanted { package: "hello".into(), source }], 1)).unwrap()
+        };
+        let failures = fetch(wanted.clone());
+        let unfetched = &failures[&sha];
+        let misses: Vec<&Miss> = unfetched.attempts.iter().map(|(_, miss)| miss).collect();
+        assert_eq!(misses[0], &Miss::Gone { status: 404 });
+        assert_eq!(
+            misses[1],
+            &Miss::HashMismatch { expected: sha.clone(), got: hex::encode(Sha256::digest(b"not hello\n")) }
+        );
+        assert_eq!(misses[2], &Miss::NoMirror);
+        assert!(unfetched.to_string().contains(&format!("{base}/gone: gone")), "{unfetched}");
+        assert!(!cache.has(&sha), "nothing that missed entered the cache");
+
+        wanted.locations.push(Location::Url(format!("{base}/hello")));
+        wanted.locations.drain(..2);
+        assert!(fetch(wanted).is_empty());
+        assert_eq!(cache.read(&source(&sha)).unwrap(), b"hello\n");
     }
 }

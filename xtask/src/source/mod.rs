@@ -22,7 +22,7 @@ use anyhow::Result;
 mod cache;
 mod locations;
 
-pub use cache::Cache;
+pub use cache::{Cache, Unfetched};
 pub use locations::debian_mirrors;
 
 use crate::env::Env;

@@ -330,6 +330,13 @@ struct SigningKey {
     expires: Option<String>,
 }
 
+/// `keys list --json`.
+#[derive(Serialize)]
+struct KeyringReport<'a> {
+    keyring: &'a Path,
+    keys: &'a [Listed],
+}
+
 fn list(args: &ListArgs, dir: &Path) -> Result<ExitCode> {
     let keyring = Keyring::load(dir)?;
     let policy = StandardPolicy::new();
@@ -363,7 +370,7 @@ fn list(args: &ListArgs, dir: &Path) -> Result<ExitCode> {
         })
         .collect();
     if args.json.json {
-        let document = serde_json::json!({ "keyring": keyring.dir, "keys": listed });
+        let document = KeyringReport { keyring: &keyring.dir, keys: &listed };
         println!("{}", serde_json::to_string_pretty(&document)?);
         return Ok(ExitCode::SUCCESS);
     }

@@ -49,6 +49,17 @@ pub struct VerifyArgs {
     pub json: JsonArg,
 }
 
+/// `verify --json`.
+#[derive(Serialize)]
+struct VerifyReport<'a> {
+    threshold: u32,
+    keyring: &'a Path,
+    passed: bool,
+    images: &'a [ImageReport],
+    /// Lookaside directories of digests manifest/ no longer records.
+    stale: &'a [PathBuf],
+}
+
 /// The verdict on one image.
 #[derive(Debug, Serialize)]
 pub struct ImageReport {
@@ -96,13 +107,8 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
     let passed = reports.iter().all(|report| report.passed);
     let stale = if args.packages.is_empty() { stale_dirs(&root, &reports)? } else { Vec::new() };
     if args.json.json {
-        let document = serde_json::json!({
-            "threshold": args.threshold,
-            "keyring": keyring.dir,
-            "passed": passed,
-            "images": reports,
-            "stale": stale,
-        });
+        let document =
+            VerifyReport { threshold: args.threshold, keyring: &keyring.dir, passed, images: &reports, stale: &stale };
         println!("{}", serde_json::to_string_pretty(&document)?);
     } else {
         print_human(&reports, &keyring, args.threshold, passed);
