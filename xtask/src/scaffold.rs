@@ -39,7 +39,7 @@ pub fn new(args: NewArgs, env: &Env) -> Result<ExitCode> {
 fn cargo_toml(name: &str) -> String {
     format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition.workspace = true\npublish.workspace = true\n\n\
-         [dependencies]\ncairn-package = {{ path = \"../../xtask/package\" }}\nbootstrap = {{ path = \"../../bootstrap/toolchain\" }}\n"
+         [dependencies]\ncairn-package = {{ path = \"../../xtask/package\" }}\ntoolchain = {{ path = \"../toolchain\" }}\nmake = {{ path = \"../make\" }}\n"
     )
 }
 
@@ -55,7 +55,7 @@ pub const PACKAGE: Package = Package {{
     license: "NOASSERTION",
     // Source {{ file, sha256: Sha256::hex("..."), locations: &[Location::Url("..."), ...], note: "" }}
     sources: &[],
-    deps: &[&bootstrap::PACKAGE],
+    deps: &[&toolchain::PACKAGE, &make::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 }};
@@ -63,9 +63,11 @@ pub const PACKAGE: Package = Package {{
     )
 }
 
-const CONTAINERFILE: &str = "FROM cairn/bootstrap AS build
+const CONTAINERFILE: &str = "# Built by our own toolchain (gcc, binutils, musl, busybox) with our make.
+FROM cairn/toolchain AS build
 ENV SOURCE_DATE_EPOCH=1
-# COPY <source file> /src/ and build it here, installing into /rootfs.
+COPY --from=cairn/make / /
+# COPY <source file> /src/, then configure, make and `make DESTDIR=/rootfs install`.
 RUN mkdir -p /rootfs/usr/bin
 
 FROM scratch

@@ -58,7 +58,7 @@ impl Engine {
     /// first engine found. Fails with what to do when none answers.
     pub async fn connect(engines: &Engines) -> Result<Engine> {
         if let Some(endpoint) = &engines.endpoint {
-            let docker = connect_to(&endpoint)?;
+            let docker = connect_to(endpoint)?;
             return Engine::ready(docker, None)
                 .await
                 .with_context(|| format!("the engine at {endpoint} does not answer: is it running?"));

@@ -1,0 +1,73 @@
+//! The command line without an engine: exit codes as diff(1) and sqv have them (0 the
+//! check passed, 1 it ran and did not pass, 2 the command could not run), which scripts
+//! branch on; and `new`, whose package must load as it is.
+
+mod support;
+
+use std::path::Path;
+
+use support::{text, Tree};
+
+/// A one-file layer tarball.
+fn layer(path: &Path, contents: &[u8]) {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header.set_size(contents.len() as u64);
+    builder.append_data(&mut header, "etc/motd", contents).unwrap();
+    std::fs::write(path, builder.into_inner().unwrap()).unwrap();
+}
+
+fn code(tree: &Tree, args: &[&str]) -> Option<i32> {
+    tree.xtask(args).status.code()
+}
+
+#[test]
+fn diff_exits_0_when_the_same_1_when_not_2_when_it_cannot_compare() {
+    let tree = Tree::new(&[]);
+    let (a, b, c) = (tree.root.join("a.tar"), tree.root.join("b.tar"), tree.root.join("c.tar"));
+    layer(&a, b"hello\n");
+    layer(&b, b"hello\n");
+    layer(&c, b"other\n");
+    let arg = |p: &Path| p.to_str().unwrap().to_owned();
+    assert_eq!(code(&tree, &["diff", &arg(&a), &arg(&b)]), Some(0));
+    assert_eq!(code(&tree, &["diff", &arg(&a), &arg(&c)]), Some(1));
+    assert_eq!(code(&tree, &["diff", &arg(&a), &arg(&tree.root.join("missing.tar"))]), Some(2));
+}
+
+#[test]
+fn verify_exits_1_below_the_threshold_and_2_on_bad_flags() {
+    let tree = Tree::new(&[]);
+    // manifest/ records images, nobody signed them: the check runs and fails.
+    let output = tree.xtask(&["verify", "--threshold", "1", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["passed"], false);
+    // A threshold of 0 would pass anything: refused before anything runs.
+    assert_eq!(code(&tree, &["verify", "--threshold", "0"]), Some(2));
+    assert_eq!(code(&tree, &["verify", "--threshold", "1", "no-such-package"]), Some(2));
+    assert_eq!(code(&tree, &["no-such-command"]), Some(2));
+}
+
+#[test]
+fn a_package_that_does_not_exist_is_an_error_not_a_failed_build() {
+    let tree = Tree::new(&["bootstrap/musl-stage0"]);
+    let output = tree.xtask(&["build", "--dry-run", "no-such-package"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no package named `no-such-package`"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn new_scaffolds_a_package_on_the_toolchain_and_make_that_loads_as_it_is() {
+    let tree = Tree::new(&["make"]);
+    tree.ok(&["new", "hello"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&tree.ok(&["list", "--json"])).unwrap();
+    let hello = listed.iter().find(|p| p["name"] == "hello").expect("hello is listed");
+    assert_eq!(hello["deps"], serde_json::json!(["toolchain", "make"]));
+    assert_eq!(hello["dir"], "pkgs/hello");
+    // A second `new` of the same name changes nothing.
+    assert_eq!(code(&tree, &["new", "hello"]), Some(2));
+}
