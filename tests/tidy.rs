@@ -43,6 +43,48 @@ fn every_module_says_why_it_exists() {
     }
 }
 
+/// A module past this many lines of code (tests not counted) says at its top why it is
+/// not split: "Longer than 600 lines because ...".
+const LONG_MODULE: usize = 600;
+
+#[test]
+fn xtask_modules_stay_short_or_say_why() {
+    let mut long = Vec::new();
+    for path in
+        tree().iter().filter(|p| p.starts_with(root().join("xtask/src")) && p.extension().is_some_and(|e| e == "rs"))
+    {
+        let text = std::fs::read_to_string(path).unwrap();
+        let code = text.split("\n#[cfg(test)]").next().unwrap_or_default().lines().count();
+        let header: String = text.lines().take_while(|l| l.starts_with("//!")).collect::<Vec<_>>().join("\n");
+        if code > LONG_MODULE && !header.contains(&format!("Longer than {LONG_MODULE} lines because")) {
+            long.push(format!("{} ({code} lines)", path.display()));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these modules, or say at their top why not (\"Longer than {LONG_MODULE} lines because ...\"): {long:?}"
+    );
+}
+
+#[test]
+fn every_xtask_folder_says_what_it_owns_and_must_never_do() {
+    for item in std::fs::read_dir(root().join("xtask/src")).unwrap() {
+        let dir = item.unwrap().path();
+        if !dir.is_dir() || dir.ends_with("snapshots") {
+            continue;
+        }
+        let text = std::fs::read_to_string(dir.join("mod.rs"))
+            .unwrap_or_else(|_| panic!("{} has no mod.rs saying what it owns", dir.display()));
+        let header: String = text.lines().take_while(|l| l.starts_with("//!")).collect::<Vec<_>>().join(" ");
+        assert!(header.contains("Owns"), "{}/mod.rs does not say what it owns (\"Owns ...\")", dir.display());
+        assert!(
+            header.contains("never") || header.contains("Nothing here") || header.contains("nothing"),
+            "{}/mod.rs does not say what it must never do",
+            dir.display()
+        );
+    }
+}
+
 #[test]
 fn no_unfinished_code() {
     let banned = [concat!("todo", "!("), concat!("unimplemented", "!("), concat!("dbg", "!(")];
