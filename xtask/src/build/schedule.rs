@@ -192,14 +192,18 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 tokio::task::spawn_blocking(move || super::rootfs::layout(&debs, &rootfs)).await??
             }
             Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
-                let (containerfile, images) = package.engine_recipe().context("no Containerfile")?;
+                let (containerfile, images) = package
+                    .engine_recipe()
+                    .map_err(|r| anyhow::anyhow!("{}:{}: {}", package.containerfile_path(), r.line, r.what))?
+                    .context("no Containerfile")?;
                 let engine = engine(shared).await?;
                 let mut pins = BTreeMap::new();
                 for (name, dep) in images {
                     spinner.set_message(format!("{}: loading cairn/{dep}", package.name));
                     pins.insert(name, load_dep(shared, &engine, &dep).await?);
                 }
-                let pinned = crate::registry::pin_containerfile(containerfile, &pins);
+                let pinned = crate::registry::pin_containerfile(containerfile, &pins)
+                    .map_err(|r| anyhow::anyhow!("{}:{}: {}", package.containerfile_path(), r.line, r.what))?;
                 let context = super::context::assemble(package, &pinned, &shared.cache)?;
                 let tag = format!("cairn/{}:{}-{}", package.name, shared.options.label, std::process::id());
                 let name = package.name.clone();

@@ -14,7 +14,7 @@ mod graph;
 #[cfg_attr(not(test), allow(dead_code))]
 mod program;
 
-pub use containerfile::{containerfile_images, pin_containerfile};
+pub use containerfile::{containerfile_images, pin_containerfile, Refusal};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -103,23 +103,37 @@ pub struct Rebuild {
     pub replace: Vec<(String, String)>,
 }
 
+/// A Containerfile, and for each `cairn/<name>` it uses, the package whose image that is.
+pub type EngineRecipe<'a> = (&'a str, BTreeMap<String, String>);
+
 impl Package {
     /// For a package an engine builds: its Containerfile, and for each `cairn/<name>`
-    /// the Containerfile uses, the dependency whose image it names.
-    pub fn engine_recipe(&self) -> Option<(&str, BTreeMap<String, String>)> {
+    /// the Containerfile uses, the dependency whose image it names; a Containerfile that
+    /// names what it may not is refused.
+    pub fn engine_recipe(&self) -> Result<Option<EngineRecipe<'_>>, Refusal> {
         let (text, replace) = match &self.recipe {
             Recipe::Containerfile(text) => (text.as_str(), &[][..]),
             Recipe::Rebuild(Rebuild { containerfile: Some(text), replace, .. }) => (text.as_str(), &replace[..]),
-            Recipe::Rebuild(Rebuild { containerfile: None, .. }) | Recipe::DebianRootfs(_) => return None,
+            Recipe::Rebuild(Rebuild { containerfile: None, .. }) | Recipe::DebianRootfs(_) => return Ok(None),
         };
-        let images = containerfile_images(text)
+        let images = containerfile_images(text)?
             .into_iter()
             .map(|name| {
                 let dep = replace.iter().find(|(from, _)| *from == name).map_or(&name, |(_, to)| to).clone();
                 (name, dep)
             })
             .collect();
-        Some((text, images))
+        Ok(Some((text, images)))
+    }
+
+    /// Where the Containerfile of this package is, as a person finds it.
+    pub fn containerfile_path(&self) -> String {
+        match &self.recipe {
+            Recipe::Rebuild(rebuild) => {
+                format!("the Containerfile of {} (rebuilt by {})", rebuild.of, self.dir.display())
+            }
+            _ => format!("{}/Containerfile", self.dir.display()),
+        }
     }
 }
 
@@ -213,7 +227,10 @@ fn check_package(package: &Package) -> Result<()> {
     }
     match &package.recipe {
         Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
-            let (containerfile, images) = match (&package.recipe, package.engine_recipe()) {
+            let recipe = package.engine_recipe().map_err(|refusal| {
+                anyhow::anyhow!("{}:{}: {}", package.containerfile_path(), refusal.line, refusal.what)
+            })?;
+            let (containerfile, images) = match (&package.recipe, recipe) {
                 (Recipe::Rebuild(rebuild), None) => {
                     bail!("{dir}/src/lib.rs: rebuilds {}, which is not built from a Containerfile", rebuild.of)
                 }
@@ -305,6 +322,15 @@ mod tests {
     }
 
     #[test]
+    fn an_image_from_outside_the_tree_is_refused_with_its_file_and_line() {
+        let error =
+            check_package(&package("foo", &["musl"], "FROM cairn/musl AS build\nCOPY --from=alpine:3.19 / /\n"))
+                .unwrap_err()
+                .to_string();
+        assert!(error.starts_with("pkgs/foo/Containerfile:2: `alpine:3.19` is not an image of this tree"), "{error}");
+    }
+
+    #[test]
     fn a_declared_but_unused_dependency_is_refused() {
         let error = check_package(&package("foo", &["musl"], "FROM scratch\n")).unwrap_err().to_string();
         assert!(error.contains("declares musl as a dependency but pkgs/foo/Containerfile never uses"), "{error}");
@@ -346,7 +372,7 @@ mod tests {
     fn a_rebuild_names_the_replacement_where_the_original_names_the_replaced() {
         let gcc = package("gcc", &["base", "cross"], "FROM cairn/base\nCOPY --from=cairn/cross / /\n");
         let again = rebuild("gcc-zig", &gcc, &["base", "cross-zig"], &[("cross", "cross-zig")]);
-        let (text, images) = again.engine_recipe().unwrap();
+        let (text, images) = again.engine_recipe().unwrap().unwrap();
         assert!(text.contains("--from=cairn/cross /"), "the original's Containerfile is built");
         let images: Vec<(&str, &str)> = images.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         assert_eq!(images, [("base", "base"), ("cross", "cross-zig")]);
