@@ -3,11 +3,11 @@
 # /opt/cross. Both Containerfiles unpack binutils-2.40/, gcc-12.2.0/ and musl-1.2.3/ in
 # /src and run, from /src,
 #
-#     sh /src/cross.sh [HOST-COMPILER...]
+#     /bin/sh /src/cross.sh [HOST-COMPILER...]
 #
 # The arguments are the host compiler: configure assignments such as CC=zig-cc, passed
-# to binutils' and gcc's configure and nowhere else (none for cross: the bootstrap's
-# gcc, found as cc on PATH). Nothing else in this build depends on who runs it.
+# to binutils' and gcc's configure and nowhere else (none for cross, whose host compiler
+# is the bootstrap's gcc). Everything else here is the same for both.
 #
 # `workdir DIR` stands for a Containerfile's `WORKDIR DIR` followed by a new RUN: it makes
 # DIR if it is missing (as WORKDIR does: root's, mode 0755) and starts there with no

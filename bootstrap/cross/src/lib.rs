@@ -4,8 +4,11 @@
 //! musl toolchain (pkgs/binutils, pkgs/gcc, pkgs/musl) is built with it, after which no
 //! package needs a Debian binary. Use it as
 //! `FROM cairn/bootstrap AS build` + `COPY --from=cairn/cross /opt/cross /opt/cross`.
+//!
+//! The build itself is [`SCRIPT`], `cross.sh`: the Containerfile unpacks the sources and
+//! runs it. `cross-zig` runs the very same script, with zig as the host compiler.
 
-use cairn_package::{Location, Package, Recipe, Sha256, Source};
+use cairn_package::{File, Location, Package, Recipe, Sha256, Source};
 
 pub const PACKAGE: Package = Package {
     name: "cross",
@@ -13,9 +16,15 @@ pub const PACKAGE: Package = Package {
     license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND GPL-3.0-or-later AND MIT",
     sources: &[BINUTILS, GCC, MUSL],
     deps: &[&bootstrap::PACKAGE, &linux_headers::PACKAGE],
-    files: &[],
+    files: &[SCRIPT],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
+
+/// The build of binutils, musl's headers, gcc, libgcc, musl and the rest of gcc, run from
+/// /src as `/bin/sh /src/cross.sh [HOST-COMPILER...]`: its arguments (none here, zig's
+/// `CC=...` assignments in `cross-zig`) go to binutils' and gcc's configure; the rest of
+/// the script runs the same in both.
+pub const SCRIPT: File = File { name: "cross.sh", contents: include_bytes!("../cross.sh") };
 
 pub const BINUTILS: Source = Source {
     file: "binutils_2.40.orig.tar.xz",
