@@ -21,6 +21,43 @@ use futures_util::StreamExt;
 
 use crate::env::Engines;
 
+/// How an engine's `POST /build` is made to run every `RUN` with no network.
+///
+/// Docker honours `networkmode=none`. Podman's compat handler (the same code serves its
+/// libpod endpoint) reads `networkmode` as buildah's network policy, an integer or
+/// `NetworkDisabled`, and takes anything else, `none` included, as the default: the
+/// host's network (pkg/api/handlers/compat/images_build.go, `parseNetworkConfigurationPolicy`,
+/// unchanged from 4.3 to 5.x). `1`, `NetworkDisabled`, gives each step a network
+/// namespace of its own holding only `lo`. Podman before 4 is refused: not checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Network {
+    DockerNone,
+    PodmanDisabled,
+}
+
+impl Network {
+    fn of(podman: bool, release: &str) -> Result<Network> {
+        if !podman {
+            return Ok(Network::DockerNone);
+        }
+        let major: u32 = release.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+        if major < 4 {
+            bail!(
+                "Podman {release} cannot be relied on to build with the network off (checked from 4.3 on): \
+                 upgrade Podman or build with Docker"
+            );
+        }
+        Ok(Network::PodmanDisabled)
+    }
+
+    fn mode(self) -> &'static str {
+        match self {
+            Network::DockerNone => "none",
+            Network::PodmanDisabled => "1",
+        }
+    }
+}
+
 /// Seconds a single API request may take: a gcc build is one request.
 const REQUEST_TIMEOUT: u64 = 6 * 3600;
 
@@ -28,6 +65,8 @@ pub struct Engine {
     docker: Docker,
     /// "Docker 20.10.24" or "Podman 4.3.1", for reports.
     pub name: String,
+    /// How this engine is told to build with no network: see [`Network`].
+    network: Network,
     /// The release of the kernel builds run on (`uname -r` in a build), as the engine
     /// reports it.
     pub kernel: Option<String>,
@@ -85,15 +124,17 @@ impl Engine {
         let docker = docker.negotiate_version().await.context("negotiating the API version")?;
         let version = docker.version().await.context("asking the engine its version")?;
         let product = version.components.unwrap_or_default().iter().any(|c| c.name.to_lowercase().contains("podman"));
+        let release = version.version.unwrap_or_default();
         let name = format!(
-            "{} {} (API {})",
+            "{} {release} (API {})",
             if product { "Podman" } else { "Docker" },
-            version.version.unwrap_or_default(),
             version.api_version.unwrap_or_default()
         );
+        let network = Network::of(product, &release).with_context(|| format!("building on {name}"))?;
         Ok(Engine {
             docker,
             name,
+            network,
             kernel: version.kernel_version.filter(|k| !k.trim().is_empty()),
             created: Mutex::new(BTreeSet::new()),
             intermediates: Mutex::new(BTreeSet::new()),
@@ -174,7 +215,7 @@ impl Engine {
         let options = BuildImageOptionsBuilder::new()
             .dockerfile("Containerfile")
             .t(tag)
-            .networkmode("none")
+            .networkmode(self.network.mode())
             .nocache(true)
             .rm(true)
             .forcerm(true)
@@ -296,4 +337,18 @@ fn connect_to(endpoint: &str) -> Result<Docker> {
         bail!("engine endpoint `{endpoint}`: expected unix:///path/to.sock, tcp://host:port or http://host:port");
     };
     docker.with_context(|| format!("connecting to {endpoint}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_engine_is_told_to_build_offline_in_its_own_words() {
+        assert_eq!(Network::of(false, "20.10.24").unwrap().mode(), "none");
+        assert_eq!(Network::of(true, "4.3.1").unwrap().mode(), "1");
+        assert_eq!(Network::of(true, "5.4.0").unwrap().mode(), "1");
+        let refused = Network::of(true, "3.4.4").unwrap_err().to_string();
+        assert!(refused.contains("cannot be relied on"), "{refused}");
+    }
 }
