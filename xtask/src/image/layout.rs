@@ -6,6 +6,7 @@
 //! sign.
 
 use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -79,6 +80,15 @@ pub fn assemble(layer_tar: &[u8]) -> Result<Image> {
     Ok(Image { layer_gz, layer_digest, diff_id, config, manifest, digest })
 }
 
+/// Writes a file of a layout: mode 0644 whatever the umask, synced to disk.
+fn put(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    file.sync_all()?;
+    Ok(())
+}
+
 fn blob_path(dir: &Path, digest: &str) -> PathBuf {
     dir.join("blobs").join("sha256").join(digest.trim_start_matches("sha256:"))
 }
@@ -94,9 +104,9 @@ pub fn write(out: &Path, name: &str, version: &str, image: &Image) -> Result<()>
         (&sha256(&image.config), &image.config),
         (&image.digest, &image.manifest),
     ] {
-        std::fs::write(blob_path(dir, digest), bytes)?;
+        put(&blob_path(dir, digest), bytes)?;
     }
-    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+    put(&dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     let mut manifest_descriptor = descriptor(MediaType::ImageManifest, &image.digest, image.manifest.len() as u64)?;
     manifest_descriptor.set_annotations(Some(
         [("org.opencontainers.image.ref.name".to_owned(), version.to_owned())].into_iter().collect(),
@@ -106,7 +116,12 @@ pub fn write(out: &Path, name: &str, version: &str, image: &Image) -> Result<()>
         .media_type(MediaType::ImageIndex)
         .manifests(vec![manifest_descriptor])
         .build()?;
-    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index)?)?;
+    put(&dir.join("index.json"), &serde_json::to_vec(&index)?)?;
+    // Fixed modes whatever the umask, and on disk before the layout is swapped in.
+    for sub in [dir.join("blobs").join("sha256"), dir.join("blobs"), dir.to_owned()] {
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755))?;
+        std::fs::File::open(&sub)?.sync_all()?;
+    }
     // The .tgz is the layer blob: a second name for the same file where the filesystem
     // allows it, so out/ holds each layer once.
     let tgz = out.join(format!("{name}.tgz"));
@@ -243,6 +258,24 @@ mod tests {
     #[test]
     fn the_same_layer_gives_the_same_digest() {
         assert_eq!(assemble(&layer()).unwrap().digest, assemble(&layer()).unwrap().digest);
+    }
+
+    #[test]
+    fn a_layout_has_fixed_modes() {
+        let out = tempfile::tempdir().unwrap();
+        let image = assemble(&layer()).unwrap();
+        write(out.path(), "hello", "1", &image).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+        let dir = out.path().join("hello");
+        for sub in [dir.clone(), dir.join("blobs"), dir.join("blobs/sha256")] {
+            assert_eq!(mode(&sub), 0o755, "{}", sub.display());
+        }
+        for file in ["oci-layout", "index.json"] {
+            assert_eq!(mode(&dir.join(file)), 0o644, "{file}");
+        }
+        for blob in std::fs::read_dir(dir.join("blobs/sha256")).unwrap() {
+            assert_eq!(mode(&blob.unwrap().path()), 0o644);
+        }
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub fn read(input: impl Read) -> Result<Vec<Node>> {
     for entry in archive.entries().context("reading the exported filesystem")? {
         let mut entry = entry.context("reading the exported filesystem")?;
         let raw_path = entry.path().context("an entry with an unreadable path")?;
-        let path = clean(&raw_path.to_string_lossy());
+        let path = clean(&raw_path.to_string_lossy())?;
         if path.is_empty() {
             continue; // the root directory itself
         }
@@ -93,7 +93,7 @@ pub fn read(input: impl Read) -> Result<Vec<Node>> {
             }
             tar::EntryType::Directory => Kind::Dir,
             tar::EntryType::Symlink => Kind::Symlink(link()?),
-            tar::EntryType::Link => Kind::Hardlink(clean(&link()?)),
+            tar::EntryType::Link => Kind::Hardlink(clean(&link()?).with_context(|| format!("hard link {path}"))?),
             tar::EntryType::Char => {
                 let (major, minor) = device()?;
                 Kind::Char(major, minor)
@@ -117,7 +117,7 @@ pub fn mtimes(input: impl Read) -> Result<BTreeMap<String, u64>> {
     let mut times = BTreeMap::new();
     for entry in archive.entries().context("reading a layer")? {
         let entry = entry.context("reading a layer")?;
-        let path = clean(&entry.path().context("an entry with an unreadable path")?.to_string_lossy());
+        let path = clean(&entry.path().context("an entry with an unreadable path")?.to_string_lossy())?;
         if !path.is_empty() {
             times.insert(path, entry.header().mtime()?);
         }
@@ -125,18 +125,22 @@ pub fn mtimes(input: impl Read) -> Result<BTreeMap<String, u64>> {
     Ok(times)
 }
 
-fn clean(path: &str) -> String {
+/// An entry's path relative to the root: `./` and repeated `/` dropped. A path that is
+/// absolute or has a `..` component is refused, never rewritten: an archive that names
+/// `../x` or `/x` is not one an engine exported or a package manager would unpack as is.
+fn clean(path: &str) -> Result<String> {
+    if path.starts_with('/') {
+        bail!("the entry `{path}` is an absolute path: refused, an archive's paths are relative to its root");
+    }
     let mut parts = Vec::new();
     for part in path.split('/') {
         match part {
             "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
+            ".." => bail!("the entry `{path}` climbs with `..`: refused, it could land outside the root"),
             other => parts.push(other),
         }
     }
-    parts.join("/")
+    Ok(parts.join("/"))
 }
 
 fn is_runtime_path(path: &str) -> bool {
@@ -159,6 +163,16 @@ pub fn canonicalize(nodes: Vec<Node>) -> Result<Vec<Node>> {
     // once those are dropped, an empty /etc is the engine's, not the image's.
     if by_path.get("etc").is_some_and(|n| n.kind == Kind::Dir) && !by_path.keys().any(|p| p.starts_with("etc/")) {
         by_path.remove("etc");
+    }
+    // A file beneath a symbolic link would be written through it, wherever it points.
+    for path in by_path.keys() {
+        let mut rest = path.as_str();
+        while let Some((parent, _)) = rest.rsplit_once('/') {
+            if let Some(Node { kind: Kind::Symlink(target), .. }) = by_path.get(parent) {
+                bail!("{path} lies beneath {parent}, a symbolic link to {target}: refused, it would be written through the link");
+            }
+            rest = parent;
+        }
     }
     // Parents an engine left implicit.
     let parents: Vec<String> = by_path
@@ -402,6 +416,49 @@ mod tests {
         let nodes = vec![Node { path: "a".into(), kind: Kind::Hardlink("b".into()), mode: 0o644, uid: 0, gid: 0 }];
         let error = normalize(export(&nodes, &[0]).as_slice()).unwrap_err().to_string();
         assert!(error.contains("a: hard link to b"), "{error}");
+    }
+
+    /// A tar whose entry names are written as given, bypassing the checks of the tar
+    /// crate, as a hostile archive would be.
+    fn raw_tar(entries: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, kind, link) in entries {
+            let mut header = tar::Header::new_old();
+            header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            header.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
+            header.set_entry_type(*kind);
+            header.set_mode(0o644);
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_mtime(0);
+            let data: &[u8] = if *kind == tar::EntryType::Regular { b"x" } else { b"" };
+            header.set_size(data.len() as u64);
+            header.set_cksum();
+            builder.append(&header, data).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn paths_that_leave_the_root_are_refused_not_rewritten() {
+        use tar::EntryType::{Directory, Regular, Symlink};
+        for (entries, says) in [
+            (vec![("../escape", Regular, "")], "climbs with `..`"),
+            (vec![("usr/../../../x", Regular, "")], "climbs with `..`"),
+            (vec![("/etc/x", Regular, "")], "absolute path"),
+            (vec![("a", Regular, ""), ("b", tar::EntryType::Link, "../a")], "climbs with `..`"),
+            (vec![("etc", Symlink, "/etc"), ("etc/passwd", Regular, "")], "etc/passwd lies beneath etc"),
+            (
+                vec![("usr", Directory, ""), ("usr/lib", Symlink, "../../host"), ("usr/lib/x/y", Regular, "")],
+                "lies beneath usr/lib",
+            ),
+        ] {
+            let error = format!("{:#}", normalize(raw_tar(&entries).as_slice()).unwrap_err());
+            assert!(error.contains(says), "{entries:?}: {error}");
+        }
+        // What stays inside is read as it is.
+        let fine = raw_tar(&[("./usr/", Directory, ""), ("./usr/x", Regular, ""), ("./usr/l", Symlink, "../x")]);
+        assert_eq!(read(fine.as_slice()).unwrap().len(), 3);
     }
 
     #[test]
