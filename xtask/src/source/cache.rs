@@ -108,9 +108,17 @@ impl Cache {
         let mut stack = vec![dir.to_owned()];
         while let Some(dir) = stack.pop() {
             for item in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-                let path = item?.path();
-                if path.is_dir() {
+                let item = item?;
+                let path = item.path();
+                // Only what is really there: directories are entered, never a link to
+                // one (no loops); only regular files are read (a FIFO or a device would
+                // block or never end), a link to a regular file included.
+                let kind = item.file_type()?;
+                if kind.is_dir() {
                     stack.push(path);
+                    continue;
+                }
+                if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                     continue;
                 }
                 let mut temp = self.temp()?;
@@ -352,6 +360,25 @@ mod tests {
         let error = cache.read(&source(&sha)).unwrap_err().to_string();
         assert!(error.contains("was corrupt"), "{error}");
         assert!(!cache.has(&sha), "a corrupt file leaves the cache");
+    }
+
+    #[test]
+    fn import_reads_only_regular_files_and_follows_no_directory_link() {
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = Cache { dir: cache_dir.path().to_owned(), mirrors: vec![] };
+        std::fs::create_dir_all(cache.dir.join("sha256")).unwrap();
+        let seed = tempfile::tempdir().unwrap();
+        std::fs::write(seed.path().join("hello.txt"), b"hello\n").unwrap();
+        let fifo = std::ffi::CString::new(seed.path().join("pipe").to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        std::os::unix::fs::symlink(seed.path(), seed.path().join("loop")).unwrap();
+        let sha = hex::encode(Sha256::digest(b"hello\n"));
+        let wanted: BTreeMap<String, Wanted> =
+            [(sha.clone(), Wanted { package: "p".into(), source: source(&sha) })].into();
+        assert_eq!(cache.import(seed.path(), &wanted).unwrap(), 1);
+        let left: Vec<_> = std::fs::read_dir(&cache.dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["sha256"], "no temporary file is left in the cache");
     }
 
     /// Serves `/gone` as 404, `/other` with other bytes and `/hello` right, on loopback,
