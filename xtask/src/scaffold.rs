@@ -26,6 +26,12 @@ pub fn new(args: NewArgs, env: &Env) -> Result<ExitCode> {
     if dir.exists() {
         bail!("{} already exists", dir.display());
     }
+    // A second crate of the same name anywhere in the tree (bootstrap/, a crate named
+    // unlike its folder) would leave a tree whose registry no longer loads.
+    if let Some((_, existing)) = crate::registry::discover(root)?.into_iter().find(|(crate_name, _)| crate_name == name)
+    {
+        bail!("a package named `{name}` exists already, in {}: choose another name", existing.display());
+    }
     let staged = StagedDir::new(&dir)?;
     std::fs::create_dir_all(staged.path().join("src"))?;
     std::fs::write(staged.path().join("Cargo.toml"), cargo_toml(name))?;

@@ -11,6 +11,59 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+#[derive(Deserialize)]
+struct Metadata {
+    packages: Vec<MetaPackage>,
+}
+
+#[derive(Deserialize)]
+struct MetaPackage {
+    name: String,
+    manifest_path: PathBuf,
+    dependencies: Vec<MetaDependency>,
+    targets: Vec<MetaTarget>,
+}
+
+#[derive(Deserialize)]
+struct MetaDependency {
+    name: String,
+    /// `None` for a normal dependency, else `dev` or `build`.
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MetaTarget {
+    kind: Vec<String>,
+}
+
+/// A package crate is constants only: it is compiled and run to be read, so it may
+/// have no build script, no proc-macro, and depend only on cairn-package and other
+/// package crates. Checked before anything of it is compiled.
+fn check_shape(package: &MetaPackage, dir: &Path, root: &Path, names: &[&str]) -> Result<()> {
+    let shown = dir.strip_prefix(root).unwrap_or(dir).display();
+    if let Some(target) =
+        package.targets.iter().find(|t| t.kind.iter().any(|k| k == "custom-build" || k == "proc-macro"))
+    {
+        bail!(
+            "{shown}: a package crate has no {} target: its constants are all it is; remove it from {shown}/Cargo.toml",
+            target.kind.join(", ")
+        );
+    }
+    for dependency in &package.dependencies {
+        if let Some(kind) = &dependency.kind {
+            bail!("{shown}/Cargo.toml has a {kind}-dependency on {}: a package crate has none", dependency.name);
+        }
+        if dependency.name != "cairn-package" && !names.contains(&dependency.name.as_str()) {
+            bail!(
+                "{shown}/Cargo.toml depends on {}, which is not a package crate: a package depends only on \
+                 cairn-package and other packages (pkgs/, bootstrap/)",
+                dependency.name
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `(crate name, crate directory)` of every package crate, sorted by name.
 pub fn discover(root: &Path) -> Result<Vec<(String, PathBuf)>> {
     let output = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -21,26 +74,22 @@ pub fn discover(root: &Path) -> Result<Vec<(String, PathBuf)>> {
     if !output.status.success() {
         bail!("cargo metadata failed:\n{}", String::from_utf8_lossy(&output.stderr));
     }
-    #[derive(Deserialize)]
-    struct Metadata {
-        packages: Vec<MetaPackage>,
-    }
-    #[derive(Deserialize)]
-    struct MetaPackage {
-        name: String,
-        manifest_path: PathBuf,
-    }
     let metadata: Metadata = serde_json::from_slice(&output.stdout)?;
-    let mut crates: Vec<(String, PathBuf)> = metadata
+    let packages: Vec<(MetaPackage, PathBuf)> = metadata
         .packages
         .into_iter()
         .filter_map(|p| {
             let dir = p.manifest_path.parent()?.to_owned();
             let relative = dir.strip_prefix(root).ok()?;
             let top = relative.components().next()?.as_os_str();
-            (top == "pkgs" || top == "bootstrap").then_some((p.name, dir))
+            (top == "pkgs" || top == "bootstrap").then_some((p, dir))
         })
         .collect();
+    let names: Vec<&str> = packages.iter().map(|(p, _)| p.name.as_str()).collect();
+    for (package, dir) in &packages {
+        check_shape(package, dir, root, &names)?;
+    }
+    let mut crates: Vec<(String, PathBuf)> = packages.into_iter().map(|(p, dir)| (p.name, dir)).collect();
     crates.sort();
     Ok(crates)
 }

@@ -15,6 +15,7 @@ mod graph;
 mod program;
 
 pub use containerfile::{containerfile_images, pin_containerfile, Refusal};
+pub use discover::discover;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
