@@ -15,6 +15,7 @@ pub struct FilesArgs {
 
 /// Prints `<type><mode> <uid>:<gid> <size> <path> <sha256 | -> target | => hardlink>`.
 pub fn run(args: FilesArgs, env: &Env) -> Result<ExitCode> {
+    let _lock = crate::workspace::OutLock::shared(&env.out)?;
     let dir = env.out.join(&args.package);
     let read = layout::read(&dir)
         .with_context(|| format!("no built image of {}: run `cargo xtask build {}`", args.package, args.package))?;

@@ -18,6 +18,7 @@ pub struct LoadArgs {
 }
 
 pub fn run(args: LoadArgs, env: &Env) -> Result<ExitCode> {
+    let _lock = crate::workspace::OutLock::shared(&env.out)?;
     let dir = env.out.join(&args.package);
     let read = layout::read(&dir).with_context(|| {
         format!("no built image of {} in {}: run `cargo xtask build {}`", args.package, dir.display(), args.package)

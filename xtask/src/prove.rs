@@ -114,6 +114,7 @@ fn build(
 }
 
 fn prove(args: ProveArgs, env: &Env) -> Result<ExitCode> {
+    let _lock = crate::workspace::OutLock::exclusive(&env.out)?;
     let registry = Registry::load(&env.root)?;
     if args.toolchain {
         return prove_toolchain(&registry, &args, env);

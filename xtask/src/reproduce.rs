@@ -119,6 +119,7 @@ struct PackageReport<'a> {
 }
 
 pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
+    let _lock = crate::workspace::OutLock::exclusive(&env.out)?;
     let root = env.root.clone();
     let registry = Registry::load(&root)?;
     let manifest = Manifest::load(&root)?;

@@ -92,6 +92,54 @@ pub fn sweep_leftovers(dir: &Path) {
     }
 }
 
+/// A lock on `out/` held for as long as this value lives: exclusive for what writes it
+/// (build, reproduce, prove: two runs never build into one `out/` at once, and the sweep
+/// of leftovers never removes another run's staging), shared for what only reads it
+/// (sign, load, files). A run that finds it taken says so and waits.
+pub struct OutLock {
+    _file: std::fs::File,
+}
+
+impl OutLock {
+    pub fn exclusive(out: &Path) -> Result<OutLock> {
+        OutLock::take(out, libc::LOCK_EX)
+    }
+
+    pub fn shared(out: &Path) -> Result<OutLock> {
+        OutLock::take(out, libc::LOCK_SH)
+    }
+
+    fn take(out: &Path, kind: libc::c_int) -> Result<OutLock> {
+        use std::os::fd::AsRawFd;
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        let path = out.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        // SAFETY: flock on a file descriptor this function owns.
+        if unsafe { libc::flock(file.as_raw_fd(), kind | libc::LOCK_NB) } != 0 {
+            eprintln!("waiting for another cairn run that holds {} ...", path.display());
+            // SAFETY: as above, blocking this time.
+            if unsafe { libc::flock(file.as_raw_fd(), kind) } != 0 {
+                return Err(std::io::Error::last_os_error()).with_context(|| format!("locking {}", path.display()));
+            }
+        }
+        Ok(OutLock { _file: file })
+    }
+
+    /// Takes the lock only if it is free now.
+    #[cfg(test)]
+    fn try_take(out: &Path, kind: libc::c_int) -> Option<OutLock> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(out.join(".lock")).ok()?;
+        // SAFETY: flock on a file descriptor this function owns.
+        (unsafe { libc::flock(file.as_raw_fd(), kind | libc::LOCK_NB) } == 0).then_some(OutLock { _file: file })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +171,18 @@ mod tests {
             .collect();
         assert_eq!(names, ["musl"]);
         assert_eq!(std::fs::read_to_string(dir.path().join("musl/layout")).unwrap(), "old");
+    }
+
+    #[test]
+    fn out_is_written_by_one_run_at_a_time_and_read_by_many() {
+        let out = tempfile::tempdir().unwrap();
+        let writer = OutLock::exclusive(out.path()).unwrap();
+        assert!(OutLock::try_take(out.path(), libc::LOCK_SH).is_none(), "a reader waits for the writer");
+        assert!(OutLock::try_take(out.path(), libc::LOCK_EX).is_none(), "a second writer waits");
+        drop(writer);
+        let reader = OutLock::shared(out.path()).unwrap();
+        assert!(OutLock::try_take(out.path(), libc::LOCK_SH).is_some(), "readers share");
+        assert!(OutLock::try_take(out.path(), libc::LOCK_EX).is_none(), "a writer waits for readers");
+        drop(reader);
     }
 }

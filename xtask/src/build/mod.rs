@@ -29,6 +29,7 @@ use serde::Serialize;
 use crate::cli::{self, EngineArg, JobsArg, JsonArg};
 use crate::env::{Engines, Env};
 use crate::registry::Registry;
+use crate::workspace::OutLock;
 
 #[derive(clap::Args)]
 pub struct BuildArgs {
@@ -88,6 +89,8 @@ impl Outcome {
 }
 
 pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
+    // A dry run only reads out/.
+    let _lock = if args.dry_run { OutLock::shared(&env.out)? } else { OutLock::exclusive(&env.out)? };
     let registry = Registry::load(&env.root)?;
     let wanted: Vec<String> = if args.packages.is_empty() { registry.default_set() } else { args.packages.clone() };
     let order = registry.order(wanted)?;

@@ -200,7 +200,9 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 let mut pins = BTreeMap::new();
                 for (name, dep) in images {
                     spinner.set_message(format!("{}: loading cairn/{dep}", package.name));
-                    pins.insert(name, load_dep(shared, &engine, &dep).await?);
+                    let expected =
+                        deps.get(&dep).with_context(|| format!("{dep} is not a dependency of {}", package.name))?;
+                    pins.insert(name, load_dep(shared, &engine, &dep, expected).await?);
                 }
                 let pinned = crate::registry::pin_containerfile(containerfile, &pins)
                     .map_err(|r| anyhow::anyhow!("{}:{}: {}", package.containerfile_path(), r.line, r.what))?;
@@ -305,11 +307,21 @@ async fn engine(shared: &Shared) -> Result<Arc<Engine>> {
 }
 
 /// Loads a dependency's image from `out/` once per run; returns its pinned reference.
-async fn load_dep(shared: &Shared, engine: &Engine, dep: &str) -> Result<String> {
+/// The image loaded is the one the input hash was computed from (`expected`), checked
+/// against the layout's verified digest: `out/<dep>` may have changed since.
+async fn load_dep(shared: &Shared, engine: &Engine, dep: &str, expected: &str) -> Result<String> {
     let cell = shared.loaded.lock().expect("not poisoned").entry(dep.to_owned()).or_default().clone();
     cell.get_or_try_init(|| async {
         let dir = shared.options.out.join(dep);
         let read = layout::read(&dir).with_context(|| format!("reading the image of dependency {dep}"))?;
+        if read.digest != expected {
+            bail!(
+                "{} holds {}, not {expected}, the image of {dep} this build was planned with: another run \
+                 changed it; build again",
+                dir.display(),
+                read.digest
+            );
+        }
         let config_digest = layout::sha256(&read.config);
         // The image ID is the config digest whoever loads it; the tag is this run's own, so
         // a concurrent run removing its tag never takes the image from under this one.

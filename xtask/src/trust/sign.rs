@@ -53,6 +53,7 @@ pub struct SignArgs {
 }
 
 pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
+    let _lock = crate::workspace::OutLock::shared(&env.out)?;
     let root = env.root.clone();
     let manifest = Manifest::load(&root)?;
     let entries = manifest.select(&args.packages)?;
