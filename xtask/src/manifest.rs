@@ -102,9 +102,11 @@ impl Manifest {
 
 fn read_entry(path: &Path) -> Result<Entry> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("NAME");
     let entry: Entry = toml::from_str(&text).with_context(|| {
         format!(
-            "{} is not a valid manifest entry; restore it with `git checkout -- {}` or rebuild the package with `cargo xtask build --rebuild`",
+            "{} is not a valid manifest entry; restore it with `git checkout -- {}`, or delete it and record it \
+             anew with `cargo xtask build {name}`",
             path.display(),
             path.display()
         )
@@ -165,6 +167,11 @@ mod tests {
         std::fs::write(entry_path(dir.path(), "musl"), "name = \"musl\"\nversion = ").unwrap();
         let error = format!("{:#}", Manifest::load(dir.path()).unwrap_err());
         assert!(error.contains("musl.toml is not a valid manifest entry"), "{error}");
+        // The fix it names works: without the file, the tree loads and the package is
+        // simply not recorded, which `build musl` then does.
+        assert!(error.contains("delete it and record it anew with `cargo xtask build musl`"), "{error}");
+        std::fs::remove_file(entry_path(dir.path(), "musl")).unwrap();
+        assert!(Manifest::load(dir.path()).unwrap().get("musl").is_none());
     }
 
     #[test]
