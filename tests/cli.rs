@@ -39,13 +39,22 @@ fn diff_exits_0_when_the_same_1_when_not_2_when_it_cannot_compare() {
 }
 
 #[test]
-fn verify_exits_1_below_the_threshold_and_2_on_bad_flags() {
+fn verify_exits_1_below_the_threshold_2_on_bad_flags_and_names_its_keyring() {
     let tree = Tree::new(&[]);
     // manifest/ records images, nobody signed them: the check runs and fails.
     let output = tree.xtask(&["verify", "--threshold", "1", "--json"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["passed"], false);
+    // The tree's own keyring is what a hostile change rewrites: verify says it used it.
+    assert_eq!(report["keyring_authenticated"], false);
+    let output = tree.xtask(&["verify", "--threshold", "1"]);
+    assert!(text(&output.stderr).contains("not authenticated"), "{}", text(&output.stderr));
+    let mine = tree.root.join("my-keys");
+    std::fs::create_dir(&mine).unwrap();
+    let output = tree.xtask(&["verify", "--threshold", "1", "--json", "--keyring", mine.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["keyring_authenticated"], true);
     // A threshold of 0 would pass anything: refused before anything runs.
     assert_eq!(code(&tree, &["verify", "--threshold", "0"]), Some(2));
     assert_eq!(code(&tree, &["verify", "--threshold", "1", "no-such-package"]), Some(2));
@@ -68,6 +77,44 @@ fn new_scaffolds_a_package_on_the_toolchain_and_make_that_loads_as_it_is() {
     let hello = listed.iter().find(|p| p["name"] == "hello").expect("hello is listed");
     assert_eq!(hello["deps"], serde_json::json!(["toolchain", "make"]));
     assert_eq!(hello["dir"], "pkgs/hello");
-    // A second `new` of the same name changes nothing.
+    // A second `new` of the same name changes nothing, nor does the name of a package
+    // outside pkgs/.
     assert_eq!(code(&tree, &["new", "hello"]), Some(2));
+    let output = tree.xtask(&["new", "bootstrap"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("exists already, in"), "{}", text(&output.stderr));
+    assert!(!tree.root.join("pkgs/bootstrap").exists());
+    tree.ok(&["list"]);
+}
+
+#[test]
+fn a_package_crate_that_would_run_code_when_read_is_refused_before_it_is_compiled() {
+    let tree = Tree::new(&["bootstrap/musl-stage0"]);
+    let lib = "use cairn_package::{Package, Recipe};\npub const PACKAGE: Package = Package { name: \"evil\", \
+               version: \"1\", license: \"MIT\", sources: &[], deps: &[], files: &[], \
+               recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) };\n";
+    tree.add_package("evil", &[], lib, "FROM scratch\n");
+    let marker = tree.root.join("build-script-ran");
+    std::fs::write(
+        tree.root.join("pkgs/evil/build.rs"),
+        format!("fn main() {{ std::fs::write({:?}, \"\").unwrap(); }}\n", marker),
+    )
+    .unwrap();
+    let output = tree.xtask(&["list"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("pkgs/evil: a package crate has no custom-build target"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!marker.exists(), "the build script was compiled and run");
+
+    // A dependency on a crate that is not a package is refused the same way.
+    std::fs::remove_file(tree.root.join("pkgs/evil/build.rs")).unwrap();
+    let cargo = tree.root.join("pkgs/evil/Cargo.toml");
+    let text_of = std::fs::read_to_string(&cargo).unwrap();
+    std::fs::write(&cargo, format!("{text_of}libc = \"0.2\"\n")).unwrap();
+    let output = tree.xtask(&["list"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("depends on libc, which is not a package crate"), "{}", text(&output.stderr));
 }

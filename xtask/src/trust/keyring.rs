@@ -66,6 +66,14 @@ impl Keyring {
                     path.display()
                 );
             }
+            let named = format!("{}.asc", cert.fingerprint().to_hex());
+            if path.file_name().is_none_or(|name| name.to_string_lossy() != named) {
+                bail!(
+                    "{} holds the certificate {}: a keyring file is named by its fingerprint, so a review sees                      which key a change adds; rename it to {named} (or add it with `cargo xtask keys add`)",
+                    path.display(),
+                    cert.fingerprint()
+                );
+            }
             if let Some(other) = certs.iter().find(|t| t.cert.fingerprint() == cert.fingerprint()) {
                 bail!(
                     "{} and {} hold the same certificate {}: keep one (merge them with `cargo xtask keys add`)",

@@ -22,7 +22,7 @@ use openpgp::types::{KeyFlags, RevocationStatus};
 use openpgp::Cert;
 
 use super::keyring::{default_dir, read_certs, Keyring, Trusted};
-use super::utc;
+use super::{shown, utc};
 use crate::cli::JsonArg;
 use crate::env::Env;
 
@@ -381,9 +381,13 @@ fn list(args: &ListArgs, dir: &Path) -> Result<ExitCode> {
     println!("{}: {} trusted certificate(s)", keyring.dir.display(), listed.len());
     for key in &listed {
         println!();
-        println!("{}  {}", key.fingerprint, key.user_ids.first().map(String::as_str).unwrap_or("(no user ID)"));
+        println!(
+            "{}  {}",
+            key.fingerprint,
+            key.user_ids.first().map(|uid| shown(uid)).unwrap_or("(no user ID)".into())
+        );
         for uid in key.user_ids.iter().skip(1) {
-            println!("{:42}{uid}", "");
+            println!("{:42}{}", "", shown(uid));
         }
         println!("  status:  {}", key.status.describe());
         for signing in &key.signing_keys {
@@ -430,6 +434,19 @@ mod tests {
         std::fs::write(dir.path().join("alice.asc"), alice.as_tsk().armored().to_vec().unwrap()).unwrap();
         let error = format!("{:#}", Keyring::load(dir.path()).unwrap_err());
         assert!(error.contains("alice.asc holds secret key material"), "{error}");
+    }
+
+    #[test]
+    fn a_keyring_file_is_named_by_its_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let alice = generate("Alice <alice@example.org>");
+        let public = alice.clone().strip_secret_key_material().armored().to_vec().unwrap();
+        std::fs::write(dir.path().join("alice.asc"), &public).unwrap();
+        let error = format!("{:#}", Keyring::load(dir.path()).unwrap_err());
+        assert!(error.contains(&format!("rename it to {}.asc", alice.fingerprint().to_hex())), "{error}");
+        std::fs::rename(dir.path().join("alice.asc"), dir.path().join(format!("{}.asc", alice.fingerprint().to_hex())))
+            .unwrap();
+        assert_eq!(Keyring::load(dir.path()).unwrap().certs.len(), 1);
     }
 
     #[test]

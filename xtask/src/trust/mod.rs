@@ -18,6 +18,18 @@ pub mod verify;
 
 use std::time::SystemTime;
 
+/// Text from a key or a signed payload, made safe to print on a terminal: control
+/// characters (escape sequences, carriage returns) and the invisible characters that
+/// reorder or hide text are shown as `\u{..}` escapes. Anyone can put anything into a
+/// user ID; a report must not let it rewrite what the terminal shows.
+pub fn shown(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    text.chars().map(|c| if hidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
 /// Formats a time as UTC `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn utc(time: SystemTime) -> String {
     let secs = match time.duration_since(SystemTime::UNIX_EPOCH) {
@@ -43,6 +55,14 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn what_a_key_says_cannot_steer_the_terminal() {
+        assert_eq!(shown("Alice <a@example.org>"), "Alice <a@example.org>");
+        assert_eq!(shown("Eve\u{1b}[2K\rPASS"), "Eve\\u{1b}[2K\\u{d}PASS");
+        assert_eq!(shown("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(shown("Zoë"), "Zoë");
+    }
 
     #[test]
     fn utc_formats_civil_time() {

@@ -32,7 +32,12 @@ M is a number of independent people who reproduced the image. Every signature th
 is listed with its reason: malformed, unknown-key, bad-signature, expired-key, revoked-key, \
 unusable-key, invalid-payload, unknown-critical-field, digest-mismatch, identity-mismatch, \
 duplicate-signer, numbering-gap, unexpected-file. Exits 0 only when every image has M good \
-signatures.";
+signatures, 1 when one has fewer, 2 when the check cannot run.
+
+The tree's own manifest/keys/ is under the control of whoever changes the tree: a change that \
+rewrites a digest can add the keys that sign it. Verify with --keyring DIR, a keyring you keep \
+yourself; without it, verify says that the keyring it used is not authenticated (in --json: \
+keyring_authenticated: false).";
 
 #[derive(clap::Args)]
 #[command(after_help = ABOUT)]
@@ -54,6 +59,9 @@ pub struct VerifyArgs {
 struct VerifyReport<'a> {
     threshold: u32,
     keyring: &'a Path,
+    /// False when the keyring is the tree's own `manifest/keys/`, which the tree under
+    /// test controls; true when the user named it with `--keyring`.
+    keyring_authenticated: bool,
     passed: bool,
     images: &'a [ImageReport],
     /// Lookaside directories of digests manifest/ no longer records.
@@ -98,7 +106,17 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
     let root = env.root.clone();
     let manifest = Manifest::load(&root)?;
     let entries = manifest.select(&args.packages)?;
+    // The tree under test can rewrite its own keyring along with its digests: only a
+    // keyring the user names is one they chose to trust.
+    let authenticated = args.keyring.is_some();
     let keyring = Keyring::load(&args.keyring.clone().unwrap_or_else(|| keyring::default_dir(&root)))?;
+    if !authenticated && !args.json.json {
+        eprintln!(
+            "note: trusting {}, the keyring of the tree being verified, which is not authenticated: a change to the \
+             tree can change it too; pass --keyring DIR with the certificates you trust",
+            keyring.dir.display()
+        );
+    }
     let now = SystemTime::now();
     let reports = entries
         .iter()
@@ -107,8 +125,14 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
     let passed = reports.iter().all(|report| report.passed);
     let stale = if args.packages.is_empty() { stale_dirs(&root, &reports)? } else { Vec::new() };
     if args.json.json {
-        let document =
-            VerifyReport { threshold: args.threshold, keyring: &keyring.dir, passed, images: &reports, stale: &stale };
+        let document = VerifyReport {
+            threshold: args.threshold,
+            keyring: &keyring.dir,
+            keyring_authenticated: authenticated,
+            passed,
+            images: &reports,
+            stale: &stale,
+        };
         println!("{}", serde_json::to_string_pretty(&document)?);
     } else {
         print_human(&reports, &keyring, args.threshold, passed);
@@ -225,11 +249,11 @@ fn print_human(reports: &[ImageReport], keyring: &Keyring, threshold: u32, passe
                 "     ok       {:<12} {} {}",
                 signer.file,
                 signer.fingerprint,
-                signer.user_id.as_deref().unwrap_or("")
+                super::shown(signer.user_id.as_deref().unwrap_or(""))
             );
         }
         for rejection in &report.rejected {
-            println!("     rejected {:<12} {}: {}", rejection.file, rejection.reason, rejection.detail);
+            println!("     rejected {:<12} {}: {}", rejection.file, rejection.reason, super::shown(&rejection.detail));
         }
         if report.signers.is_empty() && report.rejected.is_empty() {
             println!("     no signatures in {}", report.directory.display());
