@@ -29,6 +29,8 @@ struct Reference {
     span: Range<usize>,
     /// The number of the stage it appears in (0 for the first `FROM`).
     stage: usize,
+    /// The image of a `FROM`, not a `COPY --from=`.
+    from: bool,
 }
 
 /// What the instructions of a file name.
@@ -43,7 +45,8 @@ struct Scan {
 #[derive(Debug, Clone)]
 struct Word {
     text: String,
-    span: Range<usize>,
+    /// Where it stands in the text; `None` if a continuation split it.
+    span: Option<Range<usize>>,
 }
 
 /// One instruction: its keyword (uppercase), its words after the keyword, its first line.
@@ -56,32 +59,54 @@ struct Instruction {
 
 const DIRECTIVES: &[&str] = &["syntax", "escape", "check"];
 
-/// Splits `text` into instructions: comments dropped, `\` continuations joined, words
-/// split on any whitespace. Parser directives are refused.
+/// The instructions a package may use; anything else (`ADD`, `ONBUILD`, `HEALTHCHECK`,
+/// a misspelling) is refused rather than left to the engine to interpret.
+const INSTRUCTIONS: &[&str] =
+    &["FROM", "RUN", "COPY", "ENV", "WORKDIR", "ARG", "LABEL", "USER", "CMD", "ENTRYPOINT", "SHELL"];
+
+/// Splits `text` into instructions as the engines do: comment and blank lines dropped
+/// (inside a continuation too), a line ending in `\` (then only spaces or tabs) joined
+/// to the next one with nothing between them, words split on spaces and tabs. Only
+/// printable ASCII, tabs and line ends are accepted: engines split flags byte by byte and
+/// strip a byte order mark, so anything else could read one way here and another there.
+/// Parser directives are refused.
 fn instructions(text: &str) -> Result<Vec<Instruction>, Refusal> {
     let mut out = Vec::new();
-    let mut current: Option<Instruction> = None;
+    // The logical line being joined, and for each of its bytes its offset in `text`.
+    let mut joined = String::new();
+    let mut offsets: Vec<usize> = Vec::new();
+    let mut first_line = 0;
     let mut leading = true;
     let mut offset = 0;
     for (index, raw) in text.split_inclusive('\n').enumerate() {
         let line = index + 1;
         let start = offset;
         offset += raw.len();
-        let body = raw.trim_end_matches(['\n', '\r']);
-        let trimmed = body.trim_start();
+        let body = raw.strip_suffix('\n').unwrap_or(raw);
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        if let Some(bad) = body.bytes().find(|&b| b != b'\t' && !(0x20..0x7f).contains(&b)) {
+            return Err(refuse(
+                line,
+                format!(
+                    "holds the byte 0x{bad:02x}: a Containerfile here is printable ASCII, spaces and tabs (engines \
+                     read other bytes differently); write it out in ASCII"
+                ),
+            ));
+        }
+        let trimmed = body.trim_start_matches([' ', '\t']);
         if let Some(comment) = trimmed.strip_prefix('#') {
-            if leading {
+            if leading && joined.is_empty() {
                 if let Some((key, _)) = comment.split_once('=') {
                     let key = key.trim().to_ascii_lowercase();
                     if DIRECTIVES.contains(&key.as_str()) {
-                        return Err(Refusal {
+                        return Err(refuse(
                             line,
-                            what: format!(
+                            format!(
                                 "`{}` is a parser directive: the engine would change how it reads this file \
                                  (`syntax` pulls a frontend image); remove it",
                                 body.trim()
                             ),
-                        });
+                        ));
                     }
                 }
             }
@@ -91,35 +116,69 @@ fn instructions(text: &str) -> Result<Vec<Instruction>, Refusal> {
             continue;
         }
         leading = false;
-        let (content, continues) = match body.trim_end().strip_suffix('\\') {
-            Some(head) => (head, true),
-            None => (body, false),
+        // The first line of an instruction starts at its first word; a continued line is
+        // taken whole, as the engines take it.
+        let (content, at) = if joined.is_empty() {
+            first_line = line;
+            (trimmed, start + (body.len() - trimmed.len()))
+        } else {
+            (body, start)
         };
-        let mut words: Vec<Word> = Vec::new();
-        let mut rest = content;
-        let mut at = start;
-        while let Some(skip) = rest.find(|c: char| !c.is_whitespace()) {
-            rest = &rest[skip..];
-            at += skip;
-            let length = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            words.push(Word { text: rest[..length].to_owned(), span: at..at + length });
-            rest = &rest[length..];
-            at += length;
-        }
-        match current.as_mut() {
-            Some(instruction) => instruction.words.extend(words),
-            None => {
-                let mut words = words.into_iter();
-                let keyword = words.next().map(|w| w.text.to_ascii_uppercase()).unwrap_or_default();
-                current = Some(Instruction { keyword, words: words.collect(), line });
-            }
-        }
+        let kept = content.trim_end_matches([' ', '\t']);
+        let (content, continues) = match kept.strip_suffix('\\') {
+            Some(head) => (head, true),
+            None => (content, false),
+        };
+        joined.push_str(content);
+        offsets.extend(at..at + content.len());
         if !continues {
-            out.extend(current.take());
+            out.push(split(&joined, &offsets, first_line)?);
+            joined.clear();
+            offsets.clear();
         }
     }
-    out.extend(current.take());
+    if !joined.is_empty() {
+        out.push(split(&joined, &offsets, first_line)?);
+    }
     Ok(out)
+}
+
+/// One joined logical line as an instruction: its keyword checked, its words with their
+/// spans in the original text (`None` for a word that a continuation split, which
+/// cannot be pinned in place).
+fn split(joined: &str, offsets: &[usize], line: usize) -> Result<Instruction, Refusal> {
+    let mut words = Vec::new();
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' || bytes[i] == b'\t' {
+            i += 1;
+            continue;
+        }
+        let begin = i;
+        while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+            i += 1;
+        }
+        let contiguous = offsets[i - 1] - offsets[begin] == i - 1 - begin;
+        let span = contiguous.then(|| offsets[begin]..offsets[i - 1] + 1);
+        words.push(Word { text: joined[begin..i].to_owned(), span });
+    }
+    let mut words = words.into_iter();
+    let keyword = words.next().map(|w| w.text.to_ascii_uppercase()).unwrap_or_default();
+    if keyword == "ADD" {
+        return Err(refuse(
+            line,
+            "ADD fetches URLs and unpacks archives at build time: declare the file as a source (file, sha256, \
+             locations) in src/lib.rs and COPY it",
+        ));
+    }
+    if !INSTRUCTIONS.contains(&keyword.as_str()) {
+        return Err(refuse(
+            line,
+            format!("`{keyword}` is not an instruction a package may use (only {})", INSTRUCTIONS.join(", ")),
+        ));
+    }
+    Ok(Instruction { keyword, words: words.collect(), line })
 }
 
 fn refuse(line: usize, what: impl Into<String>) -> Refusal {
@@ -134,9 +193,10 @@ fn scan(text: &str) -> Result<Scan, Refusal> {
         let Instruction { keyword, words, line } = instruction;
         let shown = format!("{keyword} {}", words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "));
         let stage = scan.stages.len().saturating_sub(1);
+        let flags: Vec<&Word> = words.iter().take_while(|w| w.text.starts_with('-')).collect();
         match keyword.as_str() {
             "FROM" => {
-                if let Some(flag) = words.iter().find(|w| w.text.starts_with("--")) {
+                if let Some(flag) = flags.first() {
                     return Err(refuse(
                         line,
                         format!("`{shown}`: FROM takes no flags here ({}); remove it", flag.text),
@@ -147,52 +207,53 @@ fn scan(text: &str) -> Result<Scan, Refusal> {
                 };
                 let name = match &words[1..] {
                     [] => None,
-                    [r#as, name] if r#as.text.eq_ignore_ascii_case("AS") => Some(name.text.to_ascii_lowercase()),
+                    [r#as, name] if r#as.text.eq_ignore_ascii_case("AS") => {
+                        if !is_stage_name(&name.text) {
+                            return Err(refuse(
+                                line,
+                                format!(
+                                    "`{shown}`: a stage is named with lowercase letters, digits, `.`, `_` and `-`, \
+                                     starting with a letter"
+                                ),
+                            ));
+                        }
+                        Some(name.text.clone())
+                    }
                     _ => return Err(refuse(line, format!("`{shown}`: expected `FROM IMAGE` or `FROM IMAGE AS NAME`"))),
                 };
                 scan.references.push(Reference {
                     line,
                     text: image.text.clone(),
-                    span: image.span.clone(),
+                    span: spanned(image, line)?,
                     stage: scan.stages.len(),
+                    from: true,
                 });
                 scan.stages.push(name);
             }
-            "COPY" | "ADD" => {
-                let flags: Vec<&Word> = words.iter().take_while(|w| w.text.starts_with("--")).collect();
+            "COPY" => {
                 for flag in &flags {
                     let (name, value) = flag.text.split_once('=').unwrap_or((&flag.text, ""));
-                    match name {
-                        "--from" => {
-                            let span = flag.span.end - value.len()..flag.span.end;
-                            scan.references.push(Reference { line, text: value.to_owned(), span, stage });
+                    match name.to_ascii_lowercase().as_str() {
+                        "--from" if flag.text.contains('=') => {
+                            let whole = spanned(flag, line)?;
+                            let span = whole.end - value.len()..whole.end;
+                            scan.references.push(Reference { line, text: value.to_owned(), span, stage, from: false });
                         }
-                        "--chown" | "--chmod" => {}
+                        "--chown" | "--chmod" if flag.text.contains('=') => {}
                         _ => {
                             return Err(refuse(
                                 line,
-                                format!("`{shown}`: {name} is not allowed here (only --from, --chown, --chmod)"),
+                                format!(
+                                    "`{shown}`: {} is not allowed here (only --from=, --chown=, --chmod=)",
+                                    flag.text
+                                ),
                             ))
                         }
                     }
                 }
-                let operands = &words[flags.len()..];
-                if keyword == "ADD" {
-                    let sources = &operands[..operands.len().saturating_sub(1)];
-                    if let Some(remote) = sources.iter().find(|w| is_remote(&w.text)) {
-                        return Err(refuse(
-                            line,
-                            format!(
-                                "`{shown}`: ADD of {} fetches at build time what no hash pins; declare it as a source \
-                                 (file, sha256, locations) in src/lib.rs and COPY it",
-                                remote.text
-                            ),
-                        ));
-                    }
-                }
             }
             "RUN" => {
-                if let Some(flag) = words.iter().take_while(|w| w.text.starts_with("--")).next() {
+                if let Some(flag) = flags.first() {
                     let name = flag.text.split('=').next().unwrap_or_default();
                     return Err(refuse(
                         line,
@@ -202,9 +263,6 @@ fn scan(text: &str) -> Result<Scan, Refusal> {
                         ),
                     ));
                 }
-            }
-            "ONBUILD" => {
-                return Err(refuse(line, format!("`{shown}`: ONBUILD hides instructions in the image; write them out")))
             }
             _ => {}
         }
@@ -224,20 +282,29 @@ fn scan(text: &str) -> Result<Scan, Refusal> {
     Ok(scan)
 }
 
-/// A URL or a git repository, as `ADD` would fetch them.
-fn is_remote(source: &str) -> bool {
-    source.contains("://") || source.starts_with("git@") || source.ends_with(".git")
+/// The span of a word that must be rewritten in place: one a continuation did not split.
+fn spanned(word: &Word, line: usize) -> Result<Range<usize>, Refusal> {
+    word.span.clone().ok_or_else(|| {
+        refuse(line, format!("`{}` is split across lines by a continuation: write it on one line", word.text))
+    })
 }
 
-/// `scratch`, or a stage defined before the one the reference is in (by name, or by
-/// number as `--from` takes it): a `FROM` may name the stages before it, a `COPY
+/// A stage name as Docker accepts one, compared as written (Podman would match any
+/// spelling, case included, against image names).
+fn is_stage_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// `scratch`, or a stage defined before the one the reference is in: by name, or, for
+/// `COPY --from` only, by number. A `FROM` may name the stages before it, a `COPY
 /// --from` those before its own.
 fn is_local(scan: &Scan, reference: &Reference) -> bool {
-    let text = reference.text.to_ascii_lowercase();
     let earlier = &scan.stages[..reference.stage.min(scan.stages.len())];
-    text == "scratch"
-        || earlier.iter().any(|name| name.as_deref() == Some(text.as_str()))
-        || text.parse::<usize>().is_ok_and(|n| n < earlier.len())
+    reference.text == "scratch"
+        || earlier.iter().any(|name| name.as_deref() == Some(reference.text.as_str()))
+        || (!reference.from && reference.text.parse::<usize>().is_ok_and(|n| n < earlier.len()))
 }
 
 /// The `cairn/<name>` images a Containerfile starts from, checked: every reference is
@@ -332,7 +399,7 @@ mod tests {
 
     #[test]
     fn tabs_case_and_continuations_are_read_as_the_engine_reads_them() {
-        let text = "from\tcairn/musl as Build\nCOPY \\\n  --from=cairn/bootstrap \\\n  /bin /bin\nFROM scratch\nCOPY --from=build / /\n";
+        let text = "from\tcairn/musl as build\r\nCOPY \\\n  --from=cairn/bootstrap \\\n# a comment\n\n  /bin /bin\nFROM scratch\nCOPY --from=build / /\n";
         assert_eq!(images(text).unwrap(), ["bootstrap", "musl"]);
     }
 
@@ -348,6 +415,7 @@ mod tests {
             ("FROM cairn/${NAME}\n", "build argument"),
             ("FROM scratch\nCOPY --from=later / /\nFROM cairn/musl AS later\n", "`later` is not an image"),
             ("FROM --platform=linux/arm64 cairn/musl\n", "FROM takes no flags"),
+            ("FROM scratch AS a\nFROM 0\n", "`0` is not an image of this tree"),
         ] {
             let refusal = refused(text);
             assert!(refusal.to_string().contains(says), "{text:?}: {refusal}");
@@ -356,24 +424,49 @@ mod tests {
     }
 
     #[test]
-    fn remote_adds_run_flags_onbuild_and_directives_are_refused() {
+    fn what_an_engine_would_read_otherwise_is_refused() {
         for (text, says) in [
-            ("FROM scratch\nADD https://example.org/x.tar.gz /src/\n", "declare it as a source"),
-            ("FROM scratch\nADD git@example.org:x/y.git /src/\n", "declare it as a source"),
-            ("FROM scratch\nADD --checksum=sha256:00 x /src/\n", "--checksum is not allowed"),
+            // A continuation joins with nothing between: `FR` + `OM alpine` is FROM.
+            ("FR\\\nOM alpine\n", "`alpine` is not an image"),
+            ("FROM scratch\nCOPY --from=scratch\\\ny/evil / /\n", "split across lines"),
+            ("FROM cairn/musl\nCOPY --from=cairn/musl\\\n@sha256:00 / /\n", "split across lines"),
+            ("\\\nFROM alpine\n", "not an image of this tree"),
+            // Bytes engines read otherwise: a byte order mark, a form feed before a
+            // line end, a non-ASCII letter whose UTF-8 holds 0xa0.
+            ("\u{feff}FROM alpine\n", "byte 0xef"),
+            ("FROM cairn/musl\nRUN true \\\x0c\nFROM alpine\n", "byte 0x0c"),
+            ("FROM scratch\nCOPY --chown=0\u{e0}--from=alpine / /\n", "byte 0xc3"),
+            // Flags spelled otherwise.
+            ("FROM scratch\nCOPY --FROM=alpine / /\n", "`alpine` is not an image"),
+            ("FROM scratch\nCOPY --from alpine / /\n", "--from is not allowed"),
+            ("FROM scratch\nCOPY -from=alpine / /\n", "-from=alpine is not allowed"),
+            // Stage names Podman would match against image names.
+            ("FROM cairn/musl AS Quay.io/evil/img\n", "a stage is named"),
+            ("FROM scratch AS \"x\"\n", "a stage is named"),
+        ] {
+            let refusal = refused(text);
+            assert!(refusal.to_string().contains(says), "{text:?}: {refusal}");
+        }
+    }
+
+    #[test]
+    fn add_run_flags_unknown_instructions_and_directives_are_refused() {
+        for (text, says) in [
+            ("FROM scratch\nADD https://example.org/x.tar.gz /src/\n", "declare the file as a source"),
+            ("FROM scratch\nadd local.tar /src/\n", "declare the file as a source"),
             ("FROM cairn/musl\nRUN --network=host wget x\n", "RUN --network is refused"),
             ("FROM cairn/musl\nRUN --mount=type=bind,target=/h true\n", "RUN --mount is refused"),
             ("FROM cairn/musl\nRUN --security=insecure true\n", "RUN --security is refused"),
-            ("FROM cairn/musl\nONBUILD RUN true\n", "ONBUILD"),
+            ("FROM cairn/musl\nONBUILD RUN true\n", "`ONBUILD` is not an instruction"),
+            ("FROM cairn/musl\nHEALTHCHECK CMD true\n", "`HEALTHCHECK` is not an instruction"),
             ("# syntax=docker/dockerfile:1\nFROM scratch\n", "parser directive"),
             ("#ESCAPE = `\nFROM scratch\n", "parser directive"),
         ] {
             let refusal = refused(text);
             assert!(refusal.to_string().contains(says), "{text:?}: {refusal}");
         }
-        // Local ADD and a comment that only looks like a directive after the first
-        // instruction are what they seem.
-        assert_eq!(images("FROM scratch\n# syntax=x\nADD local.tar /src/\n").unwrap(), Vec::<String>::new());
+        // A comment that only looks like a directive after the first instruction is one.
+        assert_eq!(images("FROM scratch\n# syntax=x\nCOPY local.tar /src/\n").unwrap(), Vec::<String>::new());
     }
 
     #[test]
