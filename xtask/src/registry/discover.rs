@@ -1,7 +1,11 @@
 //! Finding the package crates and reading their `PACKAGE` constants.
 //!
 //! Crates are found with `cargo metadata` (every workspace member under `pkgs/` or
-//! `bootstrap/`), so adding one needs no edit elsewhere. Their constants are read by
+//! `bootstrap/`), so adding one needs no edit elsewhere. A package crate is code that
+//! runs when the tree is read (a `static`'s initializer, a global allocator): it is
+//! reviewed as code. What can be refused before it compiles is: a build script, a
+//! proc-macro, dependencies other than cairn-package and the tree's package crates by
+//! path; and it is compiled and run with a cleared environment. Their constants are read by
 //! compiling a small generated crate in `target/cairn-registry/` that depends on all of
 //! them and runs a copy of `program.rs` (a module of this crate too, so the compiler,
 //! rustfmt and clippy see it) to print them as JSON.
@@ -29,6 +33,10 @@ struct MetaDependency {
     name: String,
     /// `None` for a normal dependency, else `dev` or `build`.
     kind: Option<String>,
+    /// Where it comes from: `None` for a path dependency, else a registry or git URL.
+    source: Option<String>,
+    /// The directory of a path dependency.
+    path: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -39,7 +47,7 @@ struct MetaTarget {
 /// A package crate is constants only: it is compiled and run to be read, so it may
 /// have no build script, no proc-macro, and depend only on cairn-package and other
 /// package crates. Checked before anything of it is compiled.
-fn check_shape(package: &MetaPackage, dir: &Path, root: &Path, names: &[&str]) -> Result<()> {
+fn check_shape(package: &MetaPackage, dir: &Path, root: &Path, crates: &[(&str, &Path)]) -> Result<()> {
     let shown = dir.strip_prefix(root).unwrap_or(dir).display();
     if let Some(target) =
         package.targets.iter().find(|t| t.kind.iter().any(|k| k == "custom-build" || k == "proc-macro"))
@@ -53,10 +61,25 @@ fn check_shape(package: &MetaPackage, dir: &Path, root: &Path, names: &[&str]) -
         if let Some(kind) = &dependency.kind {
             bail!("{shown}/Cargo.toml has a {kind}-dependency on {}: a package crate has none", dependency.name);
         }
-        if dependency.name != "cairn-package" && !names.contains(&dependency.name.as_str()) {
+        let types = root.join("xtask/package");
+        let expected = match dependency.name.as_str() {
+            "cairn-package" => Some(types.as_path()),
+            name => crates.iter().find(|(crate_name, _)| *crate_name == name).map(|(_, dir)| *dir),
+        };
+        let Some(expected) = expected else {
             bail!(
                 "{shown}/Cargo.toml depends on {}, which is not a package crate: a package depends only on \
                  cairn-package and other packages (pkgs/, bootstrap/)",
+                dependency.name
+            );
+        };
+        let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
+        if dependency.source.is_some() || !dependency.path.as_deref().is_some_and(|path| same(path, expected)) {
+            bail!(
+                "{shown}/Cargo.toml takes {} from {}: a package depends on the package crates of this tree by \
+                 path (`{} = {{ path = \"...\" }}`), never a registry or a git repository",
+                dependency.name,
+                dependency.source.as_deref().unwrap_or("another path"),
                 dependency.name
             );
         }
@@ -85,7 +108,7 @@ pub fn discover(root: &Path) -> Result<Vec<(String, PathBuf)>> {
             (top == "pkgs" || top == "bootstrap").then_some((p, dir))
         })
         .collect();
-    let names: Vec<&str> = packages.iter().map(|(p, _)| p.name.as_str()).collect();
+    let names: Vec<(&str, &Path)> = packages.iter().map(|(p, dir)| (p.name.as_str(), dir.as_path())).collect();
     for (package, dir) in &packages {
         check_shape(package, dir, root, &names)?;
     }
@@ -123,6 +146,19 @@ pub fn describe(root: &Path, crates: &[(String, PathBuf)]) -> Result<String> {
         command.args(["run", "--quiet", "--manifest-path"]).arg(dir.join("Cargo.toml"));
         if offline {
             command.arg("--offline");
+        }
+        // Package crates are compiled and run to be read: they see no more of this
+        // environment than cargo needs (no tokens for an `option_env!` to copy into a file).
+        command.env_clear();
+        for (key, value) in std::env::vars_os() {
+            let key_text = key.to_string_lossy();
+            let kept = ["PATH", "HOME", "SSL_CERT_FILE", "SSL_CERT_DIR"].contains(&key_text.as_ref())
+                || key_text.starts_with("CARGO_")
+                || key_text.starts_with("RUSTUP_")
+                || key_text.to_ascii_lowercase().ends_with("_proxy");
+            if kept && key_text != "CARGO_TARGET_DIR" {
+                command.env(key, value);
+            }
         }
         command.env("CARGO_TARGET_DIR", root.join("target").join("cairn-registry").join("target"));
         command.output().context("running cargo to read the package crates")
