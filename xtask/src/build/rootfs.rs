@@ -57,10 +57,15 @@ pub fn wheel_nodes(wheel: &[u8]) -> Result<Vec<Node>> {
     let mut nodes = Vec::with_capacity(archive.len());
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i)?;
-        let Some(name) = entry.enclosed_name() else {
+        if entry.enclosed_name().is_none() {
             bail!("{}: an entry whose path leaves the wheel", entry.name());
-        };
-        let path = format!("{WHEEL_PREFIX}/{}", name.to_string_lossy().trim_end_matches('/'));
+        }
+        // Cleaned as a tar entry's path is: no `..` at all, even one that stays inside.
+        let inner = normalize::clean(entry.name()).with_context(|| format!("{}: refused", entry.name()))?;
+        if inner.is_empty() {
+            continue;
+        }
+        let path = format!("{WHEEL_PREFIX}/{inner}");
         let (kind, mode) = if entry.is_dir() {
             (Kind::Dir, 0o755)
         } else {

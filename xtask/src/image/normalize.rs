@@ -128,7 +128,7 @@ pub fn mtimes(input: impl Read) -> Result<BTreeMap<String, u64>> {
 /// An entry's path relative to the root: `./` and repeated `/` dropped. A path that is
 /// absolute or has a `..` component is refused, never rewritten: an archive that names
 /// `../x` or `/x` is not one an engine exported or a package manager would unpack as is.
-fn clean(path: &str) -> Result<String> {
+pub fn clean(path: &str) -> Result<String> {
     if path.starts_with('/') {
         bail!("the entry `{path}` is an absolute path: refused, an archive's paths are relative to its root");
     }
@@ -483,5 +483,31 @@ mod tests {
             let reference = normalize(export(&sample(), &[0]).as_slice()).unwrap();
             prop_assert_eq!(normalize(export(&order, &mtimes).as_slice()).unwrap(), reference);
         }
+    }
+
+    /// The digest of a small fixed image, as this code makes it today. A change of code
+    /// that changes the bytes of images changes every digest in manifest/: it must come
+    /// with a new FORMAT (which every input hash covers) and a new value here.
+    const FIXTURE: (&str, &str) =
+        ("cairn-image-3", "sha256:7f99b7a8f855024aeb8f67325df0d8f4943f5b860252142e71ba99a6ceba8932");
+
+    #[test]
+    fn the_bytes_of_a_fixed_image_are_pinned_beside_format() {
+        let nodes = vec![
+            Node { path: "bin".into(), kind: Kind::Dir, mode: 0o755, uid: 0, gid: 0 },
+            file("bin/tool", b"\x7fELF tool\n", 0o4755),
+            Node { path: "bin/alias".into(), kind: Kind::Symlink("tool".into()), mode: 0o777, uid: 0, gid: 0 },
+            Node { path: "bin/copy".into(), kind: Kind::Hardlink("bin/tool".into()), mode: 0o4755, uid: 0, gid: 0 },
+            Node { path: "tmp".into(), kind: Kind::Dir, mode: 0o1777, uid: 0, gid: 0 },
+            file("etc/motd", b"hello\n", 0o644),
+            Node { path: "home/user".into(), kind: Kind::Dir, mode: 0o700, uid: 1000, gid: 1000 },
+        ];
+        let layer = normalize(export(&nodes, &[1_700_000_000, 7]).as_slice()).unwrap();
+        let image = crate::image::layout::assemble(&layer).unwrap();
+        assert_eq!(
+            (FORMAT, image.digest.as_str()),
+            FIXTURE,
+            "bytes changed: bump FORMAT in image/normalize.rs and set FIXTURE to the new digest"
+        );
     }
 }
