@@ -123,7 +123,17 @@ impl Engine {
     async fn ready(docker: Docker, service: Option<PodmanService>) -> Result<Engine> {
         let docker = docker.negotiate_version().await.context("negotiating the API version")?;
         let version = docker.version().await.context("asking the engine its version")?;
-        let product = version.components.unwrap_or_default().iter().any(|c| c.name.to_lowercase().contains("podman"));
+        let components = version.components.unwrap_or_default();
+        let product = components.iter().any(|c| c.name.to_lowercase().contains("podman"));
+        // Told apart by what each says it is; an engine that says neither is not told how
+        // to build offline, so it is not used.
+        if !product && !components.iter().any(|c| c.name == "Engine") {
+            bail!(
+                "the engine does not say whether it is Docker or Podman (its /version names {:?}): cairn knows how to \
+                 turn the network off only on those two",
+                components.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()
+            );
+        }
         let release = version.version.unwrap_or_default();
         let name = format!(
             "{} {release} (API {})",
