@@ -50,11 +50,16 @@ fn verify_exits_1_below_the_threshold_2_on_bad_flags_and_names_its_keyring() {
     assert_eq!(report["keyring_authenticated"], false);
     let output = tree.xtask(&["verify", "--threshold", "1"]);
     assert!(text(&output.stderr).contains("not authenticated"), "{}", text(&output.stderr));
-    let mine = tree.root.join("my-keys");
-    std::fs::create_dir(&mine).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let mine = outside.path().to_owned();
     let output = tree.xtask(&["verify", "--threshold", "1", "--json", "--keyring", mine.to_str().unwrap()]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["keyring_authenticated"], true);
+    assert_eq!(report["keyring_authenticated"], true, "a keyring outside the tree is the user's own");
+    let inside = tree.root.join("manifest/keys");
+    std::fs::create_dir_all(&inside).unwrap();
+    let output = tree.xtask(&["verify", "--threshold", "1", "--json", "--keyring", inside.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["keyring_authenticated"], false, "naming the tree's own keyring does not make it trusted");
     // A threshold of 0 would pass anything: refused before anything runs.
     assert_eq!(code(&tree, &["verify", "--threshold", "0"]), Some(2));
     assert_eq!(code(&tree, &["verify", "--threshold", "1", "no-such-package"]), Some(2));

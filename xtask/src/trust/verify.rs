@@ -36,8 +36,8 @@ signatures, 1 when one has fewer, 2 when the check cannot run.
 
 The tree's own manifest/keys/ is under the control of whoever changes the tree: a change that \
 rewrites a digest can add the keys that sign it. Verify with --keyring DIR, a keyring you keep \
-yourself; without it, verify says that the keyring it used is not authenticated (in --json: \
-keyring_authenticated: false).";
+yourself, outside the tree; without it, or with one inside the tree, verify says that the keyring \
+it used is not authenticated (in --json: keyring_authenticated: false).";
 
 #[derive(clap::Args)]
 #[command(after_help = ABOUT)]
@@ -108,7 +108,10 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
     let entries = manifest.select(&args.packages)?;
     // The tree under test can rewrite its own keyring along with its digests: only a
     // keyring the user names is one they chose to trust.
-    let authenticated = args.keyring.is_some();
+    let inside = |dir: &std::path::Path| {
+        dir.canonicalize().is_ok_and(|dir| root.canonicalize().is_ok_and(|r| dir.starts_with(r)))
+    };
+    let authenticated = args.keyring.as_deref().is_some_and(|dir| !inside(dir));
     let keyring = Keyring::load(&args.keyring.clone().unwrap_or_else(|| keyring::default_dir(&root)))?;
     if !authenticated && !args.json.json {
         eprintln!(
@@ -139,7 +142,7 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
         if !stale.is_empty() {
             println!("note: signatures of digests manifest/ no longer records (superseded builds; delete them when you like):");
             for dir in &stale {
-                println!("  {}", dir.display());
+                println!("  {}", super::shown(&dir.display().to_string()));
             }
         }
     }
@@ -253,7 +256,12 @@ fn print_human(reports: &[ImageReport], keyring: &Keyring, threshold: u32, passe
             );
         }
         for rejection in &report.rejected {
-            println!("     rejected {:<12} {}: {}", rejection.file, rejection.reason, super::shown(&rejection.detail));
+            println!(
+                "     rejected {:<12} {}: {}",
+                super::shown(&rejection.file),
+                rejection.reason,
+                super::shown(&rejection.detail)
+            );
         }
         if report.signers.is_empty() && report.rejected.is_empty() {
             println!("     no signatures in {}", report.directory.display());
