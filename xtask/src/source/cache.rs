@@ -336,15 +336,21 @@ impl Cache {
 mod tests {
     use super::*;
 
+    /// An empty cache in a directory of its own, kept as long as the first value lives.
+    fn empty_cache() -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache { dir: dir.path().to_owned(), mirrors: vec![] };
+        std::fs::create_dir_all(cache.dir.join("sha256")).unwrap();
+        (dir, cache)
+    }
+
     fn source(sha256: &str) -> Source {
         Source { file: "hello.txt".into(), sha256: sha256.into(), locations: vec![], note: String::new() }
     }
 
     #[test]
     fn import_admits_only_wanted_hashes_and_read_rechecks() {
-        let cache_dir = tempfile::tempdir().unwrap();
-        let cache = Cache { dir: cache_dir.path().to_owned(), mirrors: vec![] };
-        std::fs::create_dir_all(cache.dir.join("sha256")).unwrap();
+        let (_cache_dir, cache) = empty_cache();
         let seed = tempfile::tempdir().unwrap();
         std::fs::write(seed.path().join("hello.txt"), b"hello\n").unwrap();
         std::fs::write(seed.path().join("other.txt"), b"other\n").unwrap();
@@ -364,9 +370,7 @@ mod tests {
 
     #[test]
     fn import_reads_only_regular_files_and_follows_no_directory_link() {
-        let cache_dir = tempfile::tempdir().unwrap();
-        let cache = Cache { dir: cache_dir.path().to_owned(), mirrors: vec![] };
-        std::fs::create_dir_all(cache.dir.join("sha256")).unwrap();
+        let (_cache_dir, cache) = empty_cache();
         let seed = tempfile::tempdir().unwrap();
         std::fs::write(seed.path().join("hello.txt"), b"hello\n").unwrap();
         let fifo = std::ffi::CString::new(seed.path().join("pipe").to_str().unwrap()).unwrap();
@@ -407,9 +411,7 @@ mod tests {
 
     #[test]
     fn each_location_that_misses_is_named_with_why() {
-        let cache_dir = tempfile::tempdir().unwrap();
-        let cache = Cache { dir: cache_dir.path().to_owned(), mirrors: vec![] };
-        std::fs::create_dir_all(cache.dir.join("sha256")).unwrap();
+        let (_cache_dir, cache) = empty_cache();
         let base = serve(3);
         let sha = hex::encode(Sha256::digest(b"hello\n"));
         let mut wanted = source(&sha);
