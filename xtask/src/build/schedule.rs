@@ -192,10 +192,8 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 tokio::task::spawn_blocking(move || super::rootfs::layout(&debs, &rootfs)).await??
             }
             Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
-                let (containerfile, images) = package
-                    .engine_recipe()
-                    .map_err(|r| anyhow::anyhow!("{}:{}: {}", package.containerfile_path(), r.line, r.what))?
-                    .context("no Containerfile")?;
+                let (containerfile, images) =
+                    package.engine_recipe().map_err(|refusal| package.refused(refusal))?.context("no Containerfile")?;
                 let engine = engine(shared).await?;
                 let mut pins = BTreeMap::new();
                 for (name, dep) in images {
@@ -205,7 +203,7 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                     pins.insert(name, load_dep(shared, &engine, &dep, expected).await?);
                 }
                 let pinned = crate::registry::pin_containerfile(containerfile, &pins)
-                    .map_err(|r| anyhow::anyhow!("{}:{}: {}", package.containerfile_path(), r.line, r.what))?;
+                    .map_err(|refusal| package.refused(refusal))?;
                 let context = super::context::assemble(package, &pinned, &shared.cache)?;
                 let tag = format!("cairn/{}:{}-{}", package.name, shared.options.label, std::process::id());
                 let name = package.name.clone();

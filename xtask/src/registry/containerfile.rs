@@ -385,6 +385,11 @@ mod tests {
         containerfile_images(text).map(|set| set.into_iter().collect())
     }
 
+    fn refused_saying(text: &str, says: &str) {
+        let refusal = refused(text);
+        assert!(refusal.to_string().contains(says), "{text:?}: {refusal}");
+    }
+
     fn refused(text: &str) -> Refusal {
         images(text).expect_err(text)
     }
@@ -417,8 +422,7 @@ mod tests {
             ("FROM --platform=linux/arm64 cairn/musl\n", "FROM takes no flags"),
             ("FROM scratch AS a\nFROM 0\n", "`0` is not an image of this tree"),
         ] {
-            let refusal = refused(text);
-            assert!(refusal.to_string().contains(says), "{text:?}: {refusal}");
+            refused_saying(text, says);
         }
         assert_eq!(refused("FROM scratch\n\nFROM alpine\n").line, 3);
     }
@@ -444,8 +448,7 @@ mod tests {
             ("FROM cairn/musl AS Quay.io/evil/img\n", "a stage is named"),
             ("FROM scratch AS \"x\"\n", "a stage is named"),
         ] {
-            let refusal = refused(text);
-            assert!(refusal.to_string().contains(says), "{text:?}: {refusal}");
+            refused_saying(text, says);
         }
     }
 
@@ -462,8 +465,7 @@ mod tests {
             ("# syntax=docker/dockerfile:1\nFROM scratch\n", "parser directive"),
             ("#ESCAPE = `\nFROM scratch\n", "parser directive"),
         ] {
-            let refusal = refused(text);
-            assert!(refusal.to_string().contains(says), "{text:?}: {refusal}");
+            refused_saying(text, says);
         }
         // A comment that only looks like a directive after the first instruction is one.
         assert_eq!(images("FROM scratch\n# syntax=x\nCOPY local.tar /src/\n").unwrap(), Vec::<String>::new());

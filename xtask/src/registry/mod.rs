@@ -127,6 +127,11 @@ impl Package {
         Ok(Some((text, images)))
     }
 
+    /// A refusal of this package's Containerfile, as `FILE:LINE: why`.
+    pub fn refused(&self, refusal: Refusal) -> anyhow::Error {
+        anyhow::anyhow!("{}:{}: {}", self.containerfile_path(), refusal.line, refusal.what)
+    }
+
     /// Where the Containerfile of this package is, as a person finds it.
     pub fn containerfile_path(&self) -> String {
         match &self.recipe {
@@ -228,9 +233,7 @@ fn check_package(package: &Package) -> Result<()> {
     }
     match &package.recipe {
         Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
-            let recipe = package.engine_recipe().map_err(|refusal| {
-                anyhow::anyhow!("{}:{}: {}", package.containerfile_path(), refusal.line, refusal.what)
-            })?;
+            let recipe = package.engine_recipe().map_err(|refusal| package.refused(refusal))?;
             let (containerfile, images) = match (&package.recipe, recipe) {
                 (Recipe::Rebuild(rebuild), None) => {
                     bail!("{dir}/src/lib.rs: rebuilds {}, which is not built from a Containerfile", rebuild.of)
