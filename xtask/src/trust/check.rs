@@ -34,7 +34,6 @@ pub struct Expected<'a> {
 /// would ask: is it a signature at all, whose, is it genuine, is the key still good,
 /// does it say what we expect.
 pub fn check(bytes: &[u8], keyring: &Keyring, expected: &Expected, now: SystemTime) -> Result<Valid, Rejection> {
-    let policy = StandardPolicy::at(now);
     let malformed = |detail: String| Rejection::new(Reason::Malformed, detail);
     match bytes.first() {
         None => return Err(malformed("the file is empty".into())),
@@ -60,11 +59,54 @@ pub fn check(bytes: &[u8], keyring: &Keyring, expected: &Expected, now: SystemTi
     let [signature] = signatures.as_slice() else {
         return Err(malformed(format!("the message holds {} signatures; one signer signs one file", signatures.len())));
     };
+    let who = signer(signature, literal.body(), keyring, now, &[now])?;
+    let payload = Payload::parse(literal.body()).map_err(|rejection| rejection.with_signer(&who.signer))?;
+    if payload.digest != expected.digest {
+        return Err(Rejection::new(
+            Reason::DigestMismatch,
+            format!(
+                "signs manifest digest {}, but this image's recorded digest is {}",
+                payload.digest, expected.digest
+            ),
+        )
+        .with_signer(&who.signer));
+    }
+    if payload.identity != expected.identity {
+        return Err(Rejection::new(
+            Reason::IdentityMismatch,
+            format!("signs the image `{}`, but this is `{}`", payload.identity, expected.identity),
+        )
+        .with_signer(&who.signer));
+    }
+    Ok(who)
+}
+
+/// Which trusted key made `signature` over `data`, judged good.
+///
+/// The issuer subpackets may name several keys (an issuer key ID and a fingerprint, or
+/// keys of several certificates): each candidate of the keyring is tried until one
+/// verifies. That key and its certificate must then be valid under the OpenPGP policy,
+/// alive, not revoked and signing-capable at the signature's creation time (a key that
+/// was dead when the signature claims to be made cannot have made it) and at each of
+/// `also_at` (for an image, now: a revoked or expired key stops counting).
+pub fn signer(
+    signature: &openpgp::packet::Signature,
+    data: &[u8],
+    keyring: &Keyring,
+    now: SystemTime,
+    also_at: &[SystemTime],
+) -> Result<Valid, Rejection> {
+    let policy = StandardPolicy::at(now);
     let issuers = signature.get_issuers();
     if issuers.is_empty() {
-        return Err(malformed("the signature names no issuer key".into()));
+        return Err(Rejection::new(Reason::Malformed, "the signature names no issuer key"));
     }
-    let Some(trusted) = keyring.find(&issuers) else {
+    let candidates: Vec<_> = keyring
+        .certs
+        .iter()
+        .flat_map(|trusted| trusted.cert.keys().key_handles(issuers.iter()).map(move |key| (&trusted.cert, key)))
+        .collect();
+    if candidates.is_empty() {
         let names: Vec<String> = issuers.iter().map(|handle| handle.to_hex()).collect();
         return Err(Rejection::new(
             Reason::UnknownKey,
@@ -74,18 +116,30 @@ pub fn check(bytes: &[u8], keyring: &Keyring, expected: &Expected, now: SystemTi
                 keyring.dir.display()
             ),
         ));
+    }
+    let mut failed = None;
+    let mut found = None;
+    for (cert, key) in candidates {
+        match signature.verify_message(key.key(), data) {
+            Ok(()) => {
+                found = Some((cert, key));
+                break;
+            }
+            Err(e) => {
+                failed.get_or_insert_with(|| {
+                    Rejection::new(
+                        Reason::BadSignature,
+                        format!("{} did not make this signature over these bytes: {e}", key_name(cert, key.key())),
+                    )
+                    .by(cert)
+                });
+            }
+        }
+    }
+    let Some((cert, key)) = found else {
+        return Err(failed.expect("at least one candidate was tried"));
     };
-    let cert = &trusted.cert;
-    let key = cert.keys().key_handles(issuers.iter()).next().expect("the keyring found this key in this certificate");
-    let key_name = key.key().fingerprint().to_hex();
-    let is_primary = key.key().fingerprint() == cert.fingerprint();
-    let which =
-        if is_primary { format!("key {key_name}") } else { format!("subkey {key_name} of {}", cert.fingerprint()) };
-
-    signature.verify_message(key.key(), literal.body()).map_err(|e| {
-        Rejection::new(Reason::BadSignature, format!("{which} did not make this signature over these bytes: {e}"))
-            .by(cert)
-    })?;
+    let which = key_name(cert, key.key());
     policy.signature(signature, HashAlgoSecurity::CollisionResistance).map_err(|e| {
         Rejection::new(Reason::BadSignature, format!("the signature is refused by the OpenPGP policy: {e}")).by(cert)
     })?;
@@ -96,76 +150,78 @@ pub fn check(bytes: &[u8], keyring: &Keyring, expected: &Expected, now: SystemTi
         )
         .by(cert)
     })?;
-
-    let valid_cert = cert.with_policy(&policy, now).map_err(|e| {
-        Rejection::new(
-            Reason::UnusableKey,
-            format!("certificate {} is not valid under the OpenPGP policy: {e}", cert.fingerprint()),
-        )
-        .by(cert)
-    })?;
-    if let RevocationStatus::Revoked(revocations) = valid_cert.revocation_status() {
-        return Err(Rejection::new(
-            Reason::RevokedKey,
-            format!("certificate {} is revoked{}", cert.fingerprint(), revocation_reason(&revocations)),
-        )
-        .by(cert));
-    }
-    if let Err(e) = valid_cert.alive() {
-        return Err(Rejection::new(
-            Reason::ExpiredKey,
-            format!(
-                "certificate {} is not alive: {e}; its owner can extend its expiry and publish it again",
-                cert.fingerprint()
-            ),
-        )
-        .by(cert));
-    }
-    let valid_key = key.with_policy(&policy, now).map_err(|e| {
-        Rejection::new(Reason::UnusableKey, format!("{which} is not validly bound to its certificate: {e}")).by(cert)
-    })?;
-    if let RevocationStatus::Revoked(revocations) = valid_key.revocation_status() {
-        return Err(Rejection::new(
-            Reason::RevokedKey,
-            format!("{which} is revoked{}", revocation_reason(&revocations)),
-        )
-        .by(cert));
-    }
-    if let Err(e) = valid_key.alive() {
-        return Err(Rejection::new(
-            Reason::ExpiredKey,
-            format!("{which} is not alive: {e}; its owner can extend its expiry and publish the certificate again"),
-        )
-        .by(cert));
-    }
-    if !valid_key.for_signing() {
-        return Err(Rejection::new(Reason::UnusableKey, format!("{which} is not a signing key")).by(cert));
-    }
-
-    let payload = Payload::parse(literal.body()).map_err(|rejection| rejection.by(cert))?;
-    if payload.digest != expected.digest {
-        return Err(Rejection::new(
-            Reason::DigestMismatch,
-            format!(
-                "signs manifest digest {}, but this image's recorded digest is {}",
-                payload.digest, expected.digest
-            ),
-        )
-        .by(cert));
-    }
-    if payload.identity != expected.identity {
-        return Err(Rejection::new(
-            Reason::IdentityMismatch,
-            format!("signs the image `{}`, but this is `{}`", payload.identity, expected.identity),
-        )
-        .by(cert));
+    let created = signature
+        .signature_creation_time()
+        .ok_or_else(|| Rejection::new(Reason::Malformed, "the signature has no creation time").by(cert))?;
+    let mut user_id = None;
+    for (at, when) in std::iter::once((created, "when it was made")).chain(also_at.iter().map(|t| (*t, "now"))) {
+        let valid_cert = cert.with_policy(&policy, at).map_err(|e| {
+            Rejection::new(
+                Reason::UnusableKey,
+                format!("certificate {} is not valid under the OpenPGP policy {when}: {e}", cert.fingerprint()),
+            )
+            .by(cert)
+        })?;
+        if let RevocationStatus::Revoked(revocations) = valid_cert.revocation_status() {
+            return Err(Rejection::new(
+                Reason::RevokedKey,
+                format!("certificate {} is revoked{}", cert.fingerprint(), revocation_reason(&revocations)),
+            )
+            .by(cert));
+        }
+        if let Err(e) = valid_cert.alive() {
+            return Err(Rejection::new(
+                Reason::ExpiredKey,
+                format!(
+                    "certificate {} is not alive {when}: {e}; its owner can extend its expiry and publish it again",
+                    cert.fingerprint()
+                ),
+            )
+            .by(cert));
+        }
+        let valid_key = key.with_policy(&policy, at).map_err(|e| {
+            Rejection::new(Reason::UnusableKey, format!("{which} is not validly bound to its certificate {when}: {e}"))
+                .by(cert)
+        })?;
+        if let RevocationStatus::Revoked(revocations) = valid_key.revocation_status() {
+            return Err(Rejection::new(
+                Reason::RevokedKey,
+                format!("{which} is revoked{}", revocation_reason(&revocations)),
+            )
+            .by(cert));
+        }
+        if let Err(e) = valid_key.alive() {
+            return Err(Rejection::new(
+                Reason::ExpiredKey,
+                format!(
+                    "{which} is not alive {when}: {e}; its owner can extend its expiry and publish the certificate again"
+                ),
+            )
+            .by(cert));
+        }
+        if !valid_key.for_signing() {
+            return Err(Rejection::new(Reason::UnusableKey, format!("{which} is not a signing key {when}")).by(cert));
+        }
+        user_id = valid_cert.primary_userid().ok().map(|uid| String::from_utf8_lossy(uid.userid().value()).into_owned());
     }
     Ok(Valid {
         signer: cert.fingerprint().to_hex(),
-        signing_key: key_name,
-        user_id: valid_cert.primary_userid().ok().map(|uid| String::from_utf8_lossy(uid.userid().value()).into_owned()),
-        created: signature.signature_creation_time(),
+        signing_key: key.key().fingerprint().to_hex(),
+        user_id,
+        created: Some(created),
     })
+}
+
+fn key_name<P, R>(cert: &Cert, key: &openpgp::packet::Key<P, R>) -> String
+where
+    P: openpgp::packet::key::KeyParts,
+    R: openpgp::packet::key::KeyRole,
+{
+    if key.fingerprint() == cert.fingerprint() {
+        format!("key {}", key.fingerprint().to_hex())
+    } else {
+        format!("subkey {} of {}", key.fingerprint().to_hex(), cert.fingerprint())
+    }
 }
 
 fn revocation_reason(revocations: &[&openpgp::packet::Signature]) -> String {
@@ -176,7 +232,6 @@ fn revocation_reason(revocations: &[&openpgp::packet::Signature]) -> String {
     }
 }
 
-#[cfg(test)]
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -412,5 +467,93 @@ pub(crate) mod tests {
         assert!(rejection.detail.contains("subkey"), "{rejection}");
         // While the subkey lived, the same signature counted.
         assert!(check(&bytes, &ring, &expected(), then + day / 2 + Duration::from_secs(60)).is_ok());
+    }
+
+    /// Signs the busybox payload, dated `when`, with a signature built from `template`
+    /// (its issuer subpackets) by the cert's signing key valid now.
+    fn sign_with(cert: &Cert, when: SystemTime, template: openpgp::packet::signature::SignatureBuilder) -> Vec<u8> {
+        use openpgp::serialize::stream::{LiteralWriter, Message, Signer};
+        let key = cert
+            .keys()
+            .unencrypted_secret()
+            .with_policy(&StandardPolicy::new(), None)
+            .for_signing()
+            .next()
+            .unwrap()
+            .key()
+            .clone()
+            .into_keypair()
+            .unwrap();
+        let mut bytes = Vec::new();
+        let message = Signer::with_template(Message::new(&mut bytes), key, template)
+            .unwrap()
+            .creation_time(when)
+            .build()
+            .unwrap();
+        let mut literal = LiteralWriter::new(message).build().unwrap();
+        literal.write_all(&Payload::new("cairn/busybox", DIGEST).to_json()).unwrap();
+        literal.finalize().unwrap();
+        bytes
+    }
+
+    #[test]
+    fn a_signature_made_while_its_key_was_expired_does_not_count() {
+        let day = Duration::from_secs(86_400);
+        let born = SystemTime::now() - 10 * day;
+        let (alice, _) = CertBuilder::new()
+            .set_profile(openpgp::Profile::RFC4880)
+            .unwrap()
+            .set_creation_time(born)
+            .set_validity_period(None)
+            .add_userid("Alice <alice@example.org>")
+            .add_subkey(openpgp::types::KeyFlags::empty().set_signing(), day, None)
+            .generate()
+            .unwrap();
+        // The subkey expired a day after it was made; later its owner extended it.
+        let mut primary = alice.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
+        let mut subkey =
+            alice.keys().subkeys().next().unwrap().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
+        let policy = StandardPolicy::new();
+        let extension = alice
+            .keys()
+            .subkeys()
+            .with_policy(&policy, born)
+            .next()
+            .unwrap()
+            .set_expiration_time(&mut primary, Some(&mut subkey), None)
+            .unwrap();
+        let (alice, _) = alice.insert_packets(extension).unwrap();
+        let binary = || openpgp::packet::signature::SignatureBuilder::new(openpgp::types::SignatureType::Binary);
+        // The key is good now, but the signature claims a time when it was dead.
+        let bytes = sign_with(&alice, born + 2 * day, binary());
+        let rejection = check(&bytes, &keyring(&[&alice]), &expected(), SystemTime::now()).unwrap_err();
+        assert_eq!(rejection.reason, Reason::ExpiredKey, "{rejection}");
+        assert!(rejection.detail.contains("when it was made"), "{rejection}");
+        // Dated inside the key's life, or after the extension, the same signature counts.
+        for when in [born + day / 2, SystemTime::now()] {
+            assert!(check(&sign_with(&alice, when, binary()), &keyring(&[&alice]), &expected(), SystemTime::now())
+                .is_ok());
+        }
+    }
+
+    #[test]
+    fn every_key_the_issuer_subpackets_name_is_tried() {
+        let alice = generate("Alice <alice@example.org>");
+        let bob = generate("Bob <bob@example.org>");
+        let signing = |cert: &Cert| {
+            cert.keys().with_policy(&StandardPolicy::new(), None).for_signing().next().unwrap().key().fingerprint()
+        };
+        // Bob's key is named first, Alice's (which made it) second; Bob is first in the keyring.
+        let template = openpgp::packet::signature::SignatureBuilder::new(openpgp::types::SignatureType::Binary)
+            .set_issuer_fingerprint(signing(&bob))
+            .unwrap()
+            .add_issuer_fingerprint(signing(&alice))
+            .unwrap();
+        let bytes = sign_with(&alice, SystemTime::now() - Duration::from_secs(60), template);
+        let valid = check(&bytes, &keyring(&[&bob, &alice]), &expected(), SystemTime::now()).unwrap();
+        assert_eq!(valid.signer, alice.fingerprint().to_hex());
+        // Naming a key proves nothing: with only Bob in the keyring it is a bad signature.
+        let rejection = check(&bytes, &keyring(&[&bob]), &expected(), SystemTime::now()).unwrap_err();
+        assert_eq!(rejection.reason, Reason::BadSignature, "{rejection}");
     }
 }

@@ -9,7 +9,7 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
-use openpgp::{Cert, KeyHandle};
+use openpgp::Cert;
 
 /// `manifest/keys/`.
 pub fn default_dir(root: &Path) -> PathBuf {
@@ -85,11 +85,6 @@ impl Keyring {
             certs.push(Trusted { path, cert });
         }
         Ok(Keyring { dir: dir.to_owned(), certs })
-    }
-
-    /// The certificate holding one of these keys (primary or subkey), if any.
-    pub fn find(&self, issuers: &[KeyHandle]) -> Option<&Trusted> {
-        self.certs.iter().find(|trusted| trusted.cert.keys().key_handles(issuers.iter()).next().is_some())
     }
 }
 

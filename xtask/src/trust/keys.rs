@@ -415,16 +415,15 @@ mod tests {
     }
 
     #[test]
-    fn the_keyring_finds_a_certificate_by_its_subkey() {
+    fn the_keyring_loads_a_certificate_named_by_its_fingerprint() {
         let dir = tempfile::tempdir().unwrap();
         let alice = generate("Alice <alice@example.org>").strip_secret_key_material();
         let path = dir.path().join(format!("{}.asc", alice.fingerprint().to_hex()));
         std::fs::write(&path, alice.armored().to_vec().unwrap()).unwrap();
         let keyring = Keyring::load(dir.path()).unwrap();
-        let subkey = alice.keys().subkeys().next().unwrap().key().key_handle();
-        assert_eq!(keyring.find(&[subkey]).unwrap().path, path);
-        let bob = generate("Bob <bob@example.org>");
-        assert!(keyring.find(&[bob.key_handle()]).is_none());
+        assert_eq!(keyring.certs.len(), 1);
+        assert_eq!(keyring.certs[0].path, path);
+        assert_eq!(keyring.certs[0].cert.fingerprint(), alice.fingerprint());
     }
 
     #[test]

@@ -66,6 +66,11 @@ impl Rejection {
         self.signer = Some(cert.fingerprint().to_hex());
         self
     }
+
+    pub(super) fn with_signer(mut self, fingerprint: &str) -> Rejection {
+        self.signer = Some(fingerprint.to_owned());
+        self
+    }
 }
 
 /// A signature that counts.

@@ -25,8 +25,9 @@ use crate::manifest::{Entry, Manifest};
 const ABOUT: &str = "\
 For each image (every one in manifest/ when none is named), reads \
 manifest/signatures/cairn/<name>@sha256=<hex>/signature-1, -2, ... and counts the good ones: made by \
-a key of the keyring (manifest/keys/, one certificate per trusted maintainer) that is neither \
-expired nor revoked, cryptographically valid, over exactly this image's identity (`cairn/<name>`) \
+a key of the keyring (manifest/keys/, one certificate per trusted maintainer) that was alive, \
+not revoked and signing-capable both when the signature was made and now (every key the \
+signature names as its issuer is tried), cryptographically valid, over exactly this image's identity (`cairn/<name>`) \
 and recorded digest. Each maintainer counts once however many files they signed, so the threshold \
 M is a number of independent people who reproduced the image. Every signature that does not count \
 is listed with its reason: malformed, unknown-key, bad-signature, expired-key, revoked-key, \
