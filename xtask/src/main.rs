@@ -71,6 +71,9 @@ enum Command {
     Sign(trust::sign::SignArgs),
     /// Check that every image carries valid signatures from at least M trusted keys.
     Verify(trust::verify::VerifyArgs),
+    /// Check that every commit from a pinned introduction to HEAD is signed by a key the
+    /// keyring of its parent trusts (git's signed commits, checked with Sequoia).
+    Authenticate(trust::authenticate::AuthenticateArgs),
     /// Measure normalize/hash/write throughput and the time of a no-op build.
     Bench(bench::BenchArgs),
     /// Manage the trusted maintainers' keyring in manifest/keys/.
@@ -116,6 +119,7 @@ fn main() -> std::process::ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Sign(args) => trust::sign::run(args, &env),
         Command::Verify(args) => trust::verify::run(args, &env),
+        Command::Authenticate(args) => trust::authenticate::run(args, &env),
         Command::Keys(command) => trust::keys::run(command, &env),
         Command::Bootstrap(command) => prove::run(command, &env),
         Command::Bench(args) => bench::run(args, &env),

@@ -202,7 +202,8 @@ pub fn signer(
         if !valid_key.for_signing() {
             return Err(Rejection::new(Reason::UnusableKey, format!("{which} is not a signing key {when}")).by(cert));
         }
-        user_id = valid_cert.primary_userid().ok().map(|uid| String::from_utf8_lossy(uid.userid().value()).into_owned());
+        user_id =
+            valid_cert.primary_userid().ok().map(|uid| String::from_utf8_lossy(uid.userid().value()).into_owned());
     }
     Ok(Valid {
         signer: cert.fingerprint().to_hex(),
@@ -531,8 +532,9 @@ pub(crate) mod tests {
         assert!(rejection.detail.contains("when it was made"), "{rejection}");
         // Dated inside the key's life, or after the extension, the same signature counts.
         for when in [born + day / 2, SystemTime::now()] {
-            assert!(check(&sign_with(&alice, when, binary()), &keyring(&[&alice]), &expected(), SystemTime::now())
-                .is_ok());
+            assert!(
+                check(&sign_with(&alice, when, binary()), &keyring(&[&alice]), &expected(), SystemTime::now()).is_ok()
+            );
         }
     }
 

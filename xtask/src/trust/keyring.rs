@@ -34,7 +34,6 @@ impl Keyring {
     /// Reads every file of `dir` (a missing directory is an empty keyring). Each file
     /// holds exactly one public certificate; no certificate appears twice.
     pub fn load(dir: &Path) -> Result<Keyring> {
-        let mut certs: Vec<Trusted> = Vec::new();
         let mut paths = Vec::new();
         match std::fs::read_dir(dir) {
             Ok(read) => {
@@ -50,8 +49,20 @@ impl Keyring {
             Err(e) => return Err(e).with_context(|| format!("reading the keyring {}", dir.display())),
         }
         paths.sort();
+        let mut files = Vec::new();
         for path in paths {
-            let mut found = read_certs(&path)?;
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            files.push((path, bytes));
+        }
+        Keyring::from_files(dir, files)
+    }
+
+    /// The keyring of these files (name and bytes), checked as [`Keyring::load`] checks
+    /// a directory: `dir` names where they came from, a directory or a commit's tree.
+    pub fn from_files(dir: &Path, files: Vec<(PathBuf, Vec<u8>)>) -> Result<Keyring> {
+        let mut certs: Vec<Trusted> = Vec::new();
+        for (path, bytes) in files {
+            let mut found = parse_certs(&bytes, &path)?;
             if found.len() != 1 {
                 bail!(
                     "{} holds {} certificates; the keyring keeps one per file: split it with `cargo xtask keys add` into a fresh keyring",
@@ -69,7 +80,7 @@ impl Keyring {
             let named = format!("{}.asc", cert.fingerprint().to_hex());
             if path.file_name().is_none_or(|name| name.to_string_lossy() != named) {
                 bail!(
-                    "{} holds the certificate {}: a keyring file is named by its fingerprint, so a review sees                      which key a change adds; rename it to {named} (or add it with `cargo xtask keys add`)",
+                    "{} holds the certificate {}: a keyring file is named by its fingerprint, so a review sees which key a change adds; rename it to {named} (or add it with `cargo xtask keys add`)",
                     path.display(),
                     cert.fingerprint()
                 );
@@ -91,7 +102,12 @@ impl Keyring {
 /// Every certificate in a file, armored or binary.
 pub fn read_certs(path: &Path) -> Result<Vec<Cert>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let certs = CertParser::from_bytes(&bytes)
+    parse_certs(&bytes, path)
+}
+
+/// Every certificate in these bytes (from `path`), armored or binary.
+fn parse_certs(bytes: &[u8], path: &Path) -> Result<Vec<Cert>> {
+    let certs = CertParser::from_bytes(bytes)
         .and_then(|parser| parser.collect::<openpgp::Result<Vec<Cert>>>())
         .with_context(|| format!("{} is not an OpenPGP certificate (armored or binary)", path.display()))?;
     if certs.is_empty() {

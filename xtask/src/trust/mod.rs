@@ -2,12 +2,16 @@
 //!
 //! Owns the signature format (`payload`), where signatures live (`lookaside`), the
 //! keyring of trusted maintainers (`keyring`, changed by the `keys` command), the
-//! judgement of one signature (`check`, with its `verdict`), and the `sign` and `verify`
-//! commands. `check` and `payload` judge bytes they are given and touch no filesystem;
-//! only `sign` holds secret keys, and `verify` never needs it: nothing here signs on
-//! the path that verifies.
+//! judgement of one signature (`check`, with its `verdict`), the `sign` and `verify`
+//! commands, and `authenticate`, which walks the git history (`history`) from a pinned
+//! introduction so that the keyring `verify` trusts is one no single change can forge.
+//! `check` and `payload` judge bytes they are given and touch no filesystem; `history`
+//! reads git objects and never the work tree; only `sign` holds secret keys, and
+//! `verify` never needs it: nothing here signs on the path that verifies.
 
+pub mod authenticate;
 pub mod check;
+pub mod history;
 pub mod keyring;
 pub mod keys;
 pub mod lookaside;

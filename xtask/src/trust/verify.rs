@@ -12,7 +12,9 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use super::authenticate::{authenticate, summary, Failure, IntroductionArgs};
 use super::check::{check, Expected};
+use super::history::Repo;
 use super::keyring::Keyring;
 use super::payload::{identity, NAMESPACE};
 use super::verdict::{Reason, Rejection};
@@ -36,9 +38,12 @@ duplicate-signer, numbering-gap, unexpected-file. Exits 0 only when every image 
 signatures, 1 when one has fewer, 2 when the check cannot run.
 
 The tree's own manifest/keys/ is under the control of whoever changes the tree: a change that \
-rewrites a digest can add the keys that sign it. Verify with --keyring DIR, a keyring you keep \
-yourself, outside the tree; without it, or with one inside the tree, verify says that the keyring \
-it used is not authenticated (in --json: keyring_authenticated: false).";
+rewrites a digest can add the keys that sign it. Verify with --authenticated: the keyring of HEAD's \
+commit, once `cargo xtask authenticate` has checked every commit from your pinned introduction to \
+HEAD (a key counts only if a key trusted before signed the commit adding it); if a commit fails, \
+nothing is verified and verify exits 1. Or with --keyring DIR, a keyring you keep yourself, outside \
+the tree. Without either, or with a --keyring inside the tree, verify says that the keyring it used \
+is not authenticated (in --json: keyring_authenticated: false).";
 
 #[derive(clap::Args)]
 #[command(after_help = ABOUT)]
@@ -51,6 +56,12 @@ pub struct VerifyArgs {
     /// The keyring directory of trusted certificates (default: manifest/keys/ of the tree).
     #[arg(long, value_name = "DIR")]
     pub keyring: Option<PathBuf>,
+    /// Take the keyring from manifest/keys/ of HEAD's commit (not the work tree), after
+    /// authenticating every commit from the introduction to HEAD (see `authenticate`).
+    #[arg(long, conflicts_with = "keyring")]
+    pub authenticated: bool,
+    #[command(flatten)]
+    pub introduction: IntroductionArgs,
     #[command(flatten)]
     pub json: JsonArg,
 }
@@ -61,8 +72,15 @@ struct VerifyReport<'a> {
     threshold: u32,
     keyring: &'a Path,
     /// False when the keyring is the tree's own `manifest/keys/`, which the tree under
-    /// test controls; true when the user named it with `--keyring`.
+    /// test controls; true when the user named it with `--keyring`, or with
+    /// `--authenticated` once the history from the introduction to HEAD is authenticated.
     keyring_authenticated: bool,
+    /// With `--authenticated`: the commit whose keyring was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authenticated_commit: Option<&'a str>,
+    /// With `--authenticated`, when the history is not: the first commit that fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authentication_failure: Option<&'a Failure>,
     passed: bool,
     images: &'a [ImageReport],
     /// Lookaside directories of digests manifest/ no longer records.
@@ -112,12 +130,38 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
     let inside = |dir: &std::path::Path| {
         dir.canonicalize().is_ok_and(|dir| root.canonicalize().is_ok_and(|r| dir.starts_with(r)))
     };
-    let authenticated = args.keyring.as_deref().is_some_and(|dir| !inside(dir));
-    let keyring = Keyring::load(&args.keyring.clone().unwrap_or_else(|| keyring::default_dir(&root)))?;
+    let (keyring, authenticated, commit) = if args.authenticated {
+        let introduction = args.introduction.resolve(&root)?;
+        let mut repo = Repo::open(&root)?;
+        let outcome = authenticate(&mut repo, &introduction, "HEAD")?;
+        eprintln!("{}", summary(&outcome));
+        if let Some(failure) = &outcome.failure {
+            if args.json.json {
+                let document = VerifyReport {
+                    threshold: args.threshold,
+                    keyring: &keyring::default_dir(&root),
+                    keyring_authenticated: false,
+                    authenticated_commit: None,
+                    authentication_failure: Some(failure),
+                    passed: false,
+                    images: &[],
+                    stale: &[],
+                };
+                println!("{}", serde_json::to_string_pretty(&document)?);
+            }
+            eprintln!("verify: no authenticated keyring, so nothing was verified");
+            return Ok(crate::cli::verdict(false));
+        }
+        (Keyring::clone(&*repo.keyring(&outcome.end)?), true, Some(outcome.end))
+    } else {
+        let authenticated = args.keyring.as_deref().is_some_and(|dir| !inside(dir));
+        (Keyring::load(&args.keyring.clone().unwrap_or_else(|| keyring::default_dir(&root)))?, authenticated, None)
+    };
     if !authenticated && !args.json.json {
         eprintln!(
             "note: trusting {}, the keyring of the tree being verified, which is not authenticated: a change to the \
-             tree can change it too; pass --keyring DIR with the certificates you trust",
+             tree can change it too; pass --authenticated (the keyring of HEAD, its history authenticated from your \
+             introduction) or --keyring DIR with the certificates you trust",
             keyring.dir.display()
         );
     }
@@ -133,6 +177,8 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
             threshold: args.threshold,
             keyring: &keyring.dir,
             keyring_authenticated: authenticated,
+            authenticated_commit: commit.as_deref(),
+            authentication_failure: None,
             passed,
             images: &reports,
             stale: &stale,
