@@ -60,6 +60,25 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     assert_eq!(json["input_current"], true);
     assert_eq!(kept(&tree), Vec::<PathBuf>::new(), "a run that reproduced leaves no scratch area");
 
+    // Each image it rebuilt with the recorded digest leaves a receipt, which is what
+    // `sign` requires; a layout in out/ alone is not enough.
+    let recorded = tree.recorded_digest("filesystem");
+    let receipt_path = tree.out("receipts").join(format!("filesystem@{}.json", recorded.replacen(':', "=", 1)));
+    let receipt: Value = serde_json::from_str(&std::fs::read_to_string(&receipt_path).unwrap()).unwrap();
+    assert_eq!(receipt["package"], "filesystem");
+    assert_eq!(receipt["digest"].as_str().unwrap(), recorded);
+    assert!(
+        receipt["engine"].as_str().unwrap().starts_with("Docker")
+            || receipt["engine"].as_str().unwrap().starts_with("Podman"),
+        "{receipt}"
+    );
+    let key = tree.root.join("target").join("alice.key");
+    tree.ok(&["keys", "generate", "--userid", "Alice <alice@example.org>", "--output", key.to_str().unwrap()]);
+    tree.ok(&["sign", "--key", key.to_str().unwrap(), "filesystem"]);
+    std::fs::remove_file(&receipt_path).unwrap();
+    let error = tree.fails(&["sign", "--key", key.to_str().unwrap(), "bootstrap", "filesystem"]);
+    assert!(error.contains("no receipt") && error.contains("cargo xtask reproduce filesystem"), "{error}");
+
     // A recipe change that leaves the image alone still reproduces, and the report says
     // that manifest/ recorded the entry for other inputs and how to refresh it.
     let containerfile = tree.root.join("pkgs/filesystem/Containerfile");
@@ -73,6 +92,9 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     assert!(output.status.success());
     let report = format!("{}{}", text(&output.stdout), text(&output.stderr));
     assert!(report.contains("`cargo xtask build filesystem` rewrites the entry"), "{report}");
+    // That rebuild's receipt names the new input: signing the old entry waits for a build.
+    let error = tree.fails(&["sign", "--key", key.to_str().unwrap(), "filesystem"]);
+    assert!(error.contains("the recipe changed since"), "{error}");
     std::fs::write(&containerfile, before).unwrap();
 
     // The build now writes its own time into the image.

@@ -119,6 +119,17 @@ impl Tree {
             layer.len()
         );
         std::fs::write(self.root.join("manifest").join("packages").join(format!("{name}.toml")), entry).unwrap();
+        // The receipt `reproduce` leaves when it rebuilt an image with its recorded digest
+        // (tests/reproduce.rs shows a real one): what `sign` requires.
+        let receipt = json!({
+            "package": name, "version": "1.0", "input": sha256(name.as_bytes()), "digest": digest,
+            "engine": "Docker 20.10.24", "reproduced_at": "2026-12-02T00:00:00Z", "seconds": 1.0,
+            "tool": "cairn xtask 0.1.0",
+        });
+        let receipts = self.root.join("out").join("receipts");
+        std::fs::create_dir_all(&receipts).unwrap();
+        std::fs::write(receipts.join(format!("{name}@{}.json", digest.replace(':', "="))), receipt.to_string())
+            .unwrap();
         digest
     }
 
@@ -236,20 +247,16 @@ fn sign_refuses_an_image_not_reproduced_here() {
     let tree = Tree::new();
     let digest = tree.image("busybox", b"hello");
     let alice = tree.maintainer("alice");
-    // Someone else's build: the layout in out/ differs from what manifest/ records.
-    let recorded = std::fs::read_to_string(tree.root.join("manifest/packages/busybox.toml")).unwrap();
-    tree.image("busybox", b"a different build");
-    std::fs::write(tree.root.join("manifest/packages/busybox.toml"), &recorded).unwrap();
+    // A copy of someone else's build: out/ holds exactly the recorded image, but this
+    // machine never reproduced it, so there is no receipt.
+    std::fs::remove_dir_all(tree.root.join("out/receipts")).unwrap();
 
     let output = tree.xtask(&["sign", "--key", alice.to_str().unwrap()]);
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2));
     let error = text(&output.stderr);
-    assert!(error.contains("does not reproduce") && error.contains("--no-reproduce-check"), "{error}");
+    assert!(error.contains("cargo xtask reproduce busybox") && error.contains("--no-reproduce-check"), "{error}");
+    assert!(error.contains("no receipt"), "{error}");
     assert!(!tree.root.join("manifest/signatures").exists(), "nothing is signed");
-
-    std::fs::remove_dir_all(tree.root.join("out")).unwrap();
-    let error = text(&tree.xtask(&["sign", "--key", alice.to_str().unwrap()]).stderr);
-    assert!(error.contains("cargo xtask reproduce busybox"), "{error}");
 
     tree.ok(&["sign", "--key", alice.to_str().unwrap(), "--no-reproduce-check"]);
     assert!(tree.verify(1, &[]).0);

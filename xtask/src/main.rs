@@ -15,6 +15,7 @@ mod load;
 mod manifest;
 mod progress;
 mod prove;
+mod receipt;
 mod registry;
 mod reproduce;
 mod scaffold;

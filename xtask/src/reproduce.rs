@@ -29,6 +29,7 @@ use crate::env::Env;
 use crate::image::diff::{self, Difference, Side};
 use crate::image::layout;
 use crate::manifest::Manifest;
+use crate::receipt;
 use crate::registry::Registry;
 
 #[derive(clap::Args)]
@@ -241,6 +242,20 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
                              rewrites the entry"
                         ));
                     }
+                    // What `sign` requires: this maintainer rebuilt this recipe and got this digest.
+                    receipt::write(
+                        &out,
+                        &receipt::Receipt {
+                            package: name.clone(),
+                            version: registry.get(&name)?.version.clone(),
+                            input,
+                            digest: digest.clone(),
+                            engine: result.engine.clone().unwrap_or_default(),
+                            reproduced_at: crate::trust::utc(std::time::SystemTime::now()),
+                            seconds: result.elapsed.as_secs_f64(),
+                            tool: format!("cairn xtask {}", env!("CARGO_PKG_VERSION")),
+                        },
+                    )?;
                     Verdict::Reproduced
                 }
                 (Outcome::Built { digest } | Outcome::UpToDate { digest }, _) => {

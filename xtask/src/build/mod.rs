@@ -138,6 +138,8 @@ pub struct PackageResult {
     pub name: String,
     pub outcome: Outcome,
     pub elapsed: Duration,
+    /// The engine it was built on ("Docker 20.10.24"), when it was built.
+    pub engine: Option<String>,
 }
 
 /// One package in `build --json`.

@@ -58,7 +58,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         .iter()
         .map(|(name, digest)| {
             let outcome = Outcome::UpToDate { digest: digest.clone() };
-            (name.clone(), PackageResult { name: name.clone(), outcome, elapsed: Duration::ZERO })
+            (name.clone(), PackageResult { name: name.clone(), outcome, elapsed: Duration::ZERO, engine: None })
         })
         .collect();
     let mut pending: Vec<String> = order.clone();
@@ -73,8 +73,12 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             let package = &registry.packages[&pending[i]];
             let deps: Vec<&PackageResult> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
             if deps.iter().any(|r| r.outcome == Outcome::WouldBuild) {
-                let result =
-                    PackageResult { name: package.name.clone(), outcome: Outcome::WouldBuild, elapsed: Duration::ZERO };
+                let result = PackageResult {
+                    name: package.name.clone(),
+                    outcome: Outcome::WouldBuild,
+                    elapsed: Duration::ZERO,
+                    engine: None,
+                };
                 outcomes.insert(package.name.clone(), result);
                 overall.inc(1);
                 pending.remove(i);
@@ -86,6 +90,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                     name: package.name.clone(),
                     outcome: Outcome::Skipped { because },
                     elapsed: Duration::ZERO,
+                    engine: None,
                 };
                 progress::say(&shared.progress, &format!("skipped {}: {}", package.name, bad.name));
                 outcomes.insert(package.name.clone(), result);
@@ -139,7 +144,8 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             progress::say(&shared.progress, &format!("built {name} {digest} in {:.1}s", elapsed.as_secs_f64()));
         }
         overall.inc(1);
-        outcomes.insert(name.clone(), PackageResult { name, outcome, elapsed });
+        let engine = shared.engine.get().map(|engine| engine.name.clone());
+        outcomes.insert(name.clone(), PackageResult { name, outcome, elapsed, engine });
     }
     overall.finish_and_clear();
     if let Some(engine) = shared.engine.get() {

@@ -2,8 +2,8 @@
 //!
 //! A signature says "I rebuilt this image from the tree and got exactly this digest";
 //! `verify` then counts how many independent maintainers said so. That is why `sign`
-//! refuses an image unless `out/<name>/` holds a layout whose digest is the one
-//! manifest/ records: sign what you reproduced, not what someone else built.
+//! refuses an image unless `reproduce` left a receipt for its recorded digest and input
+//! here: sign what you reproduced, not what someone else built.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -29,9 +29,10 @@ use crate::manifest::{Entry, Manifest};
 /// The concepts behind the command, shown under its options by `--help`.
 const ABOUT: &str = "\
 A signature says: I rebuilt this image from the tree and got exactly this digest. For each image \
-(every one in manifest/ when none is named), `sign` checks that out/<name>/ holds an image layout \
-whose blobs all match and whose manifest digest is the one manifest/packages/<name>.toml records, \
-then writes a containers/image \"simple signing\" signature of `cairn/<name>` at that digest to \
+(every one in manifest/ when none is named), `sign` requires the receipt that `cargo xtask reproduce` \
+wrote when it rebuilt the image here from scratch and got the digest and input that \
+manifest/packages/<name>.toml records (out/receipts/<name>@sha256=<hex>.json; a layout in out/ is \
+not enough, it may be a copy), then writes a containers/image \"simple signing\" signature of `cairn/<name>` at that digest to \
 manifest/signatures/cairn/<name>@sha256=<hex>/signature-N. An image your key signed already is \
 skipped. Commit the new files: `cargo xtask verify --threshold M` counts the maintainers who signed.";
 
@@ -46,8 +47,8 @@ pub struct SignArgs {
     /// Unlock the key with the passphrase in this file (first line) instead of asking.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
-    /// Sign without checking that out/<name>/ reproduces the recorded digest. Only when
-    /// you checked the digest some other way: a signature vouches for a rebuild.
+    /// Sign without a receipt from `reproduce` for the recorded digest. Only when you
+    /// checked the digest some other way: a signature vouches for a rebuild.
     #[arg(long)]
     pub no_reproduce_check: bool,
 }
@@ -94,29 +95,22 @@ pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A maintainer counter-signs only what they rebuilt: every image's layout in out/ must
-/// hash to its recorded digest. All are checked before anything is signed.
+/// A maintainer counter-signs only what they rebuilt: every image needs a receipt that
+/// `reproduce` wrote here for its recorded digest and input. All are checked before
+/// anything is signed.
 fn check_reproduced(out: &Path, entries: &[&Entry]) -> Result<()> {
     let mut problems = Vec::new();
     for entry in entries {
-        let dir = out.join(&entry.name);
-        match crate::image::layout::verify(&dir) {
-            Ok(digest) if digest == entry.digest => {}
-            Ok(digest) => problems.push(format!(
-                "{}: your rebuild gives {digest}, but manifest/ records {}: it does not reproduce, so do not sign it (see `cargo xtask reproduce {}`)",
-                entry.name, entry.digest, entry.name
-            )),
-            Err(e) => problems.push(format!(
-                "{}: no reproduced image in {} ({e:#}): run `cargo xtask reproduce {}` first",
-                entry.name,
-                dir.display(),
-                entry.name
-            )),
+        if let Some(problem) = crate::receipt::missing(out, entry)? {
+            problems.push(problem);
         }
     }
     if !problems.is_empty() {
         bail!(
-            "refusing to sign, nothing was signed:\n  {}\n(a signature vouches that you rebuilt the image; --no-reproduce-check skips this check when you verified the digest another way)",
+            "refusing to sign, nothing was signed:\n  {}\n(a signature vouches that you rebuilt the image: `reproduce` \
+             leaves a receipt in out/receipts/ for each image it rebuilt with its recorded digest; an image in out/ \
+             proves nothing, it may be a copy. --no-reproduce-check skips this check when you verified the digest \
+             another way)",
             problems.join("\n  ")
         );
     }

@@ -1,0 +1,153 @@
+//! Receipts: what `reproduce` saw on this machine, and what `sign` requires.
+//!
+//! A signature says "I rebuilt this image and got exactly this digest". A layout in
+//! `out/` whose digest matches manifest/ proves nothing of the kind: it may be a copied
+//! CI artifact or a download. So `reproduce` writes, for each package it rebuilt from
+//! scratch with the recorded digest, a receipt `out/receipts/<name>@sha256=<hex>.json`
+//! (package, version, input hash, digest, engine, time), and `sign` signs a digest only
+//! with a receipt for it whose input is the one manifest/ records. A receipt is a
+//! record for the maintainer's own use, not a proof to anyone else: whoever can write
+//! `out/` can write one.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::Entry;
+
+/// One package reproduced here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    pub package: String,
+    pub version: String,
+    /// The input hash of the recipe that was rebuilt.
+    pub input: String,
+    /// The manifest digest the rebuild gave: the recorded one.
+    pub digest: String,
+    /// The engine it was rebuilt on, "Docker 20.10.24".
+    pub engine: String,
+    /// When the rebuild finished, UTC.
+    pub reproduced_at: String,
+    /// How long the rebuild took, in seconds.
+    pub seconds: f64,
+    /// The tool that rebuilt it.
+    pub tool: String,
+}
+
+/// `out/receipts/`.
+pub fn dir(out: &Path) -> PathBuf {
+    out.join("receipts")
+}
+
+/// `out/receipts/<name>@sha256=<hex>.json`: one file per image reproduced.
+pub fn path(out: &Path, name: &str, digest: &str) -> PathBuf {
+    dir(out).join(format!("{name}@{}.json", digest.replacen(':', "=", 1)))
+}
+
+/// Records a receipt, whole or not at all.
+pub fn write(out: &Path, receipt: &Receipt) -> Result<PathBuf> {
+    let path = path(out, &receipt.package, &receipt.digest);
+    let mut json = serde_json::to_vec_pretty(receipt)?;
+    json.push(b'\n');
+    crate::workspace::write_atomic(&path, &json)?;
+    Ok(path)
+}
+
+/// Why `sign` may not sign an entry, or None when a receipt covers it.
+pub fn missing(out: &Path, entry: &Entry) -> Result<Option<String>> {
+    let path = path(out, &entry.name, &entry.digest);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Some(format!(
+                "{}: no receipt {} that you reproduced {}: run `cargo xtask reproduce {}` first",
+                entry.name,
+                path.display(),
+                entry.digest,
+                entry.name
+            )))
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let receipt: Receipt = serde_json::from_str(&text).with_context(|| {
+        format!("{} is not a receipt; remove it and run `cargo xtask reproduce {}`", path.display(), entry.name)
+    })?;
+    if receipt.package != entry.name || receipt.digest != entry.digest {
+        return Ok(Some(format!(
+            "{}: {} is a receipt for {} at {}, not for this image; remove it and run `cargo xtask reproduce {}`",
+            entry.name,
+            path.display(),
+            receipt.package,
+            receipt.digest,
+            entry.name
+        )));
+    }
+    if receipt.input != entry.input {
+        return Ok(Some(format!(
+            "{}: reproduced from input {}, but manifest/ records input {}: the recipe changed since; run `cargo xtask reproduce {}` again",
+            entry.name, receipt.input, entry.input, entry.name
+        )));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry {
+        Entry {
+            name: "musl".into(),
+            version: "1.2.3".into(),
+            input: format!("sha256:{}", "1".repeat(64)),
+            digest: format!("sha256:{}", "2".repeat(64)),
+            layer: format!("sha256:{}", "3".repeat(64)),
+            diff_id: format!("sha256:{}", "4".repeat(64)),
+            size: 1,
+        }
+    }
+
+    fn receipt(entry: &Entry) -> Receipt {
+        Receipt {
+            package: entry.name.clone(),
+            version: entry.version.clone(),
+            input: entry.input.clone(),
+            digest: entry.digest.clone(),
+            engine: "Docker 20.10.24".into(),
+            reproduced_at: "2026-12-02T00:00:00Z".into(),
+            seconds: 1.5,
+            tool: "cairn xtask 0.1.0".into(),
+        }
+    }
+
+    #[test]
+    fn a_receipt_covers_exactly_its_digest_and_input() {
+        let out = tempfile::tempdir().unwrap();
+        let entry = entry();
+        assert!(missing(out.path(), &entry).unwrap().unwrap().contains("cargo xtask reproduce musl"));
+        let written = write(out.path(), &receipt(&entry)).unwrap();
+        assert!(written.ends_with(format!("receipts/musl@sha256={}.json", "2".repeat(64))));
+        assert_eq!(missing(out.path(), &entry).unwrap(), None);
+
+        let mut changed = entry.clone();
+        changed.input = format!("sha256:{}", "9".repeat(64));
+        assert!(missing(out.path(), &changed).unwrap().unwrap().contains("the recipe changed"));
+        let mut other = entry.clone();
+        other.digest = format!("sha256:{}", "8".repeat(64));
+        assert!(missing(out.path(), &other).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_receipt_moved_to_another_name_does_not_count() {
+        let out = tempfile::tempdir().unwrap();
+        let entry = entry();
+        let mut for_busybox = receipt(&entry);
+        for_busybox.package = "busybox".into();
+        let bytes = serde_json::to_vec(&for_busybox).unwrap();
+        std::fs::create_dir_all(dir(out.path())).unwrap();
+        std::fs::write(path(out.path(), &entry.name, &entry.digest), bytes).unwrap();
+        assert!(missing(out.path(), &entry).unwrap().unwrap().contains("not for this image"));
+    }
+}
