@@ -1,5 +1,13 @@
 //! The input hash: sha256 over everything a build reads, in a canonical text form. Same
 //! input hash and an `out/` layout that verifies against manifest/ means up to date.
+//!
+//! The text is one line per item, a keyword and a fixed number of fields, in a fixed
+//! order; the registry refuses any field value with a space or a control character
+//! (`registry::check_tokens`), so no two inputs write the same text. What the code does
+//! to the bytes (the normalizer, the build context's modes and times, the rootfs
+//! layout's modes, the engine's build options) enters as `normalize::FORMAT`, bumped
+//! whenever it changes them; `image::normalize`'s fixture test and `build::context`'s
+//! pinned context digest fail when it should have been.
 
 use std::collections::BTreeMap;
 

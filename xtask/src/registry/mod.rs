@@ -231,6 +231,7 @@ fn check_package(package: &Package) -> Result<()> {
             bail!("{dir}/src/lib.rs: source `{}` has no location to fetch it from", source.file);
         }
     }
+    check_tokens(package)?;
     match &package.recipe {
         Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
             let recipe = package.engine_recipe().map_err(|refusal| package.refused(refusal))?;
@@ -282,6 +283,53 @@ fn check_package(package: &Package) -> Result<()> {
     Ok(())
 }
 
+/// Every value that enters the input hash's text (`build/input.rs`) as a field is one
+/// token: printable ASCII without spaces, as a sha256 is 64 hex digits. With each line a
+/// keyword and a fixed number of fields, the text then names one input only: no value
+/// can end a field or a line early and pass for two.
+fn check_tokens(package: &Package) -> Result<()> {
+    let dir = package.dir.display();
+    let token = |what: &str, value: &str| -> Result<()> {
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+            bail!(
+                "{dir}/src/lib.rs: {what} {value:?} must be printable ASCII without spaces (it is one field of the input hash)"
+            );
+        }
+        Ok(())
+    };
+    token("the version", &package.version)?;
+    for source in &package.sources {
+        token("the source file name", &source.file)?;
+        if source.sha256.len() != 64 || !source.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
+            bail!("{dir}/src/lib.rs: the sha256 of `{}` is not 64 lowercase hex digits", source.file);
+        }
+    }
+    for file in &package.files {
+        token("the file name", &file.name)?;
+    }
+    match &package.recipe {
+        Recipe::Containerfile(_) => {}
+        Recipe::Rebuild(rebuild) => {
+            token("the rebuilt package", &rebuild.of)?;
+            for (from, to) in &rebuild.replace {
+                token("a replaced image", from)?;
+                token("a replacing image", to)?;
+            }
+        }
+        Recipe::DebianRootfs(rootfs) => {
+            for path in rootfs.dirs.iter().chain(rootfs.files.iter().map(|(path, _)| path)) {
+                token("the rootfs path", path)?;
+            }
+            for (path, target) in &rootfs.links {
+                token("the rootfs link", path)?;
+                token("the rootfs link target", target)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A rebuild builds from exactly the sources and files of the package it rebuilds.
 fn check_rebuild(package: &Package, of: &Package) -> Result<()> {
     let dir = package.dir.display();
@@ -314,6 +362,25 @@ mod tests {
             recipe: Recipe::Containerfile(containerfile.into()),
             dir: PathBuf::from("pkgs").join(name),
         }
+    }
+
+    #[test]
+    fn a_value_that_could_pass_for_two_fields_of_the_input_hash_is_refused() {
+        // Without the check, this version and a package "1" with the source `x` would
+        // write the same input text, so the same input hash.
+        let mut spliced = package("foo", &[], "FROM scratch\n");
+        spliced.version = format!("1\nsource x {}", "0".repeat(64));
+        let error = check_package(&spliced).unwrap_err().to_string();
+        assert!(error.contains("the version") && error.contains("without spaces"), "{error}");
+        let mut spaced = package("foo", &[], "FROM scratch\n");
+        spaced.recipe = Recipe::DebianRootfs(Rootfs {
+            dirs: vec![],
+            links: vec![("bin/sh".into(), "busybox put etc/x".into())],
+            files: vec![],
+        });
+        let error = check_tokens(&spaced).unwrap_err().to_string();
+        assert!(error.contains("the rootfs link target"), "{error}");
+        assert!(check_package(&package("foo", &[], "FROM scratch\n")).is_ok());
     }
 
     #[test]
