@@ -44,29 +44,65 @@ impl StagedDir {
         self.staging.path()
     }
 
-    /// Swaps the staged directory in for the target, then removes the old one.
+    /// Swaps the staged directory in for the target in one step (`renameat2` with
+    /// `RENAME_EXCHANGE`: at no moment is the target absent), then removes the old one.
+    /// Where the filesystem cannot exchange, the old one is moved aside first, and an
+    /// interrupted run's `sweep_leftovers` puts it back.
     pub fn commit(self) -> Result<()> {
         let staged = self.staging.keep();
-        let old = self.target.with_file_name(format!(
-            ".old-{}-{}",
-            self.target.file_name().and_then(|n| n.to_str()).unwrap_or("dir"),
-            std::process::id()
-        ));
-        let had_old = self.target.exists();
-        if had_old {
-            std::fs::rename(&self.target, &old).with_context(|| format!("moving {} aside", self.target.display()))?;
-        }
-        if let Err(e) = std::fs::rename(&staged, &self.target) {
-            if had_old {
-                let _ = std::fs::rename(&old, &self.target);
+        let parent = self.target.parent().context("a directory to write has a parent")?.to_owned();
+        let result = if self.target.exists() {
+            match exchange(&staged, &self.target) {
+                // `staged` now holds the old directory.
+                Ok(()) => std::fs::remove_dir_all(&staged).with_context(|| format!("removing {}", staged.display())),
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) || e.raw_os_error() == Some(libc::ENOSYS) => {
+                    move_aside_and_swap(&self.target, &staged)
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&staged);
+                    Err(e).with_context(|| format!("swapping the new {} in place", self.target.display()))
+                }
             }
-            let _ = std::fs::remove_dir_all(&staged);
-            return Err(e).with_context(|| format!("moving the new {} in place", self.target.display()));
-        }
-        if had_old {
-            std::fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
-        }
+        } else {
+            std::fs::rename(&staged, &self.target).map_err(|e| {
+                let _ = std::fs::remove_dir_all(&staged);
+                anyhow::Error::new(e).context(format!("moving the new {} in place", self.target.display()))
+            })
+        };
+        result?;
+        std::fs::File::open(&parent)?.sync_all()?;
         Ok(())
+    }
+}
+
+/// The swap where the filesystem cannot exchange: the old directory moves aside first.
+fn move_aside_and_swap(target: &Path, staged: &Path) -> Result<()> {
+    let old = target.with_file_name(format!(
+        ".old-{}-{}",
+        target.file_name().and_then(|n| n.to_str()).unwrap_or("dir"),
+        std::process::id()
+    ));
+    std::fs::rename(target, &old).with_context(|| format!("moving {} aside", target.display()))?;
+    if let Err(e) = std::fs::rename(staged, target) {
+        let _ = std::fs::rename(&old, target);
+        let _ = std::fs::remove_dir_all(staged);
+        return Err(e).with_context(|| format!("moving the new {} in place", target.display()));
+    }
+    std::fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))
+}
+
+/// Exchanges two paths atomically.
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: two NUL-terminated paths that live across the call.
+    let done =
+        unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -155,6 +191,36 @@ mod tests {
         staged.commit().unwrap();
         assert!(target.join("new").exists() && !target.join("old").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing left beside it");
+    }
+
+    #[test]
+    fn a_reader_never_sees_the_directory_missing_while_it_is_replaced() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("musl");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("index.json"), "0").unwrap();
+        let (done, missing) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+        let reader = {
+            let (done, missing, index) = (done.clone(), missing.clone(), target.join("index.json"));
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    if !index.exists() {
+                        missing.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        };
+        for i in 1..=300 {
+            let staged = StagedDir::new(&target).unwrap();
+            std::fs::write(staged.path().join("index.json"), i.to_string()).unwrap();
+            staged.commit().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        reader.join().unwrap();
+        assert_eq!(missing.load(Ordering::Relaxed), 0, "out/<name>/index.json was absent while a build replaced it");
+        assert_eq!(std::fs::read_to_string(target.join("index.json")).unwrap(), "300");
     }
 
     #[test]

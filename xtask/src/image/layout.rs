@@ -122,17 +122,20 @@ pub fn write(out: &Path, name: &str, version: &str, image: &Image) -> Result<()>
         std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755))?;
         std::fs::File::open(&sub)?.sync_all()?;
     }
+    staged.commit()?;
     // The .tgz is the layer blob: a second name for the same file where the filesystem
-    // allows it, so out/ holds each layer once.
+    // allows it, so out/ holds each layer once. Linked after the layout is in place, so
+    // it is never the layer of another layout than out/<name>/.
     let tgz = out.join(format!("{name}.tgz"));
     let linked = tempfile::Builder::new()
         .prefix(".staging-")
-        .make_in(out, |path| std::fs::hard_link(blob_path(dir, &image.layer_digest), path))
+        .make_in(out, |path| std::fs::hard_link(blob_path(&target, &image.layer_digest), path))
         .and_then(|temp| temp.persist(&tgz).map_err(|e| e.error));
     if linked.is_err() {
         write_atomic(&tgz, &image.layer_gz)?;
     }
-    staged.commit()
+    std::fs::File::open(out)?.sync_all()?;
+    Ok(())
 }
 
 /// An image layout read back from disk, every blob checked against its digest.
