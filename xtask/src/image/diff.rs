@@ -374,7 +374,25 @@ fn json_diff(pointer: &str, a: &Value, b: &Value, out: &mut Vec<(String, Value, 
 }
 
 /// Writes both versions of every file whose content differs, under `a_dir` and `b_dir`.
+/// `a_dir` and `b_dir` are created here and must not exist: files are written only into
+/// directories this function made, so nothing already there (a symlink to elsewhere, an
+/// earlier run's files) is followed or overwritten.
 pub fn extract(differences: &[Difference], expected: &Side, got: &Side, a_dir: &Path, b_dir: &Path) -> Result<()> {
+    for dir in [a_dir, b_dir] {
+        if dir.symlink_metadata().is_ok() {
+            anyhow::bail!(
+                "{} exists: files are extracted into a fresh directory only; name one that does not exist",
+                dir.display()
+            );
+        }
+        if let Some(parent) = dir.parent() {
+            if parent.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+                anyhow::bail!("{} is a symlink: files are extracted into a fresh directory only", parent.display());
+            }
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::create_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let data = |side: &Side, path: &str| -> Option<Vec<u8>> {
         side.nodes.iter().find(|n| n.path == path).and_then(|n| match &n.kind {
             Kind::File(data) => Some(data.clone()),
@@ -678,5 +696,27 @@ mod tests {
         b.config.as_mut().unwrap()["created"] = serde_json::json!("2024-01-01T00:00:00Z");
         let report = render(&compare(&a, &b), "expected", "got");
         insta::assert_snapshot!("report_of_a_text_file_and_a_config_key", report);
+    }
+
+    #[test]
+    fn files_are_extracted_into_a_fresh_directory_only() {
+        let (_a, a) = image(&base());
+        let mut changed = base();
+        changed[4].kind = Kind::File(b"welcome\nto cairn 2\n".to_vec());
+        let (_b, b) = image(&changed);
+        let differences = compare(&a, &b);
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("x");
+        extract(&differences, &a, &b, &dir.join("a"), &dir.join("b")).unwrap();
+        assert_eq!(std::fs::read_dir(dir.join("b")).unwrap().count(), 1);
+        // A second run into the same place, or through a symlink to elsewhere, is refused.
+        let error = extract(&differences, &a, &b, &dir.join("a"), &dir.join("b")).unwrap_err();
+        assert!(format!("{error:#}").contains("fresh directory"), "{error:#}");
+        let elsewhere = temp.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, temp.path().join("link")).unwrap();
+        let link = temp.path().join("link");
+        assert!(extract(&differences, &a, &b, &link.join("a"), &link.join("b")).is_err());
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing written through the symlink");
     }
 }

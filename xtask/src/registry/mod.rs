@@ -14,7 +14,7 @@ mod graph;
 #[cfg_attr(not(test), allow(dead_code))]
 mod program;
 
-pub use containerfile::{containerfile_images, pin_containerfile, Refusal};
+pub use containerfile::{containerfile_images, label_stages, pin_containerfile, Refusal};
 pub use discover::discover;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -229,6 +229,13 @@ fn check_package(package: &Package) -> Result<()> {
     for source in &package.sources {
         if source.locations.is_empty() {
             bail!("{dir}/src/lib.rs: source `{}` has no location to fetch it from", source.file);
+        }
+        if !source.file.ends_with(".whl") && source.locations.iter().any(|l| matches!(l, Location::PyPI { .. })) {
+            bail!(
+                "{dir}/src/lib.rs: `{}` is fetched from PyPI but is not a wheel: pip reads an sdist's metadata by \
+                 running its build backend on this machine; give the sdist's URL or a Debian orig instead",
+                source.file
+            );
         }
     }
     check_tokens(package)?;

@@ -47,6 +47,9 @@ pub struct Unfetched {
     pub attempts: Vec<(String, Miss)>,
 }
 
+/// The most bytes one download may bring: the largest source pinned is under 200 MiB.
+const MAX_DOWNLOAD: u64 = 1 << 30;
+
 fn attempts_text(attempts: &[(String, Miss)]) -> String {
     attempts.iter().map(|(place, miss)| format!("\n  {place}: {miss}")).collect()
 }
@@ -222,9 +225,14 @@ impl Cache {
                         self.apt(&["source", "--download-only", &spec], Some(&w.source.file)).await
                     }
                     Location::PyPI { package, version } => {
-                        let args = pip_download_args(package, version, &w.source.file);
-                        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                        self.run_tool("pip", &args, Some(&w.source.file)).await
+                        match pip_download_args(package, version, &w.source.file, &w.source.sha256) {
+                            Ok((args, requirements)) => {
+                                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                                let files = [("requirements.txt", requirements.as_str())];
+                                self.run_tool_with("pip", &args, &files, Some(&w.source.file)).await
+                            }
+                            Err(refusal) => Err(Miss::Failed(refusal)),
+                        }
                     }
                 };
                 let miss = match attempt {
@@ -246,7 +254,8 @@ impl Cache {
         })
     }
 
-    /// Downloads into a temporary file, hashing on the way.
+    /// Downloads into a temporary file, hashing on the way, and stops a server that sends
+    /// more than any source is (a hostile or broken one would fill the disk).
     async fn download(
         &self,
         client: &reqwest::Client,
@@ -260,14 +269,24 @@ impl Cache {
             return Err(Miss::Gone { status: status.as_u16() });
         }
         let response = response.error_for_status().map_err(|e| failed(&e))?;
+        let too_big =
+            || failed(&format!("the server sends more than {} MiB, more than any source is", MAX_DOWNLOAD >> 20));
+        if response.content_length().is_some_and(|length| length > MAX_DOWNLOAD) {
+            return Err(too_big());
+        }
         bar.set_length(response.content_length().unwrap_or(0));
         bar.set_position(0);
         let temp = self.temp().map_err(|e| failed(&format!("{e:#}")))?;
         let mut file = tokio::fs::File::from_std(temp.reopen().map_err(|e| failed(&e))?);
         let mut hasher = Sha256::new();
+        let mut received = 0u64;
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| failed(&format!("download interrupted: {e}")))?;
+            received += chunk.len() as u64;
+            if received > MAX_DOWNLOAD {
+                return Err(too_big());
+            }
             hasher.update(&chunk);
             file.write_all(&chunk).await.map_err(|e| failed(&e))?;
             bar.inc(chunk.len() as u64);
@@ -289,8 +308,19 @@ impl Cache {
         args: &[&str],
         wanted_file: Option<&str>,
     ) -> Result<(tempfile::NamedTempFile, String), Miss> {
+        self.run_tool_with(program, args, &[], wanted_file).await
+    }
+
+    /// `run_tool`, with `files` (name, contents) written into the scratch directory first.
+    async fn run_tool_with(
+        &self,
+        program: &str,
+        args: &[&str],
+        files: &[(&str, &str)],
+        wanted_file: Option<&str>,
+    ) -> Result<(tempfile::NamedTempFile, String), Miss> {
         let tool_failed = |detail: String| Miss::ToolFailed { tool: format!("{program} {}", args.join(" ")), detail };
-        self.take_tool_output(program, args, wanted_file)
+        self.take_tool_output(program, args, files, wanted_file)
             .await
             .map_err(|e| tool_failed(format!("{e:#}")))?
             .map_err(tool_failed)
@@ -302,9 +332,13 @@ impl Cache {
         &self,
         program: &str,
         args: &[&str],
+        files: &[(&str, &str)],
         wanted_file: Option<&str>,
     ) -> Result<Result<(tempfile::NamedTempFile, String), String>> {
         let scratch = tempfile::tempdir_in(&self.dir)?;
+        for (name, contents) in files {
+            std::fs::write(scratch.path().join(name), contents)?;
+        }
         let output = tokio::process::Command::new(program)
             .args(args)
             .current_dir(scratch.path())
@@ -399,9 +433,12 @@ mod tests {
                 let (status, body): (&str, &[u8]) = match line.split_whitespace().nth(1) {
                     Some("/hello") => ("200 OK", b"hello\n"),
                     Some("/other") => ("200 OK", b"not hello\n"),
+                    Some("/huge") => ("200 OK", b""),
                     _ => ("404 Not Found", b""),
                 };
-                let head = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                // `/huge` claims 8 GiB; it sends nothing, the client must not wait for it.
+                let length = if line.contains("/huge") { 8 << 30 } else { body.len() };
+                let head = format!("HTTP/1.1 {status}\r\ncontent-length: {length}\r\nconnection: close\r\n\r\n");
                 stream.write_all(head.as_bytes()).unwrap();
                 stream.write_all(body).unwrap();
             }
@@ -412,13 +449,14 @@ mod tests {
     #[test]
     fn each_location_that_misses_is_named_with_why() {
         let (_cache_dir, cache) = empty_cache();
-        let base = serve(3);
+        let base = serve(4);
         let sha = hex::encode(Sha256::digest(b"hello\n"));
         let mut wanted = source(&sha);
         wanted.locations = vec![
             Location::Url(format!("{base}/gone")),
             Location::Url(format!("{base}/other")),
             Location::DebianPool("pool/main/h/hello/hello.txt".into()),
+            Location::Url(format!("{base}/huge")),
         ];
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let fetch = |source: Source| {
@@ -433,11 +471,13 @@ mod tests {
             &Miss::HashMismatch { expected: sha.clone(), got: hex::encode(Sha256::digest(b"not hello\n")) }
         );
         assert_eq!(misses[2], &Miss::NoMirror);
+        assert!(matches!(misses[3], Miss::Failed(why) if why.contains("more than any source")), "{:?}", misses[3]);
         assert!(unfetched.to_string().contains(&format!("{base}/gone: gone")), "{unfetched}");
         assert!(!cache.has(&sha), "nothing that missed entered the cache");
 
         wanted.locations.push(Location::Url(format!("{base}/hello")));
         wanted.locations.drain(..2);
+        wanted.locations.retain(|l| !l.to_string().ends_with("/huge"));
         assert!(fetch(wanted).is_empty());
         assert_eq!(cache.read(&source(&sha)).unwrap(), b"hello\n");
     }
