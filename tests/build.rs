@@ -98,6 +98,55 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
         std::process::Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}"]).output().unwrap();
     let images = String::from_utf8_lossy(&images.stdout);
     assert!(!images.contains(&format!("-{}", child.id())), "the interrupted run removed its images:\n{images}");
+
+    // Killed outright in the middle of a build: it cleans nothing, a later run must.
+    tree.ok(&["load", "busybox-stage0"]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["build", "--rebuild", "musl-stage0"])
+        .env("CAIRN_ROOT", &tree.root)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let docker = |args: &[&str]| -> Vec<String> {
+        let output = std::process::Command::new("docker").args(args).output().unwrap();
+        assert!(output.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect()
+    };
+    // Killed once a build step of its own runs in the engine; its run id is on it.
+    let suffix = format!("-{}", child.id());
+    let started = std::time::Instant::now();
+    let run = loop {
+        let labels = docker(&["ps", "-a", "--format", "{{.Label \"dev.cairn.run\"}}"]);
+        if let Some(run) = labels.into_iter().find(|l| l.ends_with(&suffix)) {
+            break run;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(300), "the build never started a step");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let label = format!("label=dev.cairn.run={run}");
+    let left = || {
+        let mut left = docker(&["ps", "-a", "-q", "--filter", &label]);
+        left.extend(docker(&["images", "-a", "-q", "--filter", &label]));
+        left.extend(
+            docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+                .into_iter()
+                .filter(|t| t.ends_with(&format!(".{run}"))),
+        );
+        left
+    };
+    assert!(!left().is_empty(), "a killed run leaves its objects behind (else this test shows nothing)");
+    let report: serde_json::Value = serde_json::from_str(&tree.ok(&["gc", "--json"])).unwrap();
+    assert!(!report["tags"].as_array().unwrap().is_empty(), "gc removed the killed run's tags: {report:#}");
+    assert_eq!(left(), Vec::<String>::new(), "gc left objects of the killed run: {report:#}");
+    let kept = std::process::Command::new("docker").args(["image", "inspect", "cairn/busybox-stage0:latest"]).output();
+    assert!(kept.unwrap().status.success(), "gc touches nothing that is not a dead run's");
+    let _ = std::process::Command::new("docker").args(["rmi", "cairn/busybox-stage0:latest"]).output();
+    // out/ and manifest/ are as the kill left them: the old image, whole, still up to date.
+    assert_eq!(tree.ok(&["files", "musl-stage0"]), before);
+    let (ok, items) = tree.build(&["musl-stage0"]);
+    assert!(ok && statuses(&items)["musl-stage0"].0 == "up to date", "{items:#?}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod cli;
 mod diff;
 mod env;
 mod files;
+mod gc;
 mod graph;
 mod image;
 mod load;
@@ -75,6 +76,9 @@ enum Command {
     /// Check that every commit from a pinned introduction to HEAD is signed by a key the
     /// keyring of its parent trusts (git's signed commits, checked with Sequoia).
     Authenticate(trust::authenticate::AuthenticateArgs),
+    /// Remove from the engine what killed runs of this host left there (tags, build
+    /// images, containers), and nothing else.
+    Gc(gc::GcArgs),
     /// Measure normalize/hash/write throughput and the time of a no-op build.
     Bench(bench::BenchArgs),
     /// Manage the trusted maintainers' keyring in manifest/keys/.
@@ -123,6 +127,7 @@ fn main() -> std::process::ExitCode {
         Command::Authenticate(args) => trust::authenticate::run(args, &env),
         Command::Keys(command) => trust::keys::run(command, &env),
         Command::Bootstrap(command) => prove::run(command, &env),
+        Command::Gc(args) => gc::run(args, &env),
         Command::Bench(args) => bench::run(args, &env),
     };
     match result {

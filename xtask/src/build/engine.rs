@@ -13,12 +13,13 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, ImportImageOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveImageOptionsBuilder,
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, ImportImageOptionsBuilder, ListContainersOptionsBuilder,
+    ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
 };
 use bollard::{body_full, Docker};
 use futures_util::StreamExt;
 
+use super::runs;
 use crate::env::Engines;
 
 /// How an engine's `POST /build` is made to run every `RUN` with no network.
@@ -265,11 +266,12 @@ impl Engine {
 
     /// Exports the filesystem of `image` through a container that is never started.
     pub async fn export(&self, image: &str) -> Result<Vec<u8>> {
-        let name = format!("cairn-export-{}-{}", std::process::id(), image.replace(['/', ':'], "-"));
+        let name = format!("cairn-export.{}.{}", runs::this(), image.replace(['/', ':', '.'], "-"));
         let config = bollard::models::ContainerCreateBody {
             image: Some(image.to_owned()),
             cmd: Some(vec!["/nonexistent".to_owned()]),
             network_disabled: Some(true),
+            labels: Some([(runs::LABEL.to_owned(), runs::this().to_owned())].into_iter().collect()),
             ..Default::default()
         };
         self.docker
@@ -322,6 +324,66 @@ impl Engine {
         }
     }
 
+    /// Removes what runs of this host that are over left in the engine: containers and
+    /// images labelled with their run id, tags ending in it. Nothing else is touched.
+    pub async fn sweep_dead_runs(&self) -> Result<Swept> {
+        let mut swept = Swept::default();
+        let labelled = std::collections::HashMap::from([("label", vec![runs::LABEL])]);
+        let containers = self
+            .docker
+            .list_containers(Some(ListContainersOptionsBuilder::new().all(true).filters(&labelled).build()))
+            .await
+            .context("listing containers")?;
+        for container in containers {
+            let run = container.labels.as_ref().and_then(|labels| labels.get(runs::LABEL)).cloned().unwrap_or_default();
+            let Some(id) = container.id.filter(|_| runs::dead_run(&run).is_some()) else { continue };
+            let options = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+            match self.docker.remove_container(&id, Some(options)).await {
+                Ok(()) => swept.containers.push(id),
+                Err(error) => tracing::warn!("removing container {id} of the dead run {run}: {error}"),
+            }
+        }
+        let tagged = std::collections::HashMap::from([("reference", vec!["cairn/*"])]);
+        let images = self
+            .docker
+            .list_images(Some(ListImagesOptionsBuilder::new().all(true).filters(&tagged).build()))
+            .await
+            .context("listing images")?;
+        for tag in images.iter().flat_map(|image| image.repo_tags.iter()) {
+            if runs::dead_run(tag).is_some() {
+                let options = RemoveImageOptionsBuilder::new().force(false).noprune(false).build();
+                match self.docker.remove_image(tag, Some(options), None).await {
+                    Ok(_) => swept.tags.push(tag.clone()),
+                    Err(error) => tracing::warn!("removing the tag {tag} of a dead run: {error}"),
+                }
+            }
+        }
+        // Children first: an image is removed once nothing builds on it.
+        for _ in 0..3 {
+            let images = self
+                .docker
+                .list_images(Some(ListImagesOptionsBuilder::new().all(true).filters(&labelled).build()))
+                .await
+                .context("listing images")?;
+            let mut removed = false;
+            for image in images {
+                let run = image.labels.get(runs::LABEL).cloned().unwrap_or_default();
+                if runs::dead_run(&run).is_none() || swept.images.contains(&image.id) {
+                    continue;
+                }
+                let options = RemoveImageOptionsBuilder::new().force(true).build();
+                if self.docker.remove_image(&image.id, Some(options), None).await.is_ok() {
+                    swept.images.push(image.id);
+                    removed = true;
+                }
+            }
+            if !removed {
+                break;
+            }
+        }
+        Ok(swept)
+    }
+
     /// Removes every image this run created and has not removed yet.
     pub async fn cleanup(&self) {
         self.remove_intermediates().await;
@@ -332,6 +394,20 @@ impl Engine {
                 tracing::warn!("{error:#}");
             }
         }
+    }
+}
+
+/// What `sweep_dead_runs` removed.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Swept {
+    pub containers: Vec<String>,
+    pub tags: Vec<String>,
+    pub images: Vec<String>,
+}
+
+impl Swept {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.tags.is_empty() && self.images.is_empty()
     }
 }
 

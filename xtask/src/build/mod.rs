@@ -13,6 +13,7 @@ pub mod context;
 pub mod engine;
 mod input;
 pub mod rootfs;
+pub mod runs;
 mod schedule;
 
 pub use input::input_hash;

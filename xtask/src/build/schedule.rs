@@ -210,8 +210,12 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 }
                 let pinned = crate::registry::pin_containerfile(containerfile, &pins)
                     .map_err(|refusal| package.refused(refusal))?;
+                // Every image the build makes on the way carries this run's id.
+                let pinned =
+                    crate::registry::label_stages(&pinned, &format!("{}={}", super::runs::LABEL, super::runs::this()))
+                        .map_err(|refusal| package.refused(refusal))?;
                 let context = super::context::assemble(package, &pinned, &shared.cache)?;
-                let tag = format!("cairn/{}:{}-{}", package.name, shared.options.label, std::process::id());
+                let tag = format!("cairn/{}:{}.{}", package.name, shared.options.label, super::runs::this());
                 let name = package.name.clone();
                 let step_spinner = spinner.clone();
                 let built = engine
@@ -304,6 +308,19 @@ async fn engine(shared: &Shared) -> Result<Arc<Engine>> {
         .get_or_try_init(|| async {
             let engine = Engine::connect(&shared.options.engines).await?;
             progress::say(&shared.progress, &format!("engine: {}", engine.name));
+            match engine.sweep_dead_runs().await {
+                Ok(swept) if !swept.is_empty() => progress::say(
+                    &shared.progress,
+                    &format!(
+                        "removed what killed runs left in the engine: {} container(s), {} tag(s), {} image(s)",
+                        swept.containers.len(),
+                        swept.tags.len(),
+                        swept.images.len()
+                    ),
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!("looking for what killed runs left: {error:#}"),
+            }
             Ok::<_, anyhow::Error>(Arc::new(engine))
         })
         .await
@@ -329,7 +346,7 @@ async fn load_dep(shared: &Shared, engine: &Engine, dep: &str, expected: &str) -
         let config_digest = layout::sha256(&read.config);
         // The image ID is the config digest whoever loads it; the tag is this run's own, so
         // a concurrent run removing its tag never takes the image from under this one.
-        let tag = format!("cairn/{dep}:{}-{}", &config_digest["sha256:".len()..][..16], std::process::id());
+        let tag = format!("cairn/{dep}:{}.{}", &config_digest["sha256:".len()..][..16], super::runs::this());
         let archive =
             tokio::task::spawn_blocking(move || layout::docker_archive(&read, &tag).map(|a| (a, tag))).await??;
         engine.load(archive.0, &archive.1, &config_digest).await?;

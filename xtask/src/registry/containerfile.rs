@@ -39,6 +39,9 @@ struct Scan {
     references: Vec<Reference>,
     /// Stage names (lowercase), in order; `None` for a stage without `AS`.
     stages: Vec<Option<String>>,
+    /// For each `FROM`, where its last word ends in the text (`None` if a continuation
+    /// split it): the place for an instruction to open its stage with.
+    stage_starts: Vec<Option<usize>>,
 }
 
 /// A word of an instruction and its place in the text.
@@ -229,6 +232,7 @@ fn scan(text: &str) -> Result<Scan, Refusal> {
                     from: true,
                 });
                 scan.stages.push(name);
+                scan.stage_starts.push(words.last().and_then(|w| w.span.as_ref()).map(|span| span.end));
             }
             "COPY" => {
                 for flag in &flags {
@@ -377,6 +381,24 @@ pub fn pin_containerfile(text: &str, pins: &BTreeMap<String, String>) -> Result<
     Ok(out)
 }
 
+/// `text` with `LABEL <label>` opening every stage, so that every image a build makes
+/// on the way (each step's, each stage's) carries it: how a later run finds what a
+/// killed one left in the engine. Labels are metadata; the filesystem exported is the
+/// same.
+pub fn label_stages(text: &str, label: &str) -> Result<String, Refusal> {
+    let found = scan(text)?;
+    let mut out = String::with_capacity(text.len() + found.stage_starts.len() * (label.len() + 8));
+    let mut copied = 0;
+    for end in found.stage_starts.iter().flatten() {
+        out.push_str(&text[copied..*end]);
+        out.push_str("\nLABEL ");
+        out.push_str(label);
+        copied = *end;
+    }
+    out.push_str(&text[copied..]);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,5 +514,16 @@ mod tests {
         let pins: BTreeMap<String, String> = [("musl".to_owned(), "cairn/musl:x AS y\nFROM alpine".to_owned())].into();
         let refusal = pin_containerfile("FROM cairn/musl\n", &pins).unwrap_err();
         assert!(refusal.to_string().contains("after pinning"), "{refusal}");
+    }
+
+    #[test]
+    fn every_stage_opens_with_the_run_label() {
+        let text = "FROM cairn/musl@sha256:ab AS build\nRUN make\n\nFROM scratch\nCOPY --from=build /out /\n";
+        let labelled = label_stages(text, "dev.cairn.run=host-1").unwrap();
+        assert_eq!(
+            labelled,
+            "FROM cairn/musl@sha256:ab AS build\nLABEL dev.cairn.run=host-1\nRUN make\n\nFROM scratch\nLABEL dev.cairn.run=host-1\nCOPY --from=build /out /\n"
+        );
+        assert_eq!(scan(&labelled).unwrap().references.len(), scan(text).unwrap().references.len());
     }
 }
