@@ -625,15 +625,25 @@ fn a_signed_by_policy_reading_our_lookaside_accepts_signed_images_and_rejects_un
 
     let registry = Registry::start();
     let host = format!("127.0.0.1:{}", registry.port);
-    for name in ["busybox", "musl"] {
-        let push = Command::new("skopeo")
-            .args(["--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false"])
-            .arg(format!("oci:{}", tree.root.join("out").join(name).display()))
-            .arg(format!("docker://{host}/cairn/{name}:1.0"))
-            .output()
-            .unwrap();
-        assert!(push.status.success(), "push {name}: {}", text(&push.stderr));
-    }
+    // `push` publishes out/ by digest: the registry holds exactly the recorded manifests.
+    let pushed: Value = serde_json::from_str(&tree.ok(&["push", &format!("{host}/cairn"), "--json"])).unwrap();
+    let pushed: Vec<(String, String)> = pushed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["reference"].as_str().unwrap().to_owned(), p["digest"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        pushed,
+        [(format!("{host}/cairn/busybox:1.0"), signed.clone()), (format!("{host}/cairn/musl:1.0"), unsigned.clone())]
+    );
+    let inspect = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{host}/cairn/busybox@{signed}"))
+        .output()
+        .unwrap();
+    assert!(inspect.status.success(), "{}", text(&inspect.stderr));
+    assert_eq!(sha256(&inspect.stdout), signed, "the registry serves the manifest's own bytes");
 
     // A consumer's set-up: trust alice's key for cairn images, read signatures from our
     // lookaside tree. Our signatures name a repository, `cairn/<name>`, and no tag; for
@@ -689,4 +699,61 @@ fn a_signed_by_policy_reading_our_lookaside_accepts_signed_images_and_rejects_un
     // The consumer's policy accepts one key; our verify still asks for the quorum.
     assert!(tree.verify(1, &["busybox"]).0);
     assert!(!tree.verify(2, &["busybox"]).0);
+}
+
+/// A registry that takes every upload and then reports another manifest digest, as one
+/// that rewrites manifests (or lies) would.
+fn hostile_registry() -> u16 {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || loop {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                    return;
+                }
+                let mut length = 0usize;
+                loop {
+                    let mut header = String::new();
+                    reader.read_line(&mut header).unwrap();
+                    if header.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let method = request.split_whitespace().next().unwrap_or("").to_owned();
+                let lie = format!("sha256:{}", "0".repeat(64));
+                let response = match method.as_str() {
+                    "POST" | "PATCH" => "HTTP/1.1 202 Accepted\r\nLocation: /v2/cairn/busybox/blobs/uploads/1\r\nRange: 0-0\r\nContent-Length: 0\r\n\r\n".to_owned(),
+                    "PUT" => "HTTP/1.1 201 Created\r\nLocation: /v2/cairn/busybox/blobs/x\r\nContent-Length: 0\r\n\r\n".to_owned(),
+                    _ => format!(
+                        "HTTP/1.1 200 OK\r\nDocker-Content-Digest: {lie}\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 0\r\n\r\n"
+                    ),
+                };
+                if stream.write_all(response.as_bytes()).is_err() {
+                    return;
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_registry_that_reports_another_digest_is_an_error() {
+    let tree = Tree::new();
+    let digest = tree.image("busybox", b"hello");
+    let port = hostile_registry();
+    let output = tree.xtask(&["push", &format!("127.0.0.1:{port}/cairn"), "busybox"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let error = text(&output.stderr);
+    assert!(error.contains("changed the image") && error.contains(&digest), "{error}");
 }

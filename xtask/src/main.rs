@@ -16,6 +16,7 @@ mod load;
 mod manifest;
 mod progress;
 mod prove;
+mod push;
 mod receipt;
 mod registry;
 mod reproduce;
@@ -76,6 +77,8 @@ enum Command {
     /// Check that every commit from a pinned introduction to HEAD is signed by a key the
     /// keyring of its parent trusts (git's signed commits, checked with Sequoia).
     Authenticate(trust::authenticate::AuthenticateArgs),
+    /// Publish out/ images to an OCI registry by digest, tagged with their version.
+    Push(push::PushArgs),
     /// Remove from the engine what killed runs of this host left there (tags, build
     /// images, containers), and nothing else.
     Gc(gc::GcArgs),
@@ -127,6 +130,7 @@ fn main() -> std::process::ExitCode {
         Command::Authenticate(args) => trust::authenticate::run(args, &env),
         Command::Keys(command) => trust::keys::run(command, &env),
         Command::Bootstrap(command) => prove::run(command, &env),
+        Command::Push(args) => push::run(args, &env),
         Command::Gc(args) => gc::run(args, &env),
         Command::Bench(args) => bench::run(args, &env),
     };

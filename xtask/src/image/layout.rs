@@ -143,6 +143,8 @@ pub struct Layout {
     pub dir: PathBuf,
     pub digest: String,
     pub manifest: ImageManifest,
+    /// The manifest's bytes, which `digest` is the sha256 of.
+    pub manifest_bytes: Vec<u8>,
     pub config: Vec<u8>,
     pub layer_digest: String,
     pub diff_id: String,
@@ -201,7 +203,7 @@ pub fn read(dir: &Path) -> Result<Layout> {
     read_blob(dir, &layer_digest)?;
     let parsed: oci_spec::image::ImageConfiguration = serde_json::from_slice(&config)?;
     let diff_id = parsed.rootfs().diff_ids().first().cloned().context("the config has no diff_id")?;
-    Ok(Layout { dir: dir.to_owned(), digest, manifest, config, layer_digest, diff_id })
+    Ok(Layout { dir: dir.to_owned(), digest, manifest, manifest_bytes, config, layer_digest, diff_id })
 }
 
 /// Checks every blob of a layout and returns its manifest digest.
