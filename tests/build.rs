@@ -126,6 +126,15 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
     child.kill().unwrap();
     child.wait().unwrap();
     let label = format!("label=dev.cairn.run={run}");
+    // The engine finishes the step it was running for the dead client (and may commit
+    // its image) before it notices: wait until nothing of the run runs any more.
+    let started = std::time::Instant::now();
+    while !docker(&["ps", "-q", "--filter", &label]).is_empty()
+        && started.elapsed() < std::time::Duration::from_secs(300)
+    {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(3));
     let left = || {
         let mut left = docker(&["ps", "-a", "-q", "--filter", &label]);
         left.extend(docker(&["images", "-a", "-q", "--filter", &label]));

@@ -699,6 +699,37 @@ fn a_signed_by_policy_reading_our_lookaside_accepts_signed_images_and_rejects_un
     // The consumer's policy accepts one key; our verify still asks for the quorum.
     assert!(tree.verify(1, &["busybox"]).0);
     assert!(!tree.verify(2, &["busybox"]).0);
+
+    // Signed as published (`sign --identity`), the images pass a stock policy: a
+    // signedBy rule with the default signedIdentity (matchRepoDigestOrExact). musl is
+    // signed for another registry: its signature names another image, and is refused.
+    let key = alice.to_str().unwrap();
+    tree.ok(&["sign", "--key", key, "--identity", &format!("{host}/cairn"), "busybox"]);
+    tree.ok(&["sign", "--key", key, "--identity", "registry.example.org/cairn", "musl"]);
+    let stock = json!({
+        "default": [{ "type": "reject" }],
+        "transports": { "docker": { format!("{host}/cairn"): [{
+            "type": "signedBy", "keyType": "GPGKeys", "keyPath": format!("{}.pub", alice.display()),
+        }]}},
+    });
+    std::fs::write(&policy, serde_json::to_vec_pretty(&stock).unwrap()).unwrap();
+    let accepted = pull("busybox", &signed);
+    assert!(accepted.status.success(), "signed as published, refused:\n{}", text(&accepted.stderr));
+    let refused = pull("musl", &unsigned);
+    assert!(!refused.status.success(), "a signature for another registry was accepted");
+    // `verify` counts both identities as this image's, or only the one asked for.
+    let (_, report) = tree.verify(1, &["busybox"]);
+    let identities: Vec<&str> = image(&report, "busybox")["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["identity"].as_str())
+        .collect();
+    assert_eq!(identities, ["cairn/busybox".to_owned(), format!("{host}/cairn/busybox:1.0")]);
+    let output = tree.xtask(&["verify", "--threshold", "1", "--identity", "registry.example.org/cairn", "musl"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = tree.xtask(&["verify", "--threshold", "1", "--identity", &format!("{host}/cairn"), "musl"]);
+    assert_eq!(output.status.code(), Some(1), "musl has no signature naming {host}");
 }
 
 /// A registry that takes every upload and then reports another manifest digest, as one

@@ -16,7 +16,9 @@ images it builds and loads (cairn/NAME:WHAT.<id>), its export containers \
 way and the containers of their steps. A run removes them when it ends, even on Ctrl-C; a run that \
 was killed (SIGKILL, a crash, a reboot) cannot. `gc` removes the objects of runs of this host whose \
 process is gone, and nothing else: not images you tagged, not what runs on other hosts sharing the \
-engine hold. Every build and reproduce does the same when it starts.";
+engine hold. Every build and reproduce does the same when it starts. An engine finishes the build \
+step it was running for a client that died, and may commit its image after that: run gc again once \
+nothing of the dead run is running.";
 
 #[derive(clap::Args)]
 #[command(after_help = ABOUT)]

@@ -80,6 +80,31 @@ impl Target {
         }
     }
 
+    /// A target whose images signatures can name: its repositories must be where the
+    /// lookaside tree keeps their signatures, `<lookaside>/cairn/<name>@...`, so the
+    /// namespace's last component is `cairn`.
+    pub fn for_identity(text: &str) -> Result<Target> {
+        let target = Target::parse(text)?;
+        if target.namespace.rsplit('/').next() != Some(crate::trust::payload::NAMESPACE) {
+            bail!(
+                "`{text}`: a signed identity is HOST/cairn/<name>:<version> (containers/image looks up its signatures \
+                 under <lookaside>/cairn/<name>@...); push to and sign for a namespace named cairn"
+            );
+        }
+        if target.namespace != crate::trust::payload::NAMESPACE {
+            bail!(
+                "`{text}`: sign for HOST/cairn directly (the lookaside tree holds cairn/<name>, not {}/<name>)",
+                target.namespace
+            );
+        }
+        Ok(target)
+    }
+
+    /// The identity of a package's image as published here: `HOST/cairn/<name>:<version>`.
+    pub fn identity(&self, name: &str, version: &str) -> String {
+        format!("{}:{version}", self.repository(name))
+    }
+
     pub fn is_loopback(&self) -> bool {
         let host = self.host.rsplit_once(':').map_or(self.host.as_str(), |(h, port)| {
             if port.bytes().all(|b| b.is_ascii_digit()) {

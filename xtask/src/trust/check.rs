@@ -25,8 +25,35 @@ const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 
 /// What a signature must say to count for an image.
 pub struct Expected<'a> {
-    pub identity: &'a str,
+    pub identity: Identity<'a>,
     pub digest: &'a str,
+}
+
+/// The identities a signature may name.
+#[derive(Debug, Clone, Copy)]
+pub enum Identity<'a> {
+    /// Exactly this one (`sign` looking for its own, `verify --identity`).
+    Exact(&'a str),
+    /// Any that names the image of this package (`payload::names_image`).
+    Of(&'a str),
+}
+
+impl Identity<'_> {
+    pub fn accepts(&self, identity: &str) -> bool {
+        match self {
+            Identity::Exact(exact) => identity == *exact,
+            Identity::Of(name) => super::payload::names_image(identity, name),
+        }
+    }
+}
+
+impl std::fmt::Display for Identity<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Identity::Exact(exact) => write!(f, "`{exact}`"),
+            Identity::Of(name) => write!(f, "`cairn/{name}` (or HOST/cairn/{name}:TAG)"),
+        }
+    }
 }
 
 /// Judges one `signature-N` file: made by a key of the keyring that is valid now, over
@@ -71,14 +98,14 @@ pub fn check(bytes: &[u8], keyring: &Keyring, expected: &Expected, now: SystemTi
         )
         .with_signer(&who.signer));
     }
-    if payload.identity != expected.identity {
+    if !expected.identity.accepts(&payload.identity) {
         return Err(Rejection::new(
             Reason::IdentityMismatch,
-            format!("signs the image `{}`, but this is `{}`", payload.identity, expected.identity),
+            format!("signs the image `{}`, but this is {}", payload.identity, expected.identity),
         )
         .with_signer(&who.signer));
     }
-    Ok(who)
+    Ok(Valid { identity: Some(payload.identity), ..who })
 }
 
 /// Which trusted key made `signature` over `data`, judged good.
@@ -210,6 +237,7 @@ pub fn signer(
         signing_key: key.key().fingerprint().to_hex(),
         user_id,
         created: Some(created),
+        identity: None,
     })
 }
 
@@ -291,7 +319,7 @@ pub(crate) mod tests {
     }
 
     fn expected() -> Expected<'static> {
-        Expected { identity: "cairn/busybox", digest: DIGEST }
+        Expected { identity: Identity::Of("busybox"), digest: DIGEST }
     }
 
     #[test]

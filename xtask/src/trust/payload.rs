@@ -24,6 +24,33 @@ pub fn identity(name: &str) -> String {
     format!("{NAMESPACE}/{name}")
 }
 
+/// Whether a signed identity names the image `name`: `cairn/<name>`, or the image as
+/// published, `HOST[:PORT]/cairn/<name>` with or without a tag (what `sign --identity`
+/// writes, so that a consumer's containers/image policy can match it). The digest, not
+/// the host, is what a signature vouches for; the name keeps one image's signature from
+/// passing for another's.
+pub fn names_image(identity: &str, name: &str) -> bool {
+    let bare = format!("{NAMESPACE}/{name}");
+    if identity == bare {
+        return true;
+    }
+    let Some((host, rest)) = identity.split_once('/') else { return false };
+    let host_ok = (host.contains('.') || host.contains(':') || host == "localhost")
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    let tag_ok = |tag: &str| {
+        !tag.is_empty()
+            && tag.len() <= 128
+            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            && !tag.starts_with(['.', '-'])
+    };
+    host_ok
+        && match rest.strip_prefix(bare.as_str()) {
+            Some("") => true,
+            Some(tag) => tag.strip_prefix(':').is_some_and(tag_ok),
+            None => false,
+        }
+}
+
 /// The signed JSON document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payload {

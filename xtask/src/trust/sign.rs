@@ -18,7 +18,7 @@ use openpgp::policy::StandardPolicy;
 use openpgp::types::RevocationStatus;
 use openpgp::Cert;
 
-use super::check::{check, Expected};
+use super::check::{check, Expected, Identity};
 use super::keyring::{Keyring, Trusted};
 use super::payload::{identity, Payload};
 use super::verdict::Reason;
@@ -47,6 +47,11 @@ pub struct SignArgs {
     /// Unlock the key with the passphrase in this file (first line) instead of asking.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Sign the image as published there: the identity REGISTRY/<name>:<version>
+    /// (REGISTRY like 127.0.0.1:5000/cairn, its last path component `cairn`), which a
+    /// consumer's containers/image policy matches with its default signedIdentity.
+    #[arg(long, value_name = "REGISTRY")]
+    pub identity: Option<String>,
     /// Sign without a receipt from `reproduce` for the recorded digest. Only when you
     /// checked the digest some other way: a signature vouches for a rebuild.
     #[arg(long)]
@@ -69,10 +74,14 @@ pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
     let own =
         Keyring { dir: args.key.clone(), certs: vec![Trusted { path: args.key.clone(), cert: key.cert.clone() }] };
     let (mut signed, mut skipped) = (0, 0);
+    let target = args.identity.as_deref().map(crate::push::Target::for_identity).transpose()?;
     for entry in entries {
-        let identity = identity(&entry.name);
+        let identity = match &target {
+            Some(target) => target.identity(&entry.name, &entry.version),
+            None => identity(&entry.name),
+        };
         let dir = lookaside::lookaside_dir(&root, &entry.name, &entry.digest);
-        let expected = Expected { identity: &identity, digest: &entry.digest };
+        let expected = Expected { identity: Identity::Exact(&identity), digest: &entry.digest };
         let (numbered, _) = lookaside::list_dir(&dir)?;
         if let Some((_, n)) = numbered.keys().enumerate().find(|(i, n)| **n != *i as u32 + 1) {
             bail!(
@@ -129,7 +138,9 @@ fn already_signed(
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         match check(&bytes, own, expected, SystemTime::now()) {
             Ok(_) => return Ok(Some(path.clone())),
-            Err(rejection) if rejection.reason == Reason::UnknownKey || rejection.reason == Reason::Malformed => {}
+            // Not ours, or ours for another identity of the image.
+            Err(rejection)
+                if matches!(rejection.reason, Reason::UnknownKey | Reason::Malformed | Reason::IdentityMismatch) => {}
             Err(rejection) => bail!(
                 "{} is a signature by your key {} that does not count ({rejection}); remove it (and renumber the later files) before signing again",
                 path.display(),

@@ -83,4 +83,6 @@ pub struct Valid {
     pub signing_key: String,
     pub user_id: Option<String>,
     pub created: Option<SystemTime>,
+    /// The identity the signed payload names, for an image signature.
+    pub identity: Option<String>,
 }

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::authenticate::{authenticate, summary, Failure, IntroductionArgs};
-use super::check::{check, Expected};
+use super::check::{check, Expected, Identity};
 use super::history::Repo;
 use super::keyring::Keyring;
 use super::payload::{identity, NAMESPACE};
@@ -56,6 +56,10 @@ pub struct VerifyArgs {
     /// The keyring directory of trusted certificates (default: manifest/keys/ of the tree).
     #[arg(long, value_name = "DIR")]
     pub keyring: Option<PathBuf>,
+    /// Count only signatures of the image as published there, REGISTRY/<name>:<version>
+    /// (REGISTRY like 127.0.0.1:5000/cairn), as `sign --identity REGISTRY` makes them.
+    #[arg(long, value_name = "REGISTRY")]
+    pub identity: Option<String>,
     /// Take the keyring from manifest/keys/ of HEAD's commit (not the work tree), after
     /// authenticating every commit from the introduction to HEAD (see `authenticate`).
     #[arg(long, conflicts_with = "keyring")]
@@ -110,6 +114,8 @@ pub struct SignerReport {
     pub signing_key: String,
     pub user_id: Option<String>,
     pub created: Option<String>,
+    /// The image identity the signature names: `cairn/<name>`, or as published.
+    pub identity: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -165,10 +171,11 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
             keyring.dir.display()
         );
     }
+    let identity_target = args.identity.as_deref().map(crate::push::Target::for_identity).transpose()?;
     let now = SystemTime::now();
     let reports = entries
         .iter()
-        .map(|entry| verify_image(&root, entry, &keyring, args.threshold, now))
+        .map(|entry| verify_image(&root, entry, &keyring, args.threshold, identity_target.as_ref(), now))
         .collect::<Result<Vec<_>>>()?;
     let passed = reports.iter().all(|report| report.passed);
     let stale = if args.packages.is_empty() { stale_dirs(&root, &reports)? } else { Vec::new() };
@@ -202,11 +209,19 @@ pub fn verify_image(
     entry: &Entry,
     keyring: &Keyring,
     threshold: u32,
+    registry: Option<&crate::push::Target>,
     now: SystemTime,
 ) -> Result<ImageReport> {
     let identity = identity(&entry.name);
     let dir = lookaside::lookaside_dir(root, &entry.name, &entry.digest);
-    let expected = Expected { identity: &identity, digest: &entry.digest };
+    let published = registry.map(|target| target.identity(&entry.name, &entry.version));
+    let expected = Expected {
+        identity: match &published {
+            Some(exact) => Identity::Exact(exact),
+            None => Identity::Of(&entry.name),
+        },
+        digest: &entry.digest,
+    };
     let (numbered, others) = lookaside::list_dir(&dir)?;
     let mut signers = Vec::new();
     let mut rejected = Vec::new();
@@ -232,10 +247,16 @@ pub fn verify_image(
         }
         let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         match check(&bytes, keyring, &expected, now) {
-            Ok(valid) if !counted.insert(valid.signer.clone()) => {
+            // One signer may sign the image under several identities (`cairn/<name>`, and
+            // as published); the same identity twice is a duplicate. Either way they count once.
+            Ok(valid) if !counted.insert((valid.signer.clone(), valid.identity.clone())) => {
                 let mut rejection = Rejection::new(
                     Reason::DuplicateSigner,
-                    format!("{} signed this image in an earlier file already; a maintainer counts once", valid.signer),
+                    format!(
+                        "{} signed this image as {} in an earlier file already; a maintainer counts once",
+                        valid.signer,
+                        valid.identity.as_deref().unwrap_or("this identity")
+                    ),
                 );
                 rejection.signer = Some(valid.signer);
                 reject(path, rejection);
@@ -246,6 +267,7 @@ pub fn verify_image(
                 signing_key: valid.signing_key,
                 user_id: valid.user_id,
                 created: valid.created.map(utc),
+                identity: valid.identity,
             }),
             Err(rejection) => reject(path, rejection),
         }
@@ -253,13 +275,14 @@ pub fn verify_image(
     for path in &others {
         reject(path, Rejection::new(Reason::UnexpectedFile, "not a signature-N file; clients ignore it: remove it"));
     }
+    let distinct = signers.iter().map(|s| s.fingerprint.as_str()).collect::<BTreeSet<_>>().len();
     Ok(ImageReport {
         name: entry.name.clone(),
         identity,
         digest: entry.digest.clone(),
         directory: dir.strip_prefix(root).map(Path::to_owned).unwrap_or(dir),
-        valid: signers.len(),
-        passed: signers.len() >= threshold as usize,
+        valid: distinct,
+        passed: distinct >= threshold as usize,
         signers,
         rejected,
     })
