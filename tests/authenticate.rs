@@ -7,35 +7,13 @@
 //!
 //! Skips with a message when git or gpg are missing, except under CI (`CI` set).
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn have_tools() -> bool {
-    let missing: Vec<&str> = ["git", "gpg", "gpgconf"]
-        .into_iter()
-        .filter(|tool| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {tool}")])
-                .output()
-                .map_or(true, |o| !o.status.success())
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let message = format!("authenticate test skipped: {missing:?} not installed (Debian: apt-get install git gnupg)");
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}; CI must install them");
-    }
-    eprintln!("{message}");
-    false
-}
+use support::text;
 
 /// A git repository holding a cairn manifest/, a GNUPGHOME with the maintainers' keys,
 /// and a configuration directory outside the tree.
@@ -170,7 +148,7 @@ fn failure(report: &Value) -> (String, String) {
 
 /// Alice's introduction and a repository she started; her fingerprint.
 fn started() -> Option<(Repo, String, String)> {
-    if !have_tools() {
+    if !support::have(&["git", "gpg", "gpgconf"]) {
         return None;
     }
     let repo = Repo::new();

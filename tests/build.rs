@@ -78,12 +78,15 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
 
     // Interrupted in the middle of a build: the old image and entry stay, nothing half-written.
     let before = tree.ok(&["files", "musl-stage0"]);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["build", "--rebuild", "musl-stage0"])
-        .env("CAIRN_ROOT", &tree.root)
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let rebuild = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["build", "--rebuild", "musl-stage0"])
+            .env("CAIRN_ROOT", &tree.root)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = rebuild();
     std::thread::sleep(std::time::Duration::from_secs(20));
     let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
     assert!(!child.wait().unwrap().success(), "an interrupted build fails");
@@ -101,12 +104,7 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
 
     // Killed outright in the middle of a build: it cleans nothing, a later run must.
     tree.ok(&["load", "busybox-stage0"]);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["build", "--rebuild", "musl-stage0"])
-        .env("CAIRN_ROOT", &tree.root)
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = rebuild();
     let docker = |args: &[&str]| -> Vec<String> {
         let output = std::process::Command::new("docker").args(args).output().unwrap();
         assert!(output.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&output.stderr));

@@ -7,6 +7,8 @@
 //! and out/ (`CAIRN_ROOT`). Interop tests skip with a message when skopeo, gpg or
 //! docker-registry are missing, except under CI (`CI` set), where that is a failure.
 
+mod support;
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -183,10 +185,7 @@ impl Tree {
 }
 
 use openpgp::parse::Parse;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::text;
 
 /// The one image named `name` in a verify report.
 fn image<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -485,30 +484,6 @@ fn the_keyring_lists_fingerprints_and_refuses_keys_that_cannot_sign() {
 
 // ---- Interop with containers/image tools ----
 
-/// Whether the tools are here; under CI their absence fails the test.
-fn have(tools: &[&str]) -> bool {
-    let missing: Vec<&&str> = tools
-        .iter()
-        .filter(|tool| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {tool}")])
-                .output()
-                .map_or(true, |o| !o.status.success())
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let message = format!(
-        "interop test skipped: {missing:?} not installed (Debian: apt-get install skopeo gnupg docker-registry)"
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}; CI must install them");
-    }
-    eprintln!("{message}");
-    false
-}
-
 /// A throwaway GNUPGHOME; its gpg-agent is stopped when dropped.
 struct GnupgHome(tempfile::TempDir);
 
@@ -529,7 +504,7 @@ impl Drop for GnupgHome {
 
 #[test]
 fn skopeo_standalone_verify_accepts_our_signature() {
-    if !have(&["skopeo", "gpg", "gpgconf"]) {
+    if !support::have(&["skopeo", "gpg", "gpgconf"]) {
         return;
     }
     let tree = Tree::new();
@@ -614,7 +589,7 @@ impl Drop for Registry {
 
 #[test]
 fn a_signed_by_policy_reading_our_lookaside_accepts_signed_images_and_rejects_unsigned_ones() {
-    if !have(&["skopeo", "gpg", "gpgconf", "docker-registry"]) {
+    if !support::have(&["skopeo", "gpg", "gpgconf", "docker-registry"]) {
         return;
     }
     let tree = Tree::new();

@@ -187,6 +187,29 @@ pub fn statuses(items: &[serde_json::Value]) -> std::collections::BTreeMap<Strin
 }
 
 /// Whether a Docker engine answers; without one, a test skips (but never under CI).
+/// Whether these programs are on PATH; under CI their absence fails the test.
+pub fn have(tools: &[&str]) -> bool {
+    let missing: Vec<&&str> = tools
+        .iter()
+        .filter(|tool| {
+            Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .map_or(true, |o| !o.status.success())
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let message =
+        format!("test skipped: {missing:?} not installed (Debian: apt-get install skopeo gnupg git docker-registry)");
+    if std::env::var_os("CI").is_some() {
+        panic!("{message}; CI must install them");
+    }
+    eprintln!("{message}");
+    false
+}
+
 pub fn engine_or_skip() -> bool {
     let answers = Command::new("docker")
         .arg("version")

@@ -74,7 +74,10 @@ pub struct Engine {
     /// Images this run loaded or built, removed by `cleanup`.
     created: Mutex<BTreeSet<String>>,
     /// Image IDs of build steps and stages, removed after each build.
-    intermediates: Mutex<BTreeSet<String>>,
+    /// Per build (by its tag): the IDs of its step and stage images. A build's are
+    /// removed once it is exported, never while another build of the run may still be
+    /// about to start a step from one of its own.
+    intermediates: Mutex<std::collections::BTreeMap<String, BTreeSet<String>>>,
     /// Image IDs of loaded dependencies: a build step that starts from one is no intermediate.
     pinned: Mutex<BTreeSet<String>>,
     _service: Option<PodmanService>,
@@ -148,7 +151,7 @@ impl Engine {
             network,
             kernel: version.kernel_version.filter(|k| !k.trim().is_empty()),
             created: Mutex::new(BTreeSet::new()),
-            intermediates: Mutex::new(BTreeSet::new()),
+            intermediates: Mutex::new(std::collections::BTreeMap::new()),
             pinned: Mutex::new(BTreeSet::new()),
             _service: service,
         })
@@ -248,7 +251,8 @@ impl Engine {
                 if let Some(id) = line.strip_prefix("---> ").or_else(|| line.strip_prefix("--> ")) {
                     let pinned = self.pinned.lock().expect("not poisoned").iter().any(|p| p.starts_with(id));
                     if id.len() >= 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !pinned {
-                        self.intermediates.lock().expect("not poisoned").insert(id.to_owned());
+                        let mut intermediates = self.intermediates.lock().expect("not poisoned");
+                        intermediates.entry(tag.to_owned()).or_default().insert(id.to_owned());
                     }
                 }
                 if line.starts_with("Step ") || line.starts_with("STEP ") {
@@ -309,15 +313,23 @@ impl Engine {
         }
     }
 
-    /// Removes the intermediate images builds left (earlier stages of multi-stage builds);
-    /// one still in use by a running build is left for `cleanup`.
-    pub async fn remove_intermediates(&self) {
-        let ids: Vec<String> = self.intermediates.lock().expect("not poisoned").iter().cloned().collect();
+    /// Removes the intermediate images the build tagged `tag` left (its steps, earlier
+    /// stages of a multi-stage build); one still in use is left for `cleanup`.
+    pub async fn remove_intermediates(&self, tag: &str) {
+        let ids: Vec<String> = self
+            .intermediates
+            .lock()
+            .expect("not poisoned")
+            .get(tag)
+            .map(|ids| ids.iter().cloned().collect())
+            .unwrap_or_default();
         for id in ids {
             let options = RemoveImageOptionsBuilder::new().force(false).build();
             match self.docker.remove_image(&id, Some(options), None).await {
                 Ok(_) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
-                    self.intermediates.lock().expect("not poisoned").remove(&id);
+                    if let Some(ids) = self.intermediates.lock().expect("not poisoned").get_mut(tag) {
+                        ids.remove(&id);
+                    }
                 }
                 Err(error) => tracing::debug!("keeping {id} for now: {error}"),
             }
@@ -386,7 +398,10 @@ impl Engine {
 
     /// Removes every image this run created and has not removed yet.
     pub async fn cleanup(&self) {
-        self.remove_intermediates().await;
+        let tags: Vec<String> = self.intermediates.lock().expect("not poisoned").keys().cloned().collect();
+        for tag in tags {
+            self.remove_intermediates(&tag).await;
+        }
         let images: Vec<String> =
             std::mem::take(&mut *self.created.lock().expect("not poisoned")).into_iter().collect();
         for image in images {

@@ -223,13 +223,13 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                     .await;
                 if let Err(error) = built {
                     engine.remove(&tag).await.ok();
-                    engine.remove_intermediates().await;
+                    engine.remove_intermediates(&tag).await;
                     return Err(error.context(format!("building {} in {}", package.name, engine.name)));
                 }
                 spinner.set_message(format!("{}: exporting", package.name));
                 let export = engine.export(&tag).await;
                 engine.remove(&tag).await?;
-                engine.remove_intermediates().await;
+                engine.remove_intermediates(&tag).await;
                 let export = export?;
                 spinner.set_message(format!("{}: normalizing", package.name));
                 // A file holding the kernel's release was shaped by this machine: another

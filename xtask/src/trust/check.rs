@@ -439,24 +439,7 @@ pub(crate) mod tests {
 
     /// Signs a payload for `cairn/busybox` at a chosen time with the cert's signing key.
     fn sign_at(cert: &Cert, when: SystemTime) -> Vec<u8> {
-        use openpgp::serialize::stream::{LiteralWriter, Message, Signer};
-        let key = cert
-            .keys()
-            .unencrypted_secret()
-            .with_policy(&StandardPolicy::new(), when)
-            .for_signing()
-            .next()
-            .unwrap()
-            .key()
-            .clone()
-            .into_keypair()
-            .unwrap();
-        let mut bytes = Vec::new();
-        let message = Signer::new(Message::new(&mut bytes), key).unwrap().creation_time(when).build().unwrap();
-        let mut literal = LiteralWriter::new(message).build().unwrap();
-        literal.write_all(&Payload::new("cairn/busybox", DIGEST).to_json()).unwrap();
-        literal.finalize().unwrap();
-        bytes
+        sign_with(cert, when, openpgp::packet::signature::SignatureBuilder::new(openpgp::types::SignatureType::Binary))
     }
 
     #[test]
