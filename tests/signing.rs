@@ -692,6 +692,31 @@ fn a_signed_by_policy_reading_our_lookaside_accepts_signed_images_and_rejects_un
     assert!(accepted.status.success(), "signed as published, refused:\n{}", text(&accepted.stderr));
     let refused = pull("musl", &unsigned);
     assert!(!refused.status.success(), "a signature for another registry was accepted");
+    // podman pull, with the same policy and (through $HOME) the same registries.d, into
+    // a storage of its own.
+    let home_dir = config.path().join("home");
+    std::fs::create_dir_all(home_dir.join(".config/containers")).unwrap();
+    std::os::unix::fs::symlink(&registries_d, home_dir.join(".config/containers/registries.d")).unwrap();
+    let podman_pull = |name: &str, digest: &str| {
+        Command::new("podman")
+            .arg("--root")
+            .arg(config.path().join("storage"))
+            .arg("--runroot")
+            .arg(config.path().join("run"))
+            .args(["--storage-driver", "vfs", "pull", "--quiet", "--tls-verify=false", "--signature-policy"])
+            .arg(&policy)
+            .arg(format!("docker://{host}/cairn/{name}@{digest}"))
+            .env("HOME", &home_dir)
+            .env("GNUPGHOME", home.0.path())
+            .output()
+            .unwrap()
+    };
+    if support::have(&["podman"]) {
+        let accepted = podman_pull("busybox", &signed);
+        assert!(accepted.status.success(), "podman refused the signed image:\n{}", text(&accepted.stderr));
+        let refused = podman_pull("musl", &unsigned);
+        assert!(!refused.status.success(), "podman accepted a signature for another registry");
+    }
     // `verify` counts both identities as this image's, or only the one asked for.
     let (_, report) = tree.verify(1, &["busybox"]);
     let identities: Vec<&str> = image(&report, "busybox")["signers"]
