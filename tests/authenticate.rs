@@ -204,6 +204,62 @@ fn a_removed_key_signs_nothing_after_its_removal() {
 }
 
 #[test]
+fn a_merge_does_not_give_a_removed_key_back_its_trust() {
+    let Some((repo, alice, introduction)) = started() else { return };
+    let bob = repo.key("Bob <bob@example.org>");
+    repo.trust(&bob);
+    let added = repo.commit("add Bob's key", Some(&alice));
+    repo.distrust(&bob);
+    let removed = repo.commit("remove Bob's key: it leaked", Some(&alice));
+    // With the leaked key, a merge of the removal and a commit from before it.
+    let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
+    let merge = repo.git(&["commit-tree", "-p", &removed, "-p", &added, &format!("-S{bob}"), "-m", "merge", &tree]);
+    repo.git(&["reset", "-q", "--hard", &merge]);
+    let (code, report) = repo.authenticate(&introduction);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(failure(&report), (merge, "unknown-key".to_owned()));
+}
+
+#[test]
+fn a_signature_dated_before_its_parent_fails() {
+    if !support::have(&["git", "gpg", "gpgconf"]) {
+        return;
+    }
+    let repo = Repo::new();
+    let days_ago = |days: u64| {
+        let then = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400);
+        then.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string()
+    };
+    // A key made three days ago, and a gpg that believes it is two days ago: what a
+    // signer with a key that has since expired would use to pass for the time it lived.
+    let made = repo.run(
+        "gpg",
+        &["--batch", "--faked-system-time", &days_ago(3), "--pinentry-mode", "loopback", "--passphrase", ""]
+            .into_iter()
+            .chain(["--quick-gen-key", "Alice <alice@example.org>", "ed25519", "sign", "never"])
+            .collect::<Vec<_>>(),
+    );
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let listing = text(&repo.run("gpg", &["--with-colons", "--list-keys", "alice@example.org"]).stdout);
+    let alice = listing.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_owned();
+    repo.trust(&alice);
+    let intro = repo.commit("Alice's key: the introduction", Some(&alice));
+    let wrapper = repo.config.join("gpg-backdated");
+    let script = format!("#!/bin/sh\nexec gpg --ignore-time-conflict --faked-system-time {} \"$@\"\n", days_ago(2));
+    std::fs::write(&wrapper, script).unwrap();
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(repo.root.join("log.txt"), "backdated\n").unwrap();
+    repo.git(&["add", "-A"]);
+    let program = format!("gpg.program={}", wrapper.display());
+    repo.git(&["-c", &program, "commit", "-q", "-m", "backdated", &format!("-S{alice}")]);
+    let backdated = repo.git(&["rev-parse", "HEAD"]);
+    let (code, report) = repo.authenticate(&format!("{intro}:{alice}"));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(failure(&report), (backdated, "unusable-key".to_owned()));
+    assert!(report["failure"]["detail"].as_str().unwrap().contains("before a parent"), "{report:#}");
+}
+
+#[test]
 fn an_unsigned_commit_or_a_wrong_introduction_fails() {
     let Some((repo, alice, introduction)) = started() else { return };
     let unsigned = repo.commit("forgot to sign", None);

@@ -4,13 +4,13 @@
 //! As Guix's `git authenticate`: the introduction names a commit and the fingerprint of
 //! its signer. Every commit after it, up to the one checked, must carry an OpenPGP
 //! signature (git's `gpgsig` header) by a key in `manifest/keys/` of its parent (of
-//! any of its parents, for a merge). A commit that adds a key is trusted only if a key
+//! every one of its parents, for a merge, as Guix has it). A commit that adds a key is trusted only if a key
 //! already trusted signed it; one that removes a key ends that key's trust for every
 //! later commit. Stricter than Guix in one point: every parent must itself be the
 //! introduction or authenticated, so a branch grown from history older than the
 //! introduction cannot be merged in under keys that were never authenticated.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -39,8 +39,8 @@ fingerprint of the key that signed it, as COMMIT:FINGERPRINT, from someone you t
 README, a maintainer in person). From it, every commit up to HEAD must be signed (git commit -S, an \
 OpenPGP signature; checked here with Sequoia, not gpg) by a key that manifest/keys/ of its parent \
 commit holds. So a commit that adds a key counts only if an already trusted key signed it, and a \
-key removed from manifest/keys/ signs nothing after its removal. A merge counts the keyrings of all \
-its parents; every parent must be the introduction or a commit authenticated here.
+key removed from manifest/keys/ signs nothing after its removal. A merge trusts only the keys all \
+its parents trust; every parent must be the introduction or a commit authenticated here.
 
 The introduction comes from --introduction, else from --introduction-file FILE, else from \
 $XDG_CONFIG_HOME/cairn/introduction (~/.config/cairn/introduction): a file holding the one line \
@@ -49,6 +49,9 @@ the tree could change it. --save writes --introduction to that file.
 
 Exits 0 when every commit is authenticated, 1 at the first that is not (reported with its author \
 and why), 2 when the check cannot run (no git history, no introduction).";
+
+/// How far a commit's signature may claim to be older than its parents' signatures.
+const CLOCKS: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Where the introduction comes from; shared by `authenticate` and `verify --authenticated`.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -211,6 +214,13 @@ pub struct Outcome {
 /// Authenticates every commit from the introduction to `end`.
 pub fn authenticate(repo: &mut Repo, introduction: &Introduction, end: &str) -> Result<Outcome> {
     let end = repo.resolve(end)?;
+    if introduction.commit.len() != repo.id_len() {
+        bail!(
+            "the introduction names a {}-digit commit id, but this repository's ids have {} digits",
+            introduction.commit.len(),
+            repo.id_len()
+        );
+    }
     let start = match repo.resolve(&introduction.commit) {
         Ok(start) => start,
         Err(e) if repo.is_shallow() => {
@@ -233,6 +243,9 @@ pub fn authenticate(repo: &mut Repo, introduction: &Introduction, end: &str) -> 
         detail,
     };
 
+    if start != introduction.commit {
+        bail!("the introduction {} resolves to another commit, {start}: pin a full commit id", introduction.commit);
+    }
     let first = repo.commit(&start)?;
     if !repo.is_ancestor(&start, &end)? {
         let last = repo.commit(&end)?;
@@ -268,8 +281,12 @@ pub fn authenticate(repo: &mut Repo, introduction: &Introduction, end: &str) -> 
         ));
         return Ok(outcome);
     };
+    let mut signed_at: HashMap<String, SystemTime> = HashMap::new();
     match judge(&first, &introducer) {
-        Ok(fingerprint) => *outcome.signers.entry(fingerprint).or_default() += 1,
+        Ok((fingerprint, when)) => {
+            *outcome.signers.entry(fingerprint).or_default() += 1;
+            signed_at.insert(start.clone(), when);
+        }
         Err((Refusal::UnknownKey, detail)) => {
             outcome.failure = Some(refuse(
                 &first,
@@ -300,10 +317,32 @@ pub fn authenticate(repo: &mut Repo, introduction: &Introduction, end: &str) -> 
             ));
             return Ok(outcome);
         }
+        if commit.parents != parents {
+            outcome.failure = Some(refuse(
+                &commit,
+                Refusal::Malformed,
+                "git lists other parents for it than the commit object names".into(),
+            ));
+            return Ok(outcome);
+        }
         let keyrings = parents.iter().map(|p| repo.keyring(p)).collect::<Result<Vec<_>>>()?;
-        let keyring = union(&keyrings, &commit)?;
+        let keyring = intersection(&keyrings, &commit)?;
         match judge(&commit, &keyring) {
-            Ok(fingerprint) => *outcome.signers.entry(fingerprint).or_default() += 1,
+            // The signer chooses the time a signature claims: it may not go back before
+            // its parents' (with an hour for clocks that differ), so a key that expired
+            // or was retired cannot date a new commit into its past life.
+            Ok((_, when)) if parents.iter().any(|p| signed_at.get(p).is_some_and(|t| when + CLOCKS < *t)) => {
+                outcome.failure = Some(refuse(
+                    &commit,
+                    Refusal::UnusableKey,
+                    format!("its signature claims {}, more than an hour before a parent's was made", super::utc(when)),
+                ));
+                return Ok(outcome);
+            }
+            Ok((fingerprint, when)) => {
+                *outcome.signers.entry(fingerprint).or_default() += 1;
+                signed_at.insert(id.clone(), when);
+            }
             Err((reason, detail)) => {
                 outcome.failure = Some(refuse(&commit, reason, detail));
                 return Ok(outcome);
@@ -315,35 +354,37 @@ pub fn authenticate(repo: &mut Repo, introduction: &Introduction, end: &str) -> 
     Ok(outcome)
 }
 
-/// The keyring of all parents: every certificate any of them holds, merged when two
-/// hold versions of the same one.
-fn union(keyrings: &[Rc<Keyring>], commit: &Commit) -> Result<Keyring> {
+/// The keyring a merge is judged by: the certificates every parent holds (merged, so a
+/// revocation or new expiry in one copy counts). A key one parent removed is not
+/// trusted for a merge that also descends from an older commit that still had it.
+fn intersection(keyrings: &[Rc<Keyring>], commit: &Commit) -> Result<Keyring> {
     if let [one] = keyrings {
         return Ok(Keyring::clone(one));
     }
     let mut certs: Vec<Trusted> = Vec::new();
-    for keyring in keyrings {
-        for trusted in &keyring.certs {
-            match certs.iter_mut().find(|t| t.cert.fingerprint() == trusted.cert.fingerprint()) {
-                Some(known) => {
-                    known.cert = known
-                        .cert
-                        .clone()
-                        .merge_public(trusted.cert.clone())
-                        .context("merging two versions of one certificate")?
+    for trusted in &keyrings[0].certs {
+        let mut cert = trusted.cert.clone();
+        let mut everywhere = true;
+        for other in &keyrings[1..] {
+            match other.certs.iter().find(|t| t.cert.fingerprint() == cert.fingerprint()) {
+                Some(copy) => {
+                    cert = cert.merge_public(copy.cert.clone()).context("merging two versions of one certificate")?
                 }
-                None => certs.push(trusted.clone()),
+                None => everywhere = false,
             }
         }
+        if everywhere {
+            certs.push(Trusted { path: trusted.path.clone(), cert });
+        }
     }
-    Ok(Keyring { dir: PathBuf::from(format!("the parents of {}", short(&commit.id))), certs })
+    Ok(Keyring { dir: PathBuf::from(format!("every parent of {}", short(&commit.id))), certs })
 }
 
 /// Checks a commit's signature against a keyring: the signer's primary fingerprint.
 /// The key is judged when the commit was signed: a key that expires later does not
 /// undo the history it signed (a key compromised is revoked with a hard revocation,
 /// which OpenPGP applies to every time, or removed from the keyring).
-fn judge(commit: &Commit, keyring: &Keyring) -> Result<String, (Refusal, String)> {
+fn judge(commit: &Commit, keyring: &Keyring) -> Result<(String, SystemTime), (Refusal, String)> {
     let Some(armored) = &commit.signature else {
         return Err((
             Refusal::Unsigned,
@@ -371,8 +412,13 @@ fn judge(commit: &Commit, keyring: &Keyring) -> Result<String, (Refusal, String)
             format!("the commit holds {} signatures; one signer signs one commit", signatures.len()),
         ));
     };
-    if !matches!(signature.typ(), SignatureType::Binary | SignatureType::Text) {
-        return Err((Refusal::Malformed, format!("a {} signature does not sign a document", signature.typ())));
+    // What `git commit -S` makes; a text signature would also fit the commit with its
+    // line ends changed.
+    if signature.typ() != SignatureType::Binary {
+        return Err((
+            Refusal::Malformed,
+            format!("a {} signature is not one over the commit's bytes", signature.typ()),
+        ));
     }
     let valid = signer(signature, &commit.payload, keyring, SystemTime::now(), &[]).map_err(|rejection| {
         use super::verdict::Reason;
@@ -391,7 +437,7 @@ fn judge(commit: &Commit, keyring: &Keyring) -> Result<String, (Refusal, String)
         };
         (reason, detail)
     })?;
-    Ok(valid.signer)
+    Ok((valid.signer, valid.created.unwrap_or(SystemTime::UNIX_EPOCH)))
 }
 
 /// `authenticate --json`.

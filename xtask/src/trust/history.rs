@@ -54,9 +54,7 @@ impl Repo {
             "sha256" => ("gpgsig-sha256", 32),
             other => bail!("{}: git object format {other} is not one this command knows", root.display()),
         };
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(root)
+        let mut child = git_command(root)
             .args(["cat-file", "--batch"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -66,6 +64,11 @@ impl Repo {
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
         Ok(Repo { root: root.to_owned(), child, stdin, stdout, signature_header, hash_len, keyrings: HashMap::new() })
+    }
+
+    /// The length of a full object id in hex: 40 (SHA-1) or 64 (SHA-256).
+    pub fn id_len(&self) -> usize {
+        self.hash_len * 2
     }
 
     /// The full id of the commit `rev` names.
@@ -81,9 +84,7 @@ impl Repo {
 
     /// Whether `ancestor` is `commit` or one of its ancestors.
     pub fn is_ancestor(&self, ancestor: &str, commit: &str) -> Result<bool> {
-        let status = Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
+        let status = git_command(&self.root)
             .args(["merge-base", "--is-ancestor", ancestor, commit])
             .status()
             .context("running `git merge-base`")?;
@@ -184,14 +185,23 @@ pub fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-fn git(root: &Path, args: &[&str]) -> Result<String> {
-    let output = Command::new("git")
+/// `git -C root`, seeing the objects as they are: no replace refs, no grafts, no
+/// commit-graph file (each could make git show other parents or other bytes than the
+/// commits that were signed hold).
+fn git_command(root: &Path) -> Command {
+    let mut command = Command::new("git");
+    command
         .arg("-C")
         .arg(root)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .context("running git (is it installed?)")?;
+        .args(["-c", "core.commitGraph=false"])
+        .env("GIT_NO_REPLACE_OBJECTS", "1")
+        .env("GIT_GRAFT_FILE", "/dev/null");
+    command
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<String> {
+    let output =
+        git_command(root).args(args).stdin(Stdio::null()).output().context("running git (is it installed?)")?;
     if !output.status.success() {
         bail!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
     }
@@ -207,6 +217,8 @@ pub fn parse_commit(id: &str, raw: &[u8], signature_header: &str) -> Result<Comm
     let mut payload = Vec::with_capacity(raw.len());
     let mut signature: Option<Vec<u8>> = None;
     let (mut parents, mut author) = (Vec::new(), None);
+    // Headers read so far.
+    let mut headers = 0;
     let mut rest = raw;
     // Which signature header the current continuation lines belong to, if any.
     let mut in_header: Option<bool> = None;
@@ -238,17 +250,23 @@ pub fn parse_commit(id: &str, raw: &[u8], signature_header: &str) -> Result<Comm
             }
             signature = Some(value.to_vec());
             in_header = Some(true);
+            headers += 1;
             continue;
         }
         if key == other_header.as_bytes() {
             in_header = Some(false);
+            headers += 1;
             continue;
         }
         match key {
-            b"parent" => parents.push(String::from_utf8_lossy(value).into_owned()),
+            // Git takes the parents from the lines right after `tree`, and only those.
+            b"parent" if headers == parents.len() + 1 => parents.push(String::from_utf8_lossy(value).into_owned()),
+            b"parent" => bail!("commit {id} has a parent line out of place, which git would not read as a parent"),
+            b"tree" if headers != 0 => bail!("commit {id} has a tree line out of place"),
             b"author" => author = Some(String::from_utf8_lossy(value).into_owned()),
             _ => {}
         }
+        headers += 1;
         payload.extend_from_slice(line);
     }
     payload.extend_from_slice(rest);
@@ -335,6 +353,15 @@ gpgsig not-a-header
         assert_eq!(commit.payload, raw.as_bytes());
         assert_eq!(commit.signature, None);
         assert!(commit.parents.is_empty());
+    }
+
+    #[test]
+    fn a_parent_line_where_git_does_not_read_one_is_refused() {
+        let raw = "tree 4b82\nparent 1111\ngpgsig x\nparent 2222\nauthor A <a@x> 1 +0000\n\nm\n";
+        let error = parse_commit("c0ffee", raw.as_bytes(), "gpgsig").unwrap_err().to_string();
+        assert!(error.contains("out of place"), "{error}");
+        let raw = "tree 4b82\nparent 1111\nparent 2222\nauthor A <a@x> 1 +0000\n\nm\n";
+        assert_eq!(parse_commit("c0ffee", raw.as_bytes(), "gpgsig").unwrap().parents, ["1111", "2222"]);
     }
 
     #[test]
