@@ -124,6 +124,7 @@ impl Repo {
             .args(args)
             .env("CAIRN_ROOT", &self.root)
             .env("XDG_CONFIG_HOME", &self.config)
+            .env("CAIRN_CACHE", self.config.join("cache"))
             .env("GNUPGHOME", &self.gnupg)
             .env_remove("CAIRN_OUT")
             .stdin(Stdio::null())
@@ -257,6 +258,22 @@ fn a_signature_dated_before_its_parent_fails() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(failure(&report), (backdated, "unusable-key".to_owned()));
     assert!(report["failure"]["detail"].as_str().unwrap().contains("before a parent"), "{report:#}");
+}
+
+#[test]
+fn a_history_that_goes_back_is_refused_as_a_rollback() {
+    let Some((repo, alice, introduction)) = started() else { return };
+    let before = repo.commit("one", Some(&alice));
+    repo.commit("two", Some(&alice));
+    assert_eq!(repo.authenticate(&introduction).0, 0);
+    // The host serves the older history again: every commit in it is genuine.
+    repo.git(&["reset", "-q", "--hard", &before]);
+    let (code, report) = repo.authenticate(&introduction);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(failure(&report), (before.clone(), "rollback".to_owned()));
+    let output = repo.xtask(&["authenticate", "--introduction", &introduction, "--allow-rollback"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(repo.authenticate(&introduction).0, 0, "going back on purpose moves the mark");
 }
 
 #[test]

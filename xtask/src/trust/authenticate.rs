@@ -42,6 +42,10 @@ commit holds. So a commit that adds a key counts only if an already trusted key 
 key removed from manifest/keys/ signs nothing after its removal. A merge trusts only the keys all \
 its parents trust; every parent must be the introduction or a commit authenticated here.
 
+Each machine remembers the last commit it authenticated from an introduction (in the cache, \
+~/.cache/cairn/authenticated/); a later history that does not hold it is refused as a rollback \
+(--allow-rollback to go back on purpose).
+
 The introduction comes from --introduction, else from --introduction-file FILE, else from \
 $XDG_CONFIG_HOME/cairn/introduction (~/.config/cairn/introduction): a file holding the one line \
 COMMIT:FINGERPRINT. Keep it outside the tree: a file the tree holds is refused, since a change to \
@@ -63,6 +67,10 @@ pub struct IntroductionArgs {
     /// A file holding the introduction (default: $XDG_CONFIG_HOME/cairn/introduction).
     #[arg(long, value_name = "FILE", conflicts_with = "introduction")]
     pub introduction_file: Option<PathBuf>,
+    /// Accept a history that does not hold the last commit authenticated here (going
+    /// back on purpose); without it, that is refused as a rollback.
+    #[arg(long)]
+    pub allow_rollback: bool,
 }
 
 #[derive(clap::Args)]
@@ -187,6 +195,8 @@ pub enum Refusal {
     NotADescendant,
     /// A parent is older than the introduction, so its keyring was never authenticated.
     ParentNotAuthenticated,
+    /// The history does not hold the last commit authenticated on this machine.
+    Rollback,
 }
 
 /// The first commit that is not authenticated.
@@ -380,6 +390,54 @@ fn intersection(keyrings: &[Rc<Keyring>], commit: &Commit) -> Result<Keyring> {
     Ok(Keyring { dir: PathBuf::from(format!("every parent of {}", short(&commit.id))), certs })
 }
 
+/// Where the last commit authenticated from an introduction on this machine is kept.
+fn last_path(cache: &Path, introduction: &Introduction) -> PathBuf {
+    cache.join("authenticated").join(format!("{}-{}", introduction.commit, introduction.signer.to_hex()))
+}
+
+/// Authenticates from the introduction to `end`, then refuses a history that does not
+/// hold the last commit authenticated here: a host that serves an older branch (one
+/// grown from before a key was removed, say) is not taken at its word. The commit
+/// authenticated now becomes the last one when it descends from it.
+pub fn authenticate_here(
+    repo: &mut Repo,
+    introduction: &IntroductionArgs,
+    resolved: &Introduction,
+    end: &str,
+    cache: &Path,
+) -> Result<Outcome> {
+    let mut outcome = authenticate(repo, resolved, end)?;
+    if outcome.failure.is_some() {
+        return Ok(outcome);
+    }
+    let path = last_path(cache, resolved);
+    let last = std::fs::read_to_string(&path).ok().map(|text| text.trim().to_owned()).filter(|t| !t.is_empty());
+    if let Some(last) = &last {
+        let holds = repo.resolve(last).is_ok() && repo.is_ancestor(last, &outcome.end)?;
+        if !holds && !introduction.allow_rollback {
+            let commit = repo.commit(&outcome.end)?;
+            outcome.failure = Some(Failure {
+                commit: commit.id,
+                author: commit.author,
+                subject: commit.subject,
+                reason: Refusal::Rollback,
+                detail: format!(
+                    "this history does not hold {last}, which was authenticated here before ({}): the repository \
+                     went back or was rewritten; pass --allow-rollback if you meant to go back",
+                    path.display()
+                ),
+            });
+            return Ok(outcome);
+        }
+        if holds || introduction.allow_rollback {
+            crate::workspace::write_atomic(&path, format!("{}\n", outcome.end).as_bytes())?;
+        }
+    } else {
+        crate::workspace::write_atomic(&path, format!("{}\n", outcome.end).as_bytes())?;
+    }
+    Ok(outcome)
+}
+
 /// Checks a commit's signature against a keyring: the signer's primary fingerprint.
 /// The key is judged when the commit was signed: a key that expires later does not
 /// undo the history it signed (a key compromised is revoked with a hard revocation,
@@ -464,7 +522,7 @@ pub fn run(args: AuthenticateArgs, env: &Env) -> Result<ExitCode> {
         save(&introduction, args.introduction.introduction_file.as_deref(), &env.root)?;
     }
     let mut repo = Repo::open(&env.root)?;
-    let outcome = authenticate(&mut repo, &introduction, &args.end)?;
+    let outcome = authenticate_here(&mut repo, &args.introduction, &introduction, &args.end, &env.cache)?;
     if args.json.json {
         let report = Report {
             introduction: IntroductionReport {

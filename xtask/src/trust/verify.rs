@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::authenticate::{authenticate, summary, Failure, IntroductionArgs};
+use super::authenticate::{authenticate_here, summary, Failure, IntroductionArgs};
 use super::check::{check, Expected, Identity};
 use super::history::Repo;
 use super::keyring::Keyring;
@@ -139,7 +139,7 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
     let (keyring, authenticated, commit) = if args.authenticated {
         let introduction = args.introduction.resolve(&root)?;
         let mut repo = Repo::open(&root)?;
-        let outcome = authenticate(&mut repo, &introduction, "HEAD")?;
+        let outcome = authenticate_here(&mut repo, &args.introduction, &introduction, "HEAD", &env.cache)?;
         eprintln!("{}", summary(&outcome));
         if let Some(failure) = &outcome.failure {
             if args.json.json {
