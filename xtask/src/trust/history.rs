@@ -193,7 +193,7 @@ fn git_command(root: &Path) -> Command {
     command
         .arg("-C")
         .arg(root)
-        .args(["-c", "core.commitGraph=false"])
+        .args(["-c", "core.commitGraph=false", "-c", "advice.graftFileDeprecated=false"])
         .env("GIT_NO_REPLACE_OBJECTS", "1")
         .env("GIT_GRAFT_FILE", "/dev/null");
     command
