@@ -459,19 +459,25 @@ pub(crate) mod tests {
         assert!(rejection.detail.contains("subkey") && rejection.detail.contains("laptop stolen"), "{rejection}");
     }
 
+    /// A certificate made at `born` whose signing subkey expires a day later.
+    fn with_day_long_subkey(born: SystemTime) -> Cert {
+        CertBuilder::new()
+            .set_profile(openpgp::Profile::RFC4880)
+            .unwrap()
+            .set_creation_time(born)
+            .set_validity_period(None)
+            .add_userid("Alice <alice@example.org>")
+            .add_subkey(openpgp::types::KeyFlags::empty().set_signing(), Duration::from_secs(86_400), None)
+            .generate()
+            .unwrap()
+            .0
+    }
+
     #[test]
     fn an_expired_signing_subkey_stops_counting() {
         let day = Duration::from_secs(86_400);
         let then = SystemTime::now() - 10 * day;
-        let (alice, _) = CertBuilder::new()
-            .set_profile(openpgp::Profile::RFC4880)
-            .unwrap()
-            .set_creation_time(then)
-            .set_validity_period(None)
-            .add_userid("Alice <alice@example.org>")
-            .add_subkey(openpgp::types::KeyFlags::empty().set_signing(), day, None)
-            .generate()
-            .unwrap();
+        let alice = with_day_long_subkey(then);
         let bytes = sign_at(&alice, then + day / 2);
         let ring = keyring(&[&alice]);
         let rejection = check(&bytes, &ring, &expected(), SystemTime::now()).unwrap_err();
@@ -512,15 +518,7 @@ pub(crate) mod tests {
     fn a_signature_made_while_its_key_was_expired_does_not_count() {
         let day = Duration::from_secs(86_400);
         let born = SystemTime::now() - 10 * day;
-        let (alice, _) = CertBuilder::new()
-            .set_profile(openpgp::Profile::RFC4880)
-            .unwrap()
-            .set_creation_time(born)
-            .set_validity_period(None)
-            .add_userid("Alice <alice@example.org>")
-            .add_subkey(openpgp::types::KeyFlags::empty().set_signing(), day, None)
-            .generate()
-            .unwrap();
+        let alice = with_day_long_subkey(born);
         // The subkey expired a day after it was made; later its owner extended it.
         let mut primary = alice.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
         let mut subkey =
