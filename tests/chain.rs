@@ -28,6 +28,7 @@ const CHAIN: &[&str] = &[
     "sed",
     "zlib",
     "xz",
+    "bzip2",
     "bash",
     "perl",
     "autoconf",
@@ -101,6 +102,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         "sed",
         "zlib",
         "xz",
+        "bzip2",
         "bash",
         "perl",
         "pkgconf",
@@ -122,7 +124,8 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         .unwrap();
     assert!(build.status.success(), "{}", support::text(&build.stderr));
     let script = "busybox | head -n1; make --version | head -n1; m4 --version | head -n1; sed --version | head -n1; \
-                  xz --version | head -n1; bash --version | head -n1; perl -e 'print \"perl $^V\\n\"'; \
+                  xz --version | head -n1; bzip2 --help 2>&1 | head -n1; echo cairn | bzip2 | bzcat; \
+                  bash --version | head -n1; perl -e 'print \"perl $^V\\n\"'; \
                   libtool --version | head -n1; autoconf --version | head -n1; automake --version | head -n1; \
                   printf '#include <zlib.h>\\n#include <stdio.h>\\nint main(void){puts(zlibVersion());return 0;}\\n' > /tmp/z.c \
                   && cc /tmp/z.c $(pkg-config --libs zlib) -o /tmp/z && /tmp/z";
@@ -137,6 +140,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
     assert_eq!(
         support::text(&run.stdout),
         "BusyBox v1.35.0 (1970-01-01 00:00:01 UTC) multi-call binary.\nGNU Make 4.3\nm4 (GNU M4) 1.4.19\nsed (GNU sed) 4.9\nxz (XZ Utils) 5.4.1\n\
+         bzip2, a block-sorting file compressor.  Version 1.0.8, 13-Jul-2019.\ncairn\n\
          GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-musl)\nperl v5.36.0\n\
          libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\n",
         "{}",
