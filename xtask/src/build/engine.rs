@@ -77,7 +77,8 @@ pub struct Engine {
     /// Per build (by its tag): the IDs of its step and stage images. A build's are
     /// removed once it is exported, never while another build of the run may still be
     /// about to start a step from one of its own.
-    intermediates: Mutex<std::collections::BTreeMap<String, BTreeSet<String>>>,
+    /// In the order the build made them, so they can be removed children first.
+    intermediates: Mutex<std::collections::BTreeMap<String, Vec<String>>>,
     /// Image IDs of loaded dependencies: a build step that starts from one is no intermediate.
     pinned: Mutex<BTreeSet<String>>,
     _service: Option<PodmanService>,
@@ -250,12 +251,17 @@ impl Engine {
                 // Docker prints " ---> <id>" after each step, Podman "--> <id>".
                 if let Some(id) = line.strip_prefix("---> ").or_else(|| line.strip_prefix("--> ")) {
                     let pinned = self.pinned.lock().expect("not poisoned").iter().any(|p| p.starts_with(id));
-                    if id.len() >= 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !pinned {
+                    // Docker prints 12 digits, Podman 11.
+                    if id.len() >= 11 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !pinned {
                         let mut intermediates = self.intermediates.lock().expect("not poisoned");
-                        intermediates.entry(tag.to_owned()).or_default().insert(id.to_owned());
+                        let ids = intermediates.entry(tag.to_owned()).or_default();
+                        if !ids.iter().any(|known| known == id) {
+                            ids.push(id.to_owned());
+                        }
                     }
                 }
-                if line.starts_with("Step ") || line.starts_with("STEP ") {
+                // Docker: "Step 3/7 : RUN ..."; Podman: "STEP 3/7: RUN ...", "[1/2] STEP 3/7: ...".
+                if line.starts_with("Step ") || line.starts_with("STEP ") || line.contains("] STEP ") {
                     step(line);
                 }
             }
@@ -314,21 +320,23 @@ impl Engine {
     }
 
     /// Removes the intermediate images the build tagged `tag` left (its steps, earlier
-    /// stages of a multi-stage build); one still in use is left for `cleanup`.
+    /// stages of a multi-stage build), the last made first: an image with children
+    /// cannot go, and Podman, unlike Docker, does not take an untagged parent along with
+    /// its last child. One still in use is left for `cleanup`.
     pub async fn remove_intermediates(&self, tag: &str) {
         let ids: Vec<String> = self
             .intermediates
             .lock()
             .expect("not poisoned")
             .get(tag)
-            .map(|ids| ids.iter().cloned().collect())
+            .map(|ids| ids.iter().rev().cloned().collect())
             .unwrap_or_default();
         for id in ids {
             let options = RemoveImageOptionsBuilder::new().force(false).build();
             match self.docker.remove_image(&id, Some(options), None).await {
                 Ok(_) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
                     if let Some(ids) = self.intermediates.lock().expect("not poisoned").get_mut(tag) {
-                        ids.remove(&id);
+                        ids.retain(|known| *known != id);
                     }
                 }
                 Err(error) => tracing::debug!("keeping {id} for now: {error}"),
