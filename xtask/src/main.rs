@@ -74,8 +74,8 @@ enum Command {
     Sign(trust::sign::SignArgs),
     /// Check that every image carries valid signatures from at least M trusted keys.
     Verify(trust::verify::VerifyArgs),
-    /// Check that every commit from a pinned introduction to HEAD is signed by a key the
-    /// keyring of its parent trusts (git's signed commits, checked with Sequoia).
+    /// Check that every commit from a pinned introduction to HEAD is signed by a key in
+    /// manifest/keys/ of its parent, of every parent for a merge (checked with Sequoia).
     Authenticate(trust::authenticate::AuthenticateArgs),
     /// Publish out/ images to an OCI registry by digest, tagged with their version.
     Push(push::PushArgs),
