@@ -135,10 +135,11 @@ pub fn write_entry(root: &Path, entry: &Entry) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> Entry {
+    /// An entry for musl 1.2.3 with made-up digests.
+    pub(crate) fn sample() -> Entry {
         Entry {
             name: "musl".into(),
             version: "1.2.3".into(),

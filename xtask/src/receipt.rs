@@ -98,15 +98,7 @@ mod tests {
     use super::*;
 
     fn entry() -> Entry {
-        Entry {
-            name: "musl".into(),
-            version: "1.2.3".into(),
-            input: format!("sha256:{}", "1".repeat(64)),
-            digest: format!("sha256:{}", "2".repeat(64)),
-            layer: format!("sha256:{}", "3".repeat(64)),
-            diff_id: format!("sha256:{}", "4".repeat(64)),
-            size: 1,
-        }
+        crate::manifest::tests::sample()
     }
 
     fn receipt(entry: &Entry) -> Receipt {

@@ -491,17 +491,7 @@ pub(crate) mod tests {
     /// (its issuer subpackets) by the cert's signing key valid now.
     fn sign_with(cert: &Cert, when: SystemTime, template: openpgp::packet::signature::SignatureBuilder) -> Vec<u8> {
         use openpgp::serialize::stream::{LiteralWriter, Message, Signer};
-        let key = cert
-            .keys()
-            .unencrypted_secret()
-            .with_policy(&StandardPolicy::new(), None)
-            .for_signing()
-            .next()
-            .unwrap()
-            .key()
-            .clone()
-            .into_keypair()
-            .unwrap();
+        let key = signer_of(cert);
         let mut bytes = Vec::new();
         let message = Signer::with_template(Message::new(&mut bytes), key, template)
             .unwrap()
