@@ -333,16 +333,7 @@ async fn engine(shared: &Shared) -> Result<Arc<Engine>> {
 async fn load_dep(shared: &Shared, engine: &Engine, dep: &str, expected: &str) -> Result<String> {
     let cell = shared.loaded.lock().expect("not poisoned").entry(dep.to_owned()).or_default().clone();
     cell.get_or_try_init(|| async {
-        let dir = shared.options.out.join(dep);
-        let read = layout::read(&dir).with_context(|| format!("reading the image of dependency {dep}"))?;
-        if read.digest != expected {
-            bail!(
-                "{} holds {}, not {expected}, the image of {dep} this build was planned with: another run \
-                 changed it; build again",
-                dir.display(),
-                read.digest
-            );
-        }
+        let read = read_planned(&shared.options.out, dep, expected)?;
         let config_digest = layout::sha256(&read.config);
         // The image ID is the config digest whoever loads it; the tag is this run's own, so
         // a concurrent run removing its tag never takes the image from under this one.
@@ -356,9 +347,55 @@ async fn load_dep(shared: &Shared, engine: &Engine, dep: &str, expected: &str) -
     .cloned()
 }
 
+/// The image of `dep` in `out`, if it is still the one this build was planned with (its
+/// digest is in the input hash of what builds on it): never whatever `out/` holds now.
+fn read_planned(out: &Path, dep: &str, expected: &str) -> Result<layout::Layout> {
+    let dir = out.join(dep);
+    let read = layout::read(&dir).with_context(|| format!("reading the image of dependency {dep}"))?;
+    if read.digest != expected {
+        bail!(
+            "{} holds {}, not {expected}, the image of {dep} this build was planned with: another run \
+             changed it; build again",
+            dir.display(),
+            read.digest
+        );
+    }
+    Ok(read)
+}
+
 fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     let start = all.len().saturating_sub(lines);
     all[start..].iter().map(|l| format!("  | {l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(text: &[u8]) -> layout::Image {
+        let node = crate::image::normalize::Node {
+            path: "hello".into(),
+            kind: crate::image::normalize::Kind::File(text.to_vec()),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        };
+        layout::assemble(&crate::image::normalize::write(&[node]).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_dependency_is_loaded_only_as_the_image_it_was_planned_with() {
+        let out = tempfile::tempdir().unwrap();
+        let planned = image(b"planned\n");
+        layout::write(out.path(), "dep", "1", &planned).unwrap();
+        assert_eq!(read_planned(out.path(), "dep", &planned.digest).unwrap().digest, planned.digest);
+        // Another run (or hand) swaps out/dep after the plan hashed the inputs on it.
+        let swapped = image(b"swapped\n");
+        layout::write(out.path(), "dep", "1", &swapped).unwrap();
+        let error = format!("{:#}", read_planned(out.path(), "dep", &planned.digest).unwrap_err());
+        assert!(error.contains(&format!("holds {}, not {}", swapped.digest, planned.digest)), "{error}");
+        assert!(error.contains("build again"), "{error}");
+    }
 }
