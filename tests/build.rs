@@ -158,7 +158,7 @@ fn the_tree_builds_to_the_recorded_digests_and_a_second_build_does_nothing() {
 
 #[test]
 fn podman_builds_the_same_digests_as_docker() {
-    let Some(podman) = Podman::start() else { return };
+    let Some(mut podman) = Podman::start() else { return };
     let tree = Tree::new(CORE);
     add_sealed(&tree);
     let mut args = vec!["--engine", podman.endpoint.as_str(), "sealed"];
@@ -171,6 +171,75 @@ fn podman_builds_the_same_digests_as_docker() {
             assert_eq!(digest.as_ref(), committed.get(&name), "{name}: Podman gives the digest Docker recorded");
         }
     }
+
+    // The service dies in the middle of a step: buildah's working containers stay in
+    // storage, outside the API, under the run's images; a later run removes them.
+    tree.add_package(
+        "stuck",
+        &["bootstrap"],
+        &plain("stuck", &["bootstrap"]),
+        "FROM cairn/bootstrap AS build\nRUN echo one > /one\nRUN sleep 20; echo two > /two\nFROM scratch\nCOPY --from=build /one /\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["build", "--engine", podman.endpoint.as_str(), "stuck"])
+        .env("CAIRN_ROOT", &tree.root)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let podman_cli = |args: &[&str]| -> String {
+        let output = std::process::Command::new("podman").args(args).output().unwrap();
+        assert!(output.status.success(), "podman {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let images_of = |run: &str| -> Vec<String> {
+        let mut ids = podman_cli(&["images", "-a", "-q", "--no-trunc", "--filter", &format!("label=dev.cairn.run={run}")]);
+        for line in podman_cli(&["images", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]).lines() {
+            if line.ends_with(&format!(".{run}")) {
+                ids.push_str(line.split(' ').next().unwrap());
+                ids.push('\n');
+            }
+        }
+        ids.lines().map(|id| id.trim_start_matches("sha256:").to_owned()).collect()
+    };
+    let suffix = format!("-{}", child.id());
+    let started = std::time::Instant::now();
+    let run = loop {
+        let listed: Vec<serde_json::Value> =
+            serde_json::from_str(&podman_cli(&["images", "-a", "--format", "json"])).unwrap();
+        let labelled = listed.iter().find_map(|image| image["Labels"]["dev.cairn.run"].as_str().map(str::to_owned));
+        if let Some(run) = labelled.filter(|run| run.ends_with(&suffix)) {
+            break run;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "the build never made a step image");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    podman.kill();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let working = |run: &str| -> Vec<String> {
+        let ours = images_of(run);
+        let listed: Vec<serde_json::Value> =
+            serde_json::from_str(&podman_cli(&["ps", "-a", "--external", "--format", "json"])).unwrap();
+        listed
+            .iter()
+            .filter(|c| ours.iter().any(|id| Some(id.as_str()) == c["ImageID"].as_str()))
+            .map(|c| c["Id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(!working(&run).is_empty(), "the dead service left working containers (else this shows nothing)");
+    assert!(!images_of(&run).is_empty(), "and images of the run");
+    let podman = Podman::start().unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&tree.ok(&["gc", "--engine", podman.endpoint.as_str(), "--json"])).unwrap();
+    assert_eq!(working(&run), Vec::<String>::new(), "gc removed buildah's working containers: {report:#}");
+    assert_eq!(images_of(&run), Vec::<String>::new(), "and the run's images: {report:#}");
 }
 
 /// A package whose build fails unless its step sees no network: only `lo` in

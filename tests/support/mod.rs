@@ -263,6 +263,14 @@ impl Podman {
     }
 }
 
+impl Podman {
+    /// Kills the service at once, as a crash or the OOM killer would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Podman {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -18,7 +18,9 @@ was killed (SIGKILL, a crash, a reboot) cannot. `gc` removes the objects of runs
 process is gone, and nothing else: not images you tagged, not what runs on other hosts sharing the \
 engine hold. Every build and reproduce does the same when it starts. An engine finishes the build \
 step it was running for a client that died, and may commit its image after that: run gc again once \
-nothing of the dead run is running.";
+nothing of the dead run is running. On Podman, a service that died in the middle of a build leaves \
+buildah's working containers in storage, where the API does not show them: gc finds those whose \
+image is the dead run's and removes them with the `podman` client (`podman ps --external`).";
 
 #[derive(clap::Args)]
 #[command(after_help = ABOUT)]

@@ -81,6 +81,10 @@ pub struct Engine {
     intermediates: Mutex<std::collections::BTreeMap<String, Vec<String>>>,
     /// Image IDs of loaded dependencies: a build step that starts from one is no intermediate.
     pinned: Mutex<BTreeSet<String>>,
+    /// Where the engine answers (`unix://…`, `tcp://…`), for the `podman` client.
+    endpoint: String,
+    /// Whether the engine is Podman.
+    podman: bool,
     _service: Option<PodmanService>,
 }
 
@@ -103,14 +107,15 @@ impl Engine {
     pub async fn connect(engines: &Engines) -> Result<Engine> {
         if let Some(endpoint) = &engines.endpoint {
             let docker = connect_to(endpoint)?;
-            return Engine::ready(docker, None)
+            return Engine::ready(docker, endpoint)
                 .await
                 .with_context(|| format!("the engine at {endpoint} does not answer: is it running?"));
         }
         for socket in &engines.sockets {
             if socket.exists() {
-                let docker = connect_to(&format!("unix://{}", socket.display()))?;
-                match Engine::ready(docker, None).await {
+                let endpoint = format!("unix://{}", socket.display());
+                let docker = connect_to(&endpoint)?;
+                match Engine::ready(docker, &endpoint).await {
                     Ok(engine) => return Ok(engine),
                     Err(error) => tracing::warn!("{}: {error:#}", socket.display()),
                 }
@@ -125,7 +130,7 @@ impl Engine {
         )
     }
 
-    async fn ready(docker: Docker, service: Option<PodmanService>) -> Result<Engine> {
+    async fn ready(docker: Docker, endpoint: &str) -> Result<Engine> {
         let docker = docker.negotiate_version().await.context("negotiating the API version")?;
         let version = docker.version().await.context("asking the engine its version")?;
         let components = version.components.unwrap_or_default();
@@ -154,7 +159,9 @@ impl Engine {
             created: Mutex::new(BTreeSet::new()),
             intermediates: Mutex::new(std::collections::BTreeMap::new()),
             pinned: Mutex::new(BTreeSet::new()),
-            _service: service,
+            endpoint: endpoint.to_owned(),
+            podman: product,
+            _service: None,
         })
     }
 
@@ -178,12 +185,24 @@ impl Engine {
             )?;
             command.env("CONTAINERS_CONF", conf);
         }
+        // The service ends with this process, however it ends: a killed run leaves no
+        // engine running for nobody (what it was building is swept by the next run).
+        // SAFETY: prctl is async-signal-safe and touches only the child being started.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         let child = command.spawn().context("starting `podman system service`")?;
         let service = PodmanService { child, _dir: dir };
+        let endpoint = format!("unix://{}", socket.display());
         for _ in 0..100 {
             if socket.exists() {
-                let docker = connect_to(&format!("unix://{}", socket.display()))?;
-                if let Ok(engine) = Engine::ready(docker, None).await {
+                let docker = connect_to(&endpoint)?;
+                if let Ok(engine) = Engine::ready(docker, &endpoint).await {
                     return Ok(Engine { _service: Some(service), ..engine });
                 }
             }
@@ -363,6 +382,9 @@ impl Engine {
                 Err(error) => tracing::warn!("removing container {id} of the dead run {run}: {error}"),
             }
         }
+        if self.podman {
+            swept.containers.extend(self.sweep_working_containers().await?);
+        }
         let tagged = std::collections::HashMap::from([("reference", vec!["cairn/*"])]);
         let images = self
             .docker
@@ -402,6 +424,78 @@ impl Engine {
             }
         }
         Ok(swept)
+    }
+
+    /// Podman only: removes the working containers buildah left in storage when the
+    /// service died in the middle of a build of a run that is over. The API does not
+    /// list them (they are not Podman's containers) and they carry no labels of their
+    /// own; each is known by its image, a dependency tagged with the run's id or a step
+    /// image labelled with it, and only an image no live run or user also tags counts. The `podman` client lists and removes them through the
+    /// same endpoint (`ps --external`, `rm --force`); without it they stay, and are named.
+    async fn sweep_working_containers(&self) -> Result<Vec<String>> {
+        let images = self
+            .docker
+            .list_images(Some(ListImagesOptionsBuilder::new().all(true).build()))
+            .await
+            .context("listing images")?;
+        let dead: BTreeSet<String> = images
+            .iter()
+            // Only an image that no one else names: a dependency a live run (or a user)
+            // also tagged may be under a working container of theirs.
+            .filter(|image| {
+                let tags = image.repo_tags.iter().filter(|tag| tag.as_str() != "<none>:<none>");
+                (image.labels.get(runs::LABEL).is_some_and(|run| runs::dead_run(run).is_some())
+                    || image.repo_tags.iter().any(|tag| runs::dead_run(tag).is_some()))
+                    && tags.clone().all(|tag| runs::dead_run(tag).is_some())
+            })
+            .map(|image| image.id.trim_start_matches("sha256:").to_owned())
+            .collect();
+        if dead.is_empty() {
+            return Ok(Vec::new());
+        }
+        let podman = |args: &[&str]| {
+            std::process::Command::new("podman").arg("--url").arg(&self.endpoint).args(args).output()
+        };
+        let listed = match podman(&["ps", "--all", "--external", "--format", "json"]) {
+            Ok(output) if output.status.success() => output.stdout,
+            Ok(output) => {
+                tracing::warn!(
+                    "listing buildah's working containers: podman ps --external: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+                return Ok(Vec::new());
+            }
+            Err(error) => {
+                tracing::warn!("buildah's working containers of dead runs are kept: no `podman` client ({error})");
+                return Ok(Vec::new());
+            }
+        };
+        #[derive(serde::Deserialize)]
+        struct Listed {
+            #[serde(rename = "Id")]
+            id: String,
+            #[serde(rename = "ImageID", default)]
+            image: String,
+            #[serde(rename = "State", default)]
+            state: String,
+        }
+        let listed: Vec<Listed> = serde_json::from_slice(&listed).context("reading `podman ps --external --format json`")?;
+        let mut removed = Vec::new();
+        for container in listed {
+            if container.state != "storage" || !dead.contains(container.image.trim_start_matches("sha256:")) {
+                continue;
+            }
+            match podman(&["rm", "--force", &container.id]) {
+                Ok(output) if output.status.success() => removed.push(container.id),
+                Ok(output) => tracing::warn!(
+                    "removing buildah's working container {}: {}",
+                    container.id,
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ),
+                Err(error) => tracing::warn!("removing buildah's working container {}: {error}", container.id),
+            }
+        }
+        Ok(removed)
     }
 
     /// Removes every image this run created and has not removed yet.
