@@ -35,6 +35,7 @@ const CHAIN: &[&str] = &[
     "automake",
     "libtool",
     "pkgconf",
+    "openssl",
 ];
 
 fn recorded(name: &str) -> String {
@@ -109,6 +110,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         "libtool",
         "autoconf",
         "automake",
+        "openssl",
     ];
     for name in TOOLS {
         tree.ok(&["load", name]);
@@ -128,7 +130,8 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
                   bash --version | head -n1; perl -e 'print \"perl $^V\\n\"'; \
                   libtool --version | head -n1; autoconf --version | head -n1; automake --version | head -n1; \
                   printf '#include <zlib.h>\\n#include <stdio.h>\\nint main(void){puts(zlibVersion());return 0;}\\n' > /tmp/z.c \
-                  && cc /tmp/z.c $(pkg-config --libs zlib) -o /tmp/z && /tmp/z";
+                  && cc /tmp/z.c $(pkg-config --libs zlib) -o /tmp/z && /tmp/z; \
+                  openssl version | cut -d' ' -f1-2";
     let run = std::process::Command::new("docker")
         .args(["run", "--rm", "--network", "none", "cairn-chain-check", "sh", "-c", script])
         .output()
@@ -142,7 +145,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         "BusyBox v1.35.0 (1970-01-01 00:00:01 UTC) multi-call binary.\nGNU Make 4.3\nm4 (GNU M4) 1.4.19\nsed (GNU sed) 4.9\nxz (XZ Utils) 5.4.1\n\
          bzip2, a block-sorting file compressor.  Version 1.0.8, 13-Jul-2019.\ncairn\n\
          GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-musl)\nperl v5.36.0\n\
-         libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\n",
+         libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\nOpenSSL 3.5.7\n",
         "{}",
         support::text(&run.stderr)
     );
