@@ -36,6 +36,7 @@ const CHAIN: &[&str] = &[
     "libtool",
     "pkgconf",
     "openssl",
+    "ca-certificates",
 ];
 
 fn recorded(name: &str) -> String {
