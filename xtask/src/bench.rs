@@ -139,6 +139,7 @@ fn layer_figures(mib: usize) -> Result<LayerFigures> {
 fn noop_build(runs: usize, env: &Env) -> Result<Option<f64>> {
     let root = env.root.clone();
     let options = Options {
+        substitutes: Default::default(),
         env: env.clone(),
         out: env.out.clone(),
         jobs: 2,

@@ -8,6 +8,7 @@ mod build;
 mod cli;
 mod diff;
 mod env;
+mod exchange;
 mod files;
 mod gc;
 mod graph;
@@ -22,6 +23,7 @@ mod registry;
 mod reproduce;
 mod scaffold;
 mod source;
+mod substitute;
 mod trust;
 mod workspace;
 
@@ -79,6 +81,10 @@ enum Command {
     Authenticate(trust::authenticate::AuthenticateArgs),
     /// Publish out/ images to an OCI registry by digest, tagged with their version.
     Push(push::PushArgs),
+    /// Write out/ images as OCI layouts into a directory, to carry to another machine.
+    Export(exchange::ExportArgs),
+    /// Take images from a directory of layouts into out/, only as manifest/ records them.
+    Import(exchange::ImportArgs),
     /// Remove from the engine what killed runs of this host left there (tags, build
     /// images, containers), and nothing else.
     Gc(gc::GcArgs),
@@ -131,6 +137,8 @@ fn main() -> std::process::ExitCode {
         Command::Keys(command) => trust::keys::run(command, &env),
         Command::Bootstrap(command) => prove::run(command, &env),
         Command::Push(args) => push::run(args, &env),
+        Command::Export(args) => exchange::export(args, &env),
+        Command::Import(args) => exchange::import(args, &env),
         Command::Gc(args) => gc::run(args, &env),
         Command::Bench(args) => bench::run(args, &env),
     };

@@ -88,6 +88,7 @@ fn build(
 ) -> Result<(Options, Vec<build::PackageResult>)> {
     let order = registry.order(packages)?;
     let options = Options {
+        substitutes: Default::default(),
         env: env.clone(),
         out: env.out.clone(),
         jobs: args.jobs.get(),

@@ -21,7 +21,7 @@ use crate::manifest::Manifest;
 
 /// The concepts behind the command, shown under its options by `--help`.
 const ABOUT: &str = "\
-Each image (every one in manifest/ when none is named) is read from out/<name>/, every blob \
+Each image named (else every one in out/ that manifest/ records) is read from out/<name>/, every blob \
 checked, and must be the image manifest/ records. Its layer, config and manifest are pushed as they \
 are to REGISTRY/<name>:<version> (REGISTRY like 127.0.0.1:5000/cairn or docker://registry.example/cairn), \
 and the manifest digest the registry then reports must be the recorded one. Pull it by digest: \
@@ -36,7 +36,7 @@ CAIRN_REGISTRY_USER and CAIRN_REGISTRY_PASSWORD.";
 pub struct PushArgs {
     /// Where to push: HOST[:PORT]/NAMESPACE, optionally prefixed with docker://.
     pub registry: String,
-    /// Packages to push (default: every package recorded in manifest/).
+    /// Packages to push (default: every image in out/ that manifest/ records).
     pub packages: Vec<String>,
     /// Speak plain HTTP to the registry even if it is not on a loopback address.
     #[arg(long)]
@@ -184,7 +184,14 @@ pub fn run(args: PushArgs, env: &Env) -> Result<ExitCode> {
     let _lock = crate::workspace::OutLock::shared(&env.out)?;
     let target = Target::parse(&args.registry)?;
     let manifest = Manifest::load(&env.root)?;
-    let entries = manifest.select(&args.packages)?;
+    let mut entries = manifest.select(&args.packages)?;
+    // With none named, every recorded image out/ holds.
+    if args.packages.is_empty() {
+        entries.retain(|entry| env.out.join(&entry.name).join("index.json").exists());
+        if entries.is_empty() {
+            bail!("out/ holds no image manifest/ records: build first (`cargo xtask build`)");
+        }
+    }
     // Nothing is pushed unless every image is the one recorded.
     for entry in &entries {
         let dir = env.out.join(&entry.name);

@@ -213,6 +213,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
             }
         }
         let options = build::Options {
+            substitutes: Default::default(),
             env: env.clone(),
             out: dir.clone(),
             jobs: args.jobs.get(),
@@ -286,6 +287,10 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
                     Verdict::NotBuilt { reason: format!("not built because {because}") }
                 }
                 (Outcome::WouldBuild, _) => Verdict::NotBuilt { reason: "a dry run builds nothing".into() },
+                // A reproduce has no substitutes: it rebuilds.
+                (Outcome::Substituted { source, .. }, _) => {
+                    Verdict::NotBuilt { reason: format!("substituted from {source}, not rebuilt") }
+                }
             };
             reports.insert(
                 name.clone(),

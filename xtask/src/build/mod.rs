@@ -49,6 +49,8 @@ pub struct BuildArgs {
     /// Say what would be built and why nothing else is; build nothing, fetch nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub substitute: crate::substitute::SubstituteArgs,
 }
 
 /// How one package's build ended.
@@ -56,6 +58,11 @@ pub struct BuildArgs {
 pub enum Outcome {
     Built {
         digest: String,
+    },
+    /// Fetched from `source` as manifest/ records it for the current input hash.
+    Substituted {
+        digest: String,
+        source: String,
     },
     UpToDate {
         digest: String,
@@ -73,7 +80,9 @@ pub enum Outcome {
 impl Outcome {
     pub fn digest(&self) -> Option<&str> {
         match self {
-            Outcome::Built { digest } | Outcome::UpToDate { digest } => Some(digest),
+            Outcome::Built { digest } | Outcome::UpToDate { digest } | Outcome::Substituted { digest, .. } => {
+                Some(digest)
+            }
             _ => None,
         }
     }
@@ -81,6 +90,7 @@ impl Outcome {
     fn label(&self) -> &'static str {
         match self {
             Outcome::Built { .. } => "built",
+            Outcome::Substituted { .. } => "substituted",
             Outcome::UpToDate { .. } => "up to date",
             Outcome::Failed { .. } => "failed",
             Outcome::Skipped { .. } => "skipped",
@@ -105,6 +115,7 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
         record: true,
         given: BTreeMap::new(),
         dry_run: args.dry_run,
+        substitutes: args.substitute.resolve(env)?,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let started = Instant::now();
@@ -131,6 +142,8 @@ pub struct Options {
     pub given: BTreeMap<String, String>,
     /// Decide what is up to date, build nothing.
     pub dry_run: bool,
+    /// Where an image may be fetched instead of built (`build --substitute`).
+    pub substitutes: crate::substitute::Substitutes,
 }
 
 /// One package's result.
@@ -153,6 +166,12 @@ struct PackageReport<'a> {
     seconds: f64,
     /// Why it failed, or which dependency it was skipped for.
     error: Option<&'a str>,
+    /// Where a substituted image came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    /// The engine it was built on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine: Option<&'a str>,
 }
 
 fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<ExitCode> {
@@ -172,6 +191,11 @@ fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<Ex
                     Outcome::Skipped { because } => Some(because),
                     _ => None,
                 },
+                source: match &r.outcome {
+                    Outcome::Substituted { source, .. } => Some(source),
+                    _ => None,
+                },
+                engine: r.engine.as_deref(),
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&items)?);
@@ -179,6 +203,7 @@ fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<Ex
         for r in results {
             let detail = match &r.outcome {
                 Outcome::Built { digest } | Outcome::UpToDate { digest } => digest.clone(),
+                Outcome::Substituted { digest, source } => format!("{digest} from {source}"),
                 Outcome::Failed { error } => error.lines().next().unwrap_or_default().to_owned(),
                 Outcome::Skipped { because } => format!("because {because}"),
                 Outcome::WouldBuild => String::new(),
@@ -187,8 +212,12 @@ fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<Ex
         }
         let count = |label: &str| results.iter().filter(|r| r.outcome.label() == label).count();
         let pending = if would_build > 0 { format!(", {would_build} would build") } else { String::new() };
+        let substituted = match count("substituted") {
+            0 => String::new(),
+            n => format!(", {n} substituted"),
+        };
         eprintln!(
-            "{} built, {} up to date, {} failed, {} skipped{pending} in {:.1}s",
+            "{} built{substituted}, {} up to date, {} failed, {} skipped{pending} in {:.1}s",
             count("built"),
             count("up to date"),
             count("failed"),

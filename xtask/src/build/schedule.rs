@@ -184,6 +184,9 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
     let out = &shared.options.out;
     let log_path = out.join("logs").join(format!("{}.log", package.name));
     let mut log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    if let Some(outcome) = substitute(shared, package, &input, &mut log).await? {
+        return Ok(outcome);
+    }
     let spinner = shared.progress.add(progress::spinner(&format!("{}: starting", package.name)));
     let result = async {
         let layer = match &package.recipe {
@@ -300,6 +303,59 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
     .await;
     spinner.finish_and_clear();
     result
+}
+
+/// The recorded image for the current input hash, from the first source that has exactly
+/// it (and, with a threshold, whose digest carries the signatures): written to `out/` as a
+/// build would write it. `None` when no source has it: then it is built. Why each source
+/// was passed over goes to the package's log and the progress display.
+async fn substitute(
+    shared: &Shared,
+    package: &Package,
+    input: &str,
+    log: &mut std::fs::File,
+) -> Result<Option<Outcome>> {
+    let substitutes = &shared.options.substitutes;
+    if substitutes.sources.is_empty() || shared.options.rebuild {
+        return Ok(None);
+    }
+    let Some(entry) = shared.recorded.get(&package.name) else { return Ok(None) };
+    let mut passed_over = |why: String| {
+        let line = format!("not substituted: {why}; building it");
+        let _ = std::io::Write::write_all(log, format!("{line}\n").as_bytes());
+        progress::say(&shared.progress, &format!("{}: {line}", package.name));
+    };
+    if entry.input != input {
+        // Recorded for other inputs: what a source holds under that digest is not this build.
+        return Ok(None);
+    }
+    if let Some(gate) = &substitutes.gate {
+        if let Err(why) = gate.admits(entry) {
+            passed_over(why);
+            return Ok(None);
+        }
+    }
+    for source in &substitutes.sources {
+        let started = Instant::now();
+        match crate::substitute::fetch(source, entry).await {
+            Ok(image) => {
+                let (out, name, version) = (shared.options.out.clone(), package.name.clone(), package.version.clone());
+                tokio::task::spawn_blocking(move || layout::write(&out, &name, &version, &image)).await??;
+                let line = format!(
+                    "substituted {} {} from {} in {:.1}s",
+                    package.name,
+                    entry.digest,
+                    source.name(),
+                    started.elapsed().as_secs_f64()
+                );
+                let _ = std::io::Write::write_all(log, format!("{line}\n").as_bytes());
+                progress::say(&shared.progress, &line);
+                return Ok(Some(Outcome::Substituted { digest: entry.digest.clone(), source: source.name() }));
+            }
+            Err(error) => passed_over(format!("{}: {error:#}", source.name())),
+        }
+    }
+    Ok(None)
 }
 
 async fn engine(shared: &Shared) -> Result<Arc<Engine>> {

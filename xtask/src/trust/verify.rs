@@ -131,38 +131,30 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
     let root = env.root.clone();
     let manifest = Manifest::load(&root)?;
     let entries = manifest.select(&args.packages)?;
-    // The tree under test can rewrite its own keyring along with its digests: only a
-    // keyring the user names is one they chose to trust.
-    let inside = |dir: &std::path::Path| {
-        dir.canonicalize().is_ok_and(|dir| root.canonicalize().is_ok_and(|r| dir.starts_with(r)))
-    };
-    let (keyring, authenticated, commit) = if args.authenticated {
-        let introduction = args.introduction.resolve(&root)?;
-        let mut repo = Repo::open(&root)?;
-        let outcome = authenticate_here(&mut repo, &args.introduction, &introduction, "HEAD", &env.cache)?;
-        eprintln!("{}", summary(&outcome));
-        if let Some(failure) = &outcome.failure {
-            if args.json.json {
-                let document = VerifyReport {
-                    threshold: args.threshold,
-                    keyring: &keyring::default_dir(&root),
-                    keyring_authenticated: false,
-                    authenticated_commit: None,
-                    authentication_failure: Some(failure),
-                    passed: false,
-                    images: &[],
-                    stale: &[],
-                };
-                println!("{}", serde_json::to_string_pretty(&document)?);
+    let trusted = match trusted_keyring(env, args.keyring.as_deref(), args.authenticated, &args.introduction) {
+        Err(error) => match error.downcast::<NotAuthenticated>() {
+            Ok(NotAuthenticated(failure)) => {
+                if args.json.json {
+                    let document = VerifyReport {
+                        threshold: args.threshold,
+                        keyring: &keyring::default_dir(&root),
+                        keyring_authenticated: false,
+                        authenticated_commit: None,
+                        authentication_failure: Some(&failure),
+                        passed: false,
+                        images: &[],
+                        stale: &[],
+                    };
+                    println!("{}", serde_json::to_string_pretty(&document)?);
+                }
+                eprintln!("verify: no authenticated keyring, so nothing was verified");
+                return Ok(crate::cli::verdict(false));
             }
-            eprintln!("verify: no authenticated keyring, so nothing was verified");
-            return Ok(crate::cli::verdict(false));
-        }
-        (Keyring::clone(&*repo.keyring(&outcome.end)?), true, Some(outcome.end))
-    } else {
-        let authenticated = args.keyring.as_deref().is_some_and(|dir| !inside(dir));
-        (Keyring::load(&args.keyring.clone().unwrap_or_else(|| keyring::default_dir(&root)))?, authenticated, None)
+            Err(error) => return Err(error),
+        },
+        Ok(trusted) => trusted,
     };
+    let (keyring, authenticated, commit) = (trusted.keyring, trusted.authenticated, trusted.commit);
     if !authenticated && !args.json.json {
         eprintln!(
             "note: trusting {}, the keyring of the tree being verified, which is not authenticated: a change to the \
@@ -201,6 +193,55 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
         }
     }
     Ok(crate::cli::verdict(passed))
+}
+
+/// A keyring and whether the user chose it.
+pub struct TrustedKeyring {
+    pub keyring: Keyring,
+    /// Named by the user (outside the tree), or HEAD's once its history is authenticated.
+    pub authenticated: bool,
+    /// With `--authenticated`: the commit whose keyring it is.
+    pub commit: Option<String>,
+}
+
+/// `--authenticated` was asked for and the history does not authenticate.
+#[derive(Debug)]
+pub struct NotAuthenticated(pub Failure);
+
+impl std::fmt::Display for NotAuthenticated {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "the history does not authenticate: commit {} ({:?}): {}", self.0.commit, self.0.reason, self.0.detail)
+    }
+}
+
+impl std::error::Error for NotAuthenticated {}
+
+/// The keyring to judge signatures with: HEAD's after authenticating the history
+/// (`authenticated`), the directory named, else the tree's own (not authenticated). The
+/// tree under test can rewrite its own keyring along with its digests: only a keyring the
+/// user names is one they chose to trust.
+pub fn trusted_keyring(
+    env: &Env,
+    named: Option<&Path>,
+    authenticated: bool,
+    introduction: &IntroductionArgs,
+) -> Result<TrustedKeyring> {
+    let root = &env.root;
+    if authenticated {
+        let resolved = introduction.resolve(root)?;
+        let mut repo = Repo::open(root)?;
+        let outcome = authenticate_here(&mut repo, introduction, &resolved, "HEAD", &env.cache)?;
+        eprintln!("{}", summary(&outcome));
+        if let Some(failure) = outcome.failure {
+            return Err(NotAuthenticated(failure).into());
+        }
+        let keyring = Keyring::clone(&*repo.keyring(&outcome.end)?);
+        return Ok(TrustedKeyring { keyring, authenticated: true, commit: Some(outcome.end) });
+    }
+    let inside = |dir: &Path| dir.canonicalize().is_ok_and(|dir| root.canonicalize().is_ok_and(|r| dir.starts_with(r)));
+    let chosen = named.is_some_and(|dir| !inside(dir));
+    let dir = named.map(Path::to_owned).unwrap_or_else(|| keyring::default_dir(root));
+    Ok(TrustedKeyring { keyring: Keyring::load(&dir)?, authenticated: chosen, commit: None })
 }
 
 /// Judges every file of one image's lookaside directory.

@@ -1,0 +1,288 @@
+//! Substitutes: an image fetched instead of built, from a registry or a directory of
+//! layouts, and admitted only as manifest/ records it.
+//!
+//! Nothing about a source is trusted. A substitute is the image manifest/ records for the
+//! package's *current* input hash, or it is nothing: its manifest must hash to the
+//! recorded digest, and every blob to the digest the manifest names (so one flipped bit
+//! anywhere is caught), the layer's diff_id to the recorded one. With a threshold, the
+//! recorded digest must also carry signatures by that many distinct maintainers of a
+//! keyring the user chose (named, or authenticated from the history). An entry whose
+//! input hash is stale is never looked up: its package is built.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{bail, Context, Result};
+use futures_util::StreamExt;
+use oci_spec::image::ImageManifest;
+
+use crate::image::layout::{self, sha256};
+use crate::manifest::Entry;
+use crate::push::Target;
+use crate::trust::keyring::Keyring;
+
+/// A manifest or config larger than this is no cairn image's.
+const SMALL_BLOB: u64 = 1 << 20;
+/// No layer of ours is near this; a source that offers more is refused before reading.
+const LARGEST_LAYER: u64 = 16 << 30;
+
+/// Where substitutes come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// `HOST[:PORT]/NAMESPACE` (or `docker://…`): `<repository>/<name>@<digest>`.
+    Registry { text: String, target: Target, plain_http: bool },
+    /// A directory of OCI layouts, `DIR/<name>/`, as `cairn xtask export` writes them.
+    Dir(PathBuf),
+}
+
+impl Source {
+    /// A directory when the text names one (or looks like a path), else a registry.
+    pub fn parse(text: &str, plain_http: bool) -> Result<Source> {
+        let path = Path::new(text);
+        if text.starts_with(['/', '.', '~']) || path.is_dir() {
+            if !path.is_dir() {
+                bail!("substitute source {text}: no such directory");
+            }
+            return Ok(Source::Dir(path.to_owned()));
+        }
+        let target = Target::parse(text)
+            .with_context(|| format!("substitute source `{text}` is neither a directory nor a registry"))?;
+        Ok(Source::Registry { text: text.to_owned(), target, plain_http })
+    }
+
+    /// How reports name the source.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Registry { text, .. } => text.clone(),
+            Source::Dir(dir) => dir.display().to_string(),
+        }
+    }
+}
+
+/// `build --substitute`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct SubstituteArgs {
+    /// Before building a package, fetch from SOURCE the image manifest/ records for its
+    /// current inputs, and take it if it is exactly that image: a registry
+    /// (HOST[:PORT]/NAMESPACE, as `push` writes it) or a directory of layouts (as `export`
+    /// writes it). Repeatable, tried in order; CAIRN_SUBSTITUTES takes a comma-separated list.
+    #[arg(long = "substitute", value_name = "SOURCE", env = "CAIRN_SUBSTITUTES", value_delimiter = ',')]
+    pub sources: Vec<String>,
+    /// Take a substitute only if its digest carries valid signatures by at least M
+    /// maintainers of the keyring of --keyring or --authenticated (never the tree's own).
+    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threshold: Option<u32>,
+    /// With --threshold: the directory of certificates you trust.
+    #[arg(long, value_name = "DIR", requires = "threshold")]
+    pub keyring: Option<PathBuf>,
+    /// With --threshold: the keyring of HEAD's commit, once its history is authenticated
+    /// from your introduction (see `authenticate`).
+    #[arg(long, requires = "threshold", conflicts_with = "keyring")]
+    pub authenticated: bool,
+    #[command(flatten)]
+    pub introduction: crate::trust::authenticate::IntroductionArgs,
+    /// Speak plain HTTP to substitute registries that are not on a loopback address.
+    #[arg(long)]
+    pub plain_http: bool,
+}
+
+impl SubstituteArgs {
+    pub fn resolve(&self, env: &crate::env::Env) -> Result<Substitutes> {
+        let sources = self
+            .sources
+            .iter()
+            .filter(|text| !text.trim().is_empty())
+            .map(|text| Source::parse(text.trim(), self.plain_http))
+            .collect::<Result<Vec<_>>>()?;
+        let gate = match self.threshold {
+            None => None,
+            Some(threshold) => {
+                if sources.is_empty() {
+                    bail!("--threshold gates substitutes: name a source with --substitute SOURCE");
+                }
+                let trusted = crate::trust::verify::trusted_keyring(
+                    env,
+                    self.keyring.as_deref(),
+                    self.authenticated,
+                    &self.introduction,
+                )?;
+                if !trusted.authenticated {
+                    bail!(
+                        "--threshold {threshold} needs a keyring you chose: --keyring DIR (outside the tree) or \
+                         --authenticated; the tree's own manifest/keys/ is what a hostile change rewrites"
+                    );
+                }
+                Some(std::sync::Arc::new(Gate { threshold, keyring: trusted.keyring, root: env.root.clone() }))
+            }
+        };
+        Ok(Substitutes { sources, gate })
+    }
+}
+
+/// What a build may substitute from, and what a substitute must carry.
+#[derive(Clone, Default)]
+pub struct Substitutes {
+    pub sources: Vec<Source>,
+    pub gate: Option<std::sync::Arc<Gate>>,
+}
+
+/// Signatures a substitute must carry: `threshold` distinct maintainers of `keyring`.
+pub struct Gate {
+    pub threshold: u32,
+    pub keyring: Keyring,
+    /// The tree whose lookaside (`manifest/signatures/`) holds the signatures.
+    pub root: PathBuf,
+}
+
+impl Gate {
+    /// Whether the recorded digest carries enough valid signatures; why not, if not.
+    pub fn admits(&self, entry: &Entry) -> Result<(), String> {
+        let report =
+            crate::trust::verify::verify_image(&self.root, entry, &self.keyring, self.threshold, None, SystemTime::now())
+                .map_err(|error| format!("{error:#}"))?;
+        if report.passed {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} valid signature(s) of {}, {} required",
+                report.valid, entry.digest, self.threshold
+            ))
+        }
+    }
+}
+
+/// The three blobs of an image, as a source handed them over.
+pub struct Fetched {
+    pub manifest: Vec<u8>,
+    pub config: Vec<u8>,
+    pub layer_gz: Vec<u8>,
+}
+
+/// The image of `entry` from `source`, if the source has exactly that image; never
+/// anything else.
+pub async fn fetch(source: &Source, entry: &Entry) -> Result<layout::Image> {
+    let fetched = match source {
+        Source::Dir(dir) => {
+            let (dir, owned) = (dir.join(&entry.name), entry.clone());
+            tokio::task::spawn_blocking(move || from_dir(&dir, &owned)).await??
+        }
+        Source::Registry { target, plain_http, .. } => from_registry(target, *plain_http, entry).await?,
+    };
+    let owned = entry.clone();
+    tokio::task::spawn_blocking(move || admit(&owned, fetched)).await?
+}
+
+/// Reads the blobs of `entry`'s digest from the layout `dir` (its index is not trusted
+/// or needed: the digest is known).
+fn from_dir(dir: &Path, entry: &Entry) -> Result<Fetched> {
+    if !dir.is_dir() {
+        bail!("{} has no layout of {}", dir.display(), entry.name);
+    }
+    let blob = |digest: &str, limit: u64| -> Result<Vec<u8>> {
+        let hex = digest.strip_prefix("sha256:").context("not a sha256 digest")?;
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("`{digest}` is not a sha256 digest");
+        }
+        let path = dir.join("blobs/sha256").join(hex);
+        let metadata = std::fs::symlink_metadata(&path)
+            .with_context(|| format!("{} does not hold blob {digest}", dir.display()))?;
+        if !metadata.is_file() {
+            bail!("{} is not a regular file", path.display());
+        }
+        if metadata.len() > limit {
+            bail!("{} is {} bytes, more than any blob of this kind", path.display(), metadata.len());
+        }
+        let mut bytes = Vec::with_capacity(metadata.len() as usize);
+        std::fs::File::open(&path)?.take(limit + 1).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
+    let manifest = blob(&entry.digest, SMALL_BLOB)?;
+    let parsed = parse_manifest(entry, &manifest)?;
+    let config = blob(parsed.config().digest().as_ref(), SMALL_BLOB)?;
+    let layer_gz = blob(&entry.layer, LARGEST_LAYER)?;
+    Ok(Fetched { manifest, config, layer_gz })
+}
+
+async fn from_registry(target: &Target, plain_http: bool, entry: &Entry) -> Result<Fetched> {
+    let client = crate::push::client(target, plain_http);
+    let auth = crate::push::auth();
+    let text = format!("{}@{}", target.repository(&entry.name), entry.digest);
+    let reference: oci_client::Reference = text.parse().with_context(|| format!("`{text}` is not an image reference"))?;
+    let (manifest, _) = client
+        .pull_manifest_raw(&reference, &auth, &[oci_client::manifest::OCI_IMAGE_MEDIA_TYPE])
+        .await
+        .with_context(|| format!("pulling the manifest {text}"))?;
+    if manifest.len() as u64 > SMALL_BLOB {
+        bail!("{text}: a manifest of {} bytes is no cairn image's", manifest.len());
+    }
+    let parsed = parse_manifest(entry, &manifest)?;
+    let config_digest = parsed.config().digest().to_string();
+    let config = pull(&client, &reference, &config_digest, SMALL_BLOB).await?;
+    let layer_gz = pull(&client, &reference, &entry.layer, LARGEST_LAYER).await?;
+    Ok(Fetched { manifest, config, layer_gz })
+}
+
+/// One blob, read no further than `limit` bytes whatever the registry sends.
+async fn pull(client: &oci_client::Client, reference: &oci_client::Reference, digest: &str, limit: u64) -> Result<Vec<u8>> {
+    let mut stream = client
+        .pull_blob_stream(reference, digest)
+        .await
+        .with_context(|| format!("pulling blob {digest} of {reference}"))?;
+    if stream.content_length.is_some_and(|length| length > limit) {
+        bail!("{reference}: blob {digest} is offered at {} bytes, more than any blob of this kind", stream.content_length.unwrap_or_default());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.with_context(|| format!("pulling blob {digest} of {reference}"))?;
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > limit {
+            bail!("{reference}: blob {digest} goes on past {limit} bytes");
+        }
+    }
+    Ok(bytes)
+}
+
+/// The manifest, if it is the recorded one: its bytes hash to the recorded digest.
+fn parse_manifest(entry: &Entry, manifest: &[u8]) -> Result<ImageManifest> {
+    let digest = sha256(manifest);
+    if digest != entry.digest {
+        bail!("the manifest offered is {digest}, manifest/ records {} for {}", entry.digest, entry.name);
+    }
+    serde_json::from_slice(manifest).with_context(|| format!("{}: {digest} is not an OCI image manifest", entry.name))
+}
+
+/// The image, if every blob is the one the recorded manifest names.
+pub fn admit(entry: &Entry, fetched: Fetched) -> Result<layout::Image> {
+    let manifest = parse_manifest(entry, &fetched.manifest)?;
+    let config_digest = manifest.config().digest().to_string();
+    if sha256(&fetched.config) != config_digest {
+        bail!("the config offered does not hash to {config_digest}, which the recorded manifest names");
+    }
+    let [layer] = manifest.layers().as_slice() else {
+        bail!("the recorded manifest of {} does not have exactly one layer", entry.name);
+    };
+    let layer_digest = layer.digest().to_string();
+    if layer_digest != entry.layer {
+        bail!("the recorded manifest names layer {layer_digest}, manifest/ records {}", entry.layer);
+    }
+    if sha256(&fetched.layer_gz) != layer_digest {
+        bail!("the layer offered does not hash to {layer_digest}, which the recorded manifest names");
+    }
+    let parsed: oci_spec::image::ImageConfiguration = serde_json::from_slice(&fetched.config)?;
+    let diff_id = parsed.rootfs().diff_ids().first().cloned().context("the config names no diff_id")?;
+    if diff_id != entry.diff_id {
+        bail!("the config names diff_id {diff_id}, manifest/ records {}", entry.diff_id);
+    }
+    if sha256(&layout::gunzip(&fetched.layer_gz)?) != diff_id {
+        bail!("the layer does not unpack to its diff_id {diff_id}");
+    }
+    Ok(layout::Image {
+        layer_gz: fetched.layer_gz,
+        layer_digest,
+        diff_id,
+        config: fetched.config,
+        manifest: fetched.manifest,
+        digest: entry.digest.clone(),
+    })
+}
