@@ -37,6 +37,7 @@ const CHAIN: &[&str] = &[
     "pkgconf",
     "openssl",
     "ca-certificates",
+    "curl",
 ];
 
 fn recorded(name: &str) -> String {
@@ -112,6 +113,8 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         "autoconf",
         "automake",
         "openssl",
+        "ca-certificates",
+        "curl",
     ];
     for name in TOOLS {
         tree.ok(&["load", name]);
@@ -132,7 +135,14 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
                   libtool --version | head -n1; autoconf --version | head -n1; automake --version | head -n1; \
                   printf '#include <zlib.h>\\n#include <stdio.h>\\nint main(void){puts(zlibVersion());return 0;}\\n' > /tmp/z.c \
                   && cc /tmp/z.c $(pkg-config --libs zlib) -o /tmp/z && /tmp/z; \
-                  openssl version | cut -d' ' -f1-2";
+                  openssl version | cut -d' ' -f1-2; curl -V | head -n1; cd /tmp \
+                  && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=localhost \
+                     -addext subjectAltName=DNS:localhost -days 2 2>/dev/null \
+                  && { openssl s_server -accept 127.0.0.1:8443 -cert c.pem -key k.pem -www -quiet >/dev/null 2>&1 & } \
+                  && for i in 1 2 3 4 5 6 7 8 9 10; do curl -s --cacert c.pem -o /dev/null -w '%{http_code}\n' \
+                     https://localhost:8443/ && break; sleep 1; done; \
+                  echo Q | openssl s_client -connect 127.0.0.1:8443 -CAfile c.pem 2>/dev/null | grep -o 'Verify return code: 0 (ok)'; \
+                  curl -s -o /dev/null https://localhost:8443/ || echo 'not in the bundle: refused'";
     let run = std::process::Command::new("docker")
         .args(["run", "--rm", "--network", "none", "cairn-chain-check", "sh", "-c", script])
         .output()
@@ -146,7 +156,9 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         "BusyBox v1.35.0 (1970-01-01 00:00:01 UTC) multi-call binary.\nGNU Make 4.3\nm4 (GNU M4) 1.4.19\nsed (GNU sed) 4.9\nxz (XZ Utils) 5.4.1\n\
          bzip2, a block-sorting file compressor.  Version 1.0.8, 13-Jul-2019.\ncairn\n\
          GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-musl)\nperl v5.36.0\n\
-         libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\nOpenSSL 3.5.7\n",
+         libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\nOpenSSL 3.5.7\n\
+         curl 8.21.0 (x86_64-pc-linux-musl) libcurl/8.21.0 OpenSSL/3.5.7 zlib/1.2.13\n200\n\
+         Verify return code: 0 (ok)\nnot in the bundle: refused\n",
         "{}",
         support::text(&run.stderr)
     );
