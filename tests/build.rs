@@ -194,7 +194,8 @@ fn podman_builds_the_same_digests_as_docker() {
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let images_of = |run: &str| -> Vec<String> {
-        let mut ids = podman_cli(&["images", "-a", "-q", "--no-trunc", "--filter", &format!("label=dev.cairn.run={run}")]);
+        let mut ids =
+            podman_cli(&["images", "-a", "-q", "--no-trunc", "--filter", &format!("label=dev.cairn.run={run}")]);
         for line in podman_cli(&["images", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]).lines() {
             if line.ends_with(&format!(".{run}")) {
                 ids.push_str(line.split(' ').next().unwrap());
@@ -240,6 +241,92 @@ fn podman_builds_the_same_digests_as_docker() {
         serde_json::from_str(&tree.ok(&["gc", "--engine", podman.endpoint.as_str(), "--json"])).unwrap();
     assert_eq!(working(&run), Vec::<String>::new(), "gc removed buildah's working containers: {report:#}");
     assert_eq!(images_of(&run), Vec::<String>::new(), "and the run's images: {report:#}");
+}
+
+/// Docker's endpoint, as the engine tests reach it.
+fn docker_endpoint() -> String {
+    std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "unix:///var/run/docker.sock".into())
+}
+
+/// name -> the engine `build --json` says built it.
+fn engines_of(items: &[serde_json::Value]) -> BTreeMap<String, String> {
+    items
+        .iter()
+        .filter_map(|i| Some((i["name"].as_str()?.to_owned(), i["engine"].as_str()?.to_owned())))
+        .collect()
+}
+
+#[test]
+fn two_engines_build_the_recorded_digests_whichever_builds_what_and_one_that_dies_is_left() {
+    if !engine_or_skip() {
+        return;
+    }
+    let Some(podman) = Podman::start() else { return };
+    let docker = docker_endpoint();
+    // musl-stage0 and filesystem are ready at once: each goes to one engine, and swapping
+    // the engines swaps who builds what; the digests do not move.
+    const TWO: &[&str] = &["bootstrap", "musl-stage0", "filesystem"];
+    let committed = committed();
+    let mut assignments = Vec::new();
+    for engines in [[docker.as_str(), podman.endpoint.as_str()], [podman.endpoint.as_str(), docker.as_str()]] {
+        let tree = Tree::new(CORE);
+        let mut args = vec!["--engine", engines[0], "--engine", engines[1]];
+        args.extend_from_slice(TWO);
+        let (ok, items) = tree.build(&args);
+        assert!(ok, "{items:#?}");
+        for (name, (status, digest)) in statuses(&items) {
+            assert_eq!(status, "built", "{name}");
+            assert_eq!(digest.as_ref(), committed.get(&name), "{name} has the recorded digest on {engines:?}");
+        }
+        let by = engines_of(&items);
+        assert!(by["musl-stage0"] != by["filesystem"], "both engines built: {by:#?}");
+        assert!(by["musl-stage0"].ends_with(&format!("at {}", engines[0])), "the first engine given builds first: {by:#?}");
+        assignments.push(by);
+    }
+    assert_ne!(assignments[0]["musl-stage0"], assignments[1]["musl-stage0"], "swapped: {assignments:#?}");
+
+    // An engine that dies in the middle of a build is left, and the package is built on
+    // the other.
+    let mut doomed = Podman::start().unwrap();
+    let tree = Tree::new(CORE);
+    tree.add_package(
+        "slow",
+        &["bootstrap"],
+        &plain("slow", &["bootstrap"]),
+        "FROM cairn/bootstrap AS build\nRUN echo started\nRUN sleep 15; mkdir -p /rootfs && echo slow > /rootfs/slow\n\
+         FROM scratch\nCOPY --from=build /rootfs/ /\n",
+    );
+    tree.ok(&["build", "bootstrap"]);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["build", "--json", "--engine", doomed.endpoint.as_str(), "--engine", docker.as_str(), "slow"])
+        .env("CAIRN_ROOT", &tree.root)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once Podman has made a step image of this run, it is building: kill it.
+    let suffix = format!("-{}", child.id());
+    let started = std::time::Instant::now();
+    loop {
+        let listed = std::process::Command::new("podman").args(["images", "-a", "--format", "json"]).output().unwrap();
+        let listed: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap_or_default();
+        if listed.iter().any(|i| i["Labels"]["dev.cairn.run"].as_str().is_some_and(|r| r.ends_with(&suffix))) {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "Podman never started building");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    doomed.kill();
+    let output = child.wait_with_output().unwrap();
+    let stderr = support::text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(statuses(&items)["slow"].0, "built", "{items:#?}");
+    assert!(engines_of(&items)["slow"].starts_with("Docker"), "retried on Docker: {items:#?}");
+    assert!(stderr.contains("leaving the engine"), "{stderr}");
+    let listing = tree.ok(&["files", "slow"]);
+    assert!(listing.contains(" slow "), "{listing}");
 }
 
 /// A package whose build fails unless its step sees no network: only `lo` in

@@ -144,7 +144,7 @@ fn noop_build(runs: usize, env: &Env) -> Result<Option<f64>> {
         out: env.out.clone(),
         jobs: 2,
         rebuild: false,
-        engines: env.engines.clone(),
+        engines: vec![env.engines.clone()],
         label: "build",
         record: true,
         given: Default::default(),

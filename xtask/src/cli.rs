@@ -16,6 +16,28 @@ pub struct EngineArg {
     pub engine: Option<String>,
 }
 
+/// `--engine`, any number of times, for `build`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct EnginesArg {
+    /// Engine endpoint (unix:///path.sock, tcp://host:port); give it several times (or
+    /// CAIRN_ENGINES, comma separated) to build on all of them at once: each package that
+    /// is ready goes to the engine running the fewest builds, and one whose engine stops
+    /// answering is built on another. Default: DOCKER_HOST, the Docker socket, then Podman.
+    #[arg(long = "engine", value_name = "ENDPOINT", env = "CAIRN_ENGINES", value_delimiter = ',')]
+    pub engines: Vec<String>,
+}
+
+impl EnginesArg {
+    /// The engines to try: each one given, else the one found as every command finds it.
+    pub fn resolve(&self, env: &crate::env::Env) -> Vec<crate::env::Engines> {
+        let given: Vec<&String> = self.engines.iter().filter(|e| !e.trim().is_empty()).collect();
+        if given.is_empty() {
+            return vec![env.engines(&EngineArg { engine: None })];
+        }
+        given.into_iter().map(|endpoint| env.engines(&EngineArg { engine: Some(endpoint.trim().to_owned()) })).collect()
+    }
+}
+
 /// `-j`: how many packages build at once.
 #[derive(clap::Args, Clone, Copy, Debug)]
 pub struct JobsArg {

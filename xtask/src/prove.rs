@@ -93,7 +93,7 @@ fn build(
         out: env.out.clone(),
         jobs: args.jobs.get(),
         rebuild: false,
-        engines: env.engines(&args.engine),
+        engines: vec![env.engines(&args.engine)],
         label: "prove",
         record: true,
         given: BTreeMap::new(),

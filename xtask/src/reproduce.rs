@@ -218,7 +218,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
             out: dir.clone(),
             jobs: args.jobs.get(),
             rebuild: true,
-            engines: env.engines(&args.engine),
+            engines: vec![env.engines(&args.engine)],
             label: "reproduce",
             record: false,
             given,

@@ -138,16 +138,19 @@ pub struct Gate {
 impl Gate {
     /// Whether the recorded digest carries enough valid signatures; why not, if not.
     pub fn admits(&self, entry: &Entry) -> Result<(), String> {
-        let report =
-            crate::trust::verify::verify_image(&self.root, entry, &self.keyring, self.threshold, None, SystemTime::now())
-                .map_err(|error| format!("{error:#}"))?;
+        let report = crate::trust::verify::verify_image(
+            &self.root,
+            entry,
+            &self.keyring,
+            self.threshold,
+            None,
+            SystemTime::now(),
+        )
+        .map_err(|error| format!("{error:#}"))?;
         if report.passed {
             Ok(())
         } else {
-            Err(format!(
-                "{} valid signature(s) of {}, {} required",
-                report.valid, entry.digest, self.threshold
-            ))
+            Err(format!("{} valid signature(s) of {}, {} required", report.valid, entry.digest, self.threshold))
         }
     }
 }
@@ -208,7 +211,8 @@ async fn from_registry(target: &Target, plain_http: bool, entry: &Entry) -> Resu
     let client = crate::push::client(target, plain_http);
     let auth = crate::push::auth();
     let text = format!("{}@{}", target.repository(&entry.name), entry.digest);
-    let reference: oci_client::Reference = text.parse().with_context(|| format!("`{text}` is not an image reference"))?;
+    let reference: oci_client::Reference =
+        text.parse().with_context(|| format!("`{text}` is not an image reference"))?;
     let (manifest, _) = client
         .pull_manifest_raw(&reference, &auth, &[oci_client::manifest::OCI_IMAGE_MEDIA_TYPE])
         .await
@@ -224,13 +228,21 @@ async fn from_registry(target: &Target, plain_http: bool, entry: &Entry) -> Resu
 }
 
 /// One blob, read no further than `limit` bytes whatever the registry sends.
-async fn pull(client: &oci_client::Client, reference: &oci_client::Reference, digest: &str, limit: u64) -> Result<Vec<u8>> {
+async fn pull(
+    client: &oci_client::Client,
+    reference: &oci_client::Reference,
+    digest: &str,
+    limit: u64,
+) -> Result<Vec<u8>> {
     let mut stream = client
         .pull_blob_stream(reference, digest)
         .await
         .with_context(|| format!("pulling blob {digest} of {reference}"))?;
     if stream.content_length.is_some_and(|length| length > limit) {
-        bail!("{reference}: blob {digest} is offered at {} bytes, more than any blob of this kind", stream.content_length.unwrap_or_default());
+        bail!(
+            "{reference}: blob {digest} is offered at {} bytes, more than any blob of this kind",
+            stream.content_length.unwrap_or_default()
+        );
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {

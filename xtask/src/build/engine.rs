@@ -453,9 +453,8 @@ impl Engine {
         if dead.is_empty() {
             return Ok(Vec::new());
         }
-        let podman = |args: &[&str]| {
-            std::process::Command::new("podman").arg("--url").arg(&self.endpoint).args(args).output()
-        };
+        let podman =
+            |args: &[&str]| std::process::Command::new("podman").arg("--url").arg(&self.endpoint).args(args).output();
         let listed = match podman(&["ps", "--all", "--external", "--format", "json"]) {
             Ok(output) if output.status.success() => output.stdout,
             Ok(output) => {
@@ -479,7 +478,8 @@ impl Engine {
             #[serde(rename = "State", default)]
             state: String,
         }
-        let listed: Vec<Listed> = serde_json::from_slice(&listed).context("reading `podman ps --external --format json`")?;
+        let listed: Vec<Listed> =
+            serde_json::from_slice(&listed).context("reading `podman ps --external --format json`")?;
         let mut removed = Vec::new();
         for container in listed {
             if container.state != "storage" || !dead.contains(container.image.trim_start_matches("sha256:")) {
@@ -496,6 +496,11 @@ impl Engine {
             }
         }
         Ok(removed)
+    }
+
+    /// Whether the engine still answers (within 10 s).
+    pub async fn answers(&self) -> bool {
+        matches!(tokio::time::timeout(std::time::Duration::from_secs(10), self.docker.ping()).await, Ok(Ok(_)))
     }
 
     /// Removes every image this run created and has not removed yet.

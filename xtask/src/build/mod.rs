@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::{self, EngineArg, JobsArg, JsonArg};
+use crate::cli::{self, JobsArg, JsonArg};
 use crate::env::{Engines, Env};
 use crate::registry::Registry;
 use crate::workspace::OutLock;
@@ -43,7 +43,7 @@ pub struct BuildArgs {
     #[arg(long)]
     pub rebuild: bool,
     #[command(flatten)]
-    pub engine: EngineArg,
+    pub engines: cli::EnginesArg,
     #[command(flatten)]
     pub json: JsonArg,
     /// Say what would be built and why nothing else is; build nothing, fetch nothing.
@@ -110,7 +110,7 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
         out: env.out.clone(),
         jobs: args.jobs.get(),
         rebuild: args.rebuild,
-        engines: env.engines(&args.engine),
+        engines: args.engines.resolve(env),
         label: "build",
         record: true,
         given: BTreeMap::new(),
@@ -132,7 +132,8 @@ pub struct Options {
     pub out: PathBuf,
     pub jobs: usize,
     pub rebuild: bool,
-    pub engines: Engines,
+    /// The engines to build on: one (as found), or each one given.
+    pub engines: Vec<Engines>,
     /// Names the engine tags of this kind of run (`build`, `reproduce`).
     pub label: &'static str,
     /// Write each built package's entry into manifest/ (`build` does, `reproduce` not).
@@ -212,6 +213,20 @@ fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<Ex
         }
         let count = |label: &str| results.iter().filter(|r| r.outcome.label() == label).count();
         let pending = if would_build > 0 { format!(", {would_build} would build") } else { String::new() };
+        // With several engines: what each built and how long it was busy building.
+        let mut busy: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+        for r in results {
+            if let (Some(engine), Outcome::Built { .. }) = (&r.engine, &r.outcome) {
+                let entry = busy.entry(engine).or_default();
+                entry.0 += 1;
+                entry.1 += r.elapsed.as_secs_f64();
+            }
+        }
+        if busy.len() > 1 {
+            for (engine, (built, seconds)) in &busy {
+                eprintln!("{engine}: built {built}, busy {seconds:.1}s");
+            }
+        }
         let substituted = match count("substituted") {
             0 => String::new(),
             n => format!(", {n} substituted"),

@@ -22,8 +22,8 @@ use crate::{progress, workspace};
 struct Shared {
     options: Options,
     cache: Cache,
-    engine: OnceCell<Arc<Engine>>,
-    loaded: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    /// The engines builds run on: one, or each `--engine` given.
+    slots: Vec<Slot>,
     progress: indicatif::MultiProgress,
     /// Entries recorded before this run: what builds are compared with.
     recorded: Manifest,
@@ -45,8 +45,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
     let shared = Arc::new(Shared {
         options: options.clone(),
         cache,
-        engine: OnceCell::new(),
-        loaded: Mutex::new(HashMap::new()),
+        slots: options.engines.iter().cloned().map(Slot::new).collect(),
         progress: progress::multi(),
         recorded: Manifest::load(&options.env.root)?,
         unfetched,
@@ -122,14 +121,14 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                 running.abort_all();
                 while running.join_next().await.is_some() {}
                 overall.abandon();
-                if let Some(engine) = shared.engine.get() { engine.cleanup().await; }
+                cleanup(&shared).await;
                 workspace::sweep_leftovers(&shared.options.out);
                 bail!("interrupted: finished packages are recorded, the others left as they were");
             }
         };
         let (name, outcome, elapsed) = finished.expect("a task is running").context("a build task panicked")?;
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
+        let (outcome, engine) = match outcome {
+            Ok(done) => done,
             Err(error) => {
                 let log = shared.options.out.join("logs").join(format!("{name}.log"));
                 let tail = log_tail(&log, 25);
@@ -137,20 +136,17 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                     &shared.progress,
                     &format!("FAILED {name}: {error:#}\n{tail}  (full log: {})", log.display()),
                 );
-                Outcome::Failed { error: format!("{error:#}") }
+                (Outcome::Failed { error: format!("{error:#}") }, None)
             }
         };
         if let Outcome::Built { digest } = &outcome {
             progress::say(&shared.progress, &format!("built {name} {digest} in {:.1}s", elapsed.as_secs_f64()));
         }
         overall.inc(1);
-        let engine = shared.engine.get().map(|engine| engine.name.clone());
         outcomes.insert(name.clone(), PackageResult { name, outcome, elapsed, engine });
     }
     overall.finish_and_clear();
-    if let Some(engine) = shared.engine.get() {
-        engine.cleanup().await;
-    }
+    cleanup(&shared).await;
     Ok(order.iter().filter(|name| !options.given.contains_key(*name)).map(|name| outcomes[name].clone()).collect())
 }
 
@@ -169,25 +165,29 @@ fn up_to_date(shared: &Shared, package: &Package, input: &str) -> Option<String>
     }
 }
 
-async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<String, String>) -> Result<Outcome> {
+/// How a package ended, and on which engine it was built.
+type Done = (Outcome, Option<String>);
+
+async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<String, String>) -> Result<Done> {
     if let Some(error) = package.sources.iter().find_map(|s| shared.unfetched.get(&s.sha256)) {
         std::fs::write(shared.options.out.join("logs").join(format!("{}.log", package.name)), format!("{error}\n"))?;
         bail!("{error}");
     }
     let input = input_hash(package, deps);
     if let Some(digest) = up_to_date(shared, package, &input) {
-        return Ok(Outcome::UpToDate { digest });
+        return Ok((Outcome::UpToDate { digest }, None));
     }
     if shared.options.dry_run {
-        return Ok(Outcome::WouldBuild);
+        return Ok((Outcome::WouldBuild, None));
     }
     let out = &shared.options.out;
     let log_path = out.join("logs").join(format!("{}.log", package.name));
     let mut log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     if let Some(outcome) = substitute(shared, package, &input, &mut log).await? {
-        return Ok(outcome);
+        return Ok((outcome, None));
     }
     let spinner = shared.progress.add(progress::spinner(&format!("{}: starting", package.name)));
+    let mut built_on = None;
     let result = async {
         let layer = match &package.recipe {
             Recipe::DebianRootfs(rootfs) => {
@@ -201,69 +201,39 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 tokio::task::spawn_blocking(move || super::rootfs::layout(&debs, &rootfs)).await??
             }
             Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
-                let (containerfile, images) =
-                    package.engine_recipe().map_err(|refusal| package.refused(refusal))?.context("no Containerfile")?;
-                let engine = engine(shared).await?;
-                let mut pins = BTreeMap::new();
-                for (name, dep) in images {
-                    spinner.set_message(format!("{}: loading cairn/{dep}", package.name));
-                    let expected =
-                        deps.get(&dep).with_context(|| format!("{dep} is not a dependency of {}", package.name))?;
-                    pins.insert(name, load_dep(shared, &engine, &dep, expected).await?);
-                }
-                let pinned = crate::registry::pin_containerfile(containerfile, &pins)
-                    .map_err(|refusal| package.refused(refusal))?;
-                // Every image the build makes on the way carries this run's id.
-                let pinned =
-                    crate::registry::label_stages(&pinned, &format!("{}={}", super::runs::LABEL, super::runs::this()))
-                        .map_err(|refusal| package.refused(refusal))?;
-                let context = super::context::assemble(package, &pinned, &shared.cache)?;
-                let tag = format!("cairn/{}:{}.{}", package.name, shared.options.label, super::runs::this());
-                let name = package.name.clone();
-                let step_spinner = spinner.clone();
-                let built = engine
-                    .build(context, &tag, &mut log, move |step| step_spinner.set_message(format!("{name}: {step}")))
-                    .await;
-                if let Err(error) = built {
-                    engine.remove(&tag).await.ok();
-                    engine.remove_intermediates(&tag).await;
-                    return Err(error.context(format!("building {} in {}", package.name, engine.name)));
-                }
-                spinner.set_message(format!("{}: exporting", package.name));
-                let export = engine.export(&tag).await;
-                engine.remove(&tag).await?;
-                engine.remove_intermediates(&tag).await;
-                let export = export?;
-                spinner.set_message(format!("{}: normalizing", package.name));
-                // A file holding the kernel's release was shaped by this machine: another
-                // one builds other bytes, which a reproduce here cannot show.
-                let kernel = engine.kernel.clone().filter(|k| k.len() >= 6);
-                let scanned = kernel.clone();
-                let (layer, leaks) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, Vec<String>)> {
-                    let layer = normalize::normalize(export.as_slice())?;
-                    let leaks = match &scanned {
-                        Some(kernel) => normalize::files_containing(&layer, kernel.as_bytes())?,
-                        None => vec![],
+                // On the least busy engine that answers; an engine that stops answering in
+                // the middle of a build is left, and the package built on another.
+                let mut left = Vec::new();
+                loop {
+                    let Some(index) = pick(shared, &left) else {
+                        bail!("no engine is left to build {} on: {}", package.name, left_names(shared, &left));
                     };
-                    Ok((layer, leaks))
-                })
-                .await??;
-                if !leaks.is_empty() {
-                    let shown: Vec<&str> = leaks.iter().take(3).map(String::as_str).collect();
-                    progress::say(
-                        &shared.progress,
-                        &format!(
-                            "warning: {}: {} file(s) hold this machine's kernel release {} ({}{}): another machine \
-                             will build other bytes; make the recipe pin what records it (uname -r)",
-                            package.name,
-                            leaks.len(),
-                            kernel.as_deref().unwrap_or_default(),
-                            shown.join(", "),
-                            if leaks.len() > shown.len() { ", ..." } else { "" }
-                        ),
-                    );
+                    let slot = &shared.slots[index];
+                    let _running = slot.start();
+                    let engine = match slot.engine(shared).await {
+                        Ok(engine) => engine,
+                        Err(error) if shared.slots.len() > 1 => {
+                            slot.leave(shared, &format!("{error:#}"));
+                            left.push(index);
+                            continue;
+                        }
+                        Err(error) => return Err(error),
+                    };
+                    match in_engine(shared, slot, &engine, package, deps, &mut log, &spinner).await {
+                        Ok(layer) => {
+                            built_on = Some(slot.label(&engine));
+                            break layer;
+                        }
+                        Err(error) if shared.slots.len() > 1 && !engine.answers().await => {
+                            slot.leave(
+                                shared,
+                                &format!("it stopped answering while building {}: {error:#}", package.name),
+                            );
+                            left.push(index);
+                        }
+                        Err(error) => return Err(error),
+                    }
                 }
-                layer
             }
         };
         let (name, version, out2) = (package.name.clone(), package.version.clone(), out.clone());
@@ -300,7 +270,8 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
         }
         Ok(Outcome::Built { digest: image.digest })
     }
-    .await;
+    .await
+    .map(|outcome| (outcome, built_on.clone()));
     spinner.finish_and_clear();
     result
 }
@@ -358,36 +329,199 @@ async fn substitute(
     Ok(None)
 }
 
-async fn engine(shared: &Shared) -> Result<Arc<Engine>> {
-    shared
-        .engine
-        .get_or_try_init(|| async {
-            let engine = Engine::connect(&shared.options.engines).await?;
-            progress::say(&shared.progress, &format!("engine: {}", engine.name));
-            match engine.sweep_dead_runs().await {
-                Ok(swept) if !swept.is_empty() => progress::say(
-                    &shared.progress,
-                    &format!(
-                        "removed what killed runs left in the engine: {} container(s), {} tag(s), {} image(s)",
-                        swept.containers.len(),
-                        swept.tags.len(),
-                        swept.images.len()
+/// Builds a Containerfile recipe in one engine: its dependencies loaded there by digest,
+/// the text pinned and labelled with this run's id; returns the normalized layer.
+async fn in_engine(
+    shared: &Shared,
+    slot: &Slot,
+    engine: &Arc<Engine>,
+    package: &Package,
+    deps: &BTreeMap<String, String>,
+    log: &mut std::fs::File,
+    spinner: &indicatif::ProgressBar,
+) -> Result<Vec<u8>> {
+    let (containerfile, images) =
+        package.engine_recipe().map_err(|refusal| package.refused(refusal))?.context("no Containerfile")?;
+    let mut pins = BTreeMap::new();
+    for (name, dep) in images {
+        spinner.set_message(format!("{}: loading cairn/{dep}", package.name));
+        let expected = deps.get(&dep).with_context(|| format!("{dep} is not a dependency of {}", package.name))?;
+        pins.insert(name, load_dep(shared, slot, engine, &dep, expected).await?);
+    }
+    let pinned =
+        crate::registry::pin_containerfile(containerfile, &pins).map_err(|refusal| package.refused(refusal))?;
+    // Every image the build makes on the way carries this run's id.
+    let pinned = crate::registry::label_stages(&pinned, &format!("{}={}", super::runs::LABEL, super::runs::this()))
+        .map_err(|refusal| package.refused(refusal))?;
+    let context = super::context::assemble(package, &pinned, &shared.cache)?;
+    let tag = format!("cairn/{}:{}.{}", package.name, shared.options.label, super::runs::this());
+    let name = package.name.clone();
+    let step_spinner = spinner.clone();
+    let built = engine.build(context, &tag, log, move |step| step_spinner.set_message(format!("{name}: {step}"))).await;
+    if let Err(error) = built {
+        engine.remove(&tag).await.ok();
+        engine.remove_intermediates(&tag).await;
+        return Err(error.context(format!("building {} in {}", package.name, engine.name)));
+    }
+    spinner.set_message(format!("{}: exporting", package.name));
+    let export = engine.export(&tag).await;
+    engine.remove(&tag).await?;
+    engine.remove_intermediates(&tag).await;
+    let export = export?;
+    spinner.set_message(format!("{}: normalizing", package.name));
+    // A file holding the kernel's release was shaped by this machine: another
+    // one builds other bytes, which a reproduce here cannot show.
+    let kernel = engine.kernel.clone().filter(|k| k.len() >= 6);
+    let scanned = kernel.clone();
+    let (layer, leaks) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, Vec<String>)> {
+        let layer = normalize::normalize(export.as_slice())?;
+        let leaks = match &scanned {
+            Some(kernel) => normalize::files_containing(&layer, kernel.as_bytes())?,
+            None => vec![],
+        };
+        Ok((layer, leaks))
+    })
+    .await??;
+    if !leaks.is_empty() {
+        let shown: Vec<&str> = leaks.iter().take(3).map(String::as_str).collect();
+        progress::say(
+            &shared.progress,
+            &format!(
+                "warning: {}: {} file(s) hold this machine's kernel release {} ({}{}): another machine \
+                             will build other bytes; make the recipe pin what records it (uname -r)",
+                package.name,
+                leaks.len(),
+                kernel.as_deref().unwrap_or_default(),
+                shown.join(", "),
+                if leaks.len() > shown.len() { ", ..." } else { "" }
+            ),
+        );
+    }
+    Ok(layer)
+}
+
+/// One engine builds run on, connected to when first needed.
+struct Slot {
+    engines: crate::env::Engines,
+    engine: OnceCell<Arc<Engine>>,
+    /// Dependencies loaded into this engine: name -> the run's tag of it.
+    loaded: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    /// Builds running on it now.
+    running: std::sync::atomic::AtomicUsize,
+    /// It stopped answering, or never did: nothing more is sent to it.
+    gone: std::sync::atomic::AtomicBool,
+}
+
+/// A build running on a slot, for as long as it lives.
+struct Running<'a>(&'a Slot);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Slot {
+    fn new(engines: crate::env::Engines) -> Slot {
+        Slot {
+            engines,
+            engine: OnceCell::new(),
+            loaded: Mutex::new(HashMap::new()),
+            running: std::sync::atomic::AtomicUsize::new(0),
+            gone: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn start(&self) -> Running<'_> {
+        self.running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Running(self)
+    }
+
+    fn is_gone(&self) -> bool {
+        self.gone.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// What reports call it: the engine and, with several, where it answers.
+    fn label(&self, engine: &Engine) -> String {
+        match &self.engines.endpoint {
+            Some(endpoint) => format!("{} at {endpoint}", engine.name),
+            None => engine.name.clone(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match (self.engine.get(), &self.engines.endpoint) {
+            (Some(engine), _) => self.label(engine),
+            (None, Some(endpoint)) => endpoint.clone(),
+            (None, None) => "the default engine".to_owned(),
+        }
+    }
+
+    /// Sends nothing more to this engine.
+    fn leave(&self, shared: &Shared, why: &str) {
+        self.gone.store(true, std::sync::atomic::Ordering::SeqCst);
+        progress::say(&shared.progress, &format!("leaving the engine {}: {why}", self.describe()));
+    }
+
+    /// The engine, connected to (and swept of what dead runs left) on first use.
+    async fn engine(&self, shared: &Shared) -> Result<Arc<Engine>> {
+        self.engine
+            .get_or_try_init(|| async {
+                let engine = Engine::connect(&self.engines).await?;
+                progress::say(&shared.progress, &format!("engine: {}", self.label(&engine)));
+                match engine.sweep_dead_runs().await {
+                    Ok(swept) if !swept.is_empty() => progress::say(
+                        &shared.progress,
+                        &format!(
+                            "removed what killed runs left in the engine: {} container(s), {} tag(s), {} image(s)",
+                            swept.containers.len(),
+                            swept.tags.len(),
+                            swept.images.len()
+                        ),
                     ),
-                ),
-                Ok(_) => {}
-                Err(error) => tracing::warn!("looking for what killed runs left: {error:#}"),
-            }
-            Ok::<_, anyhow::Error>(Arc::new(engine))
-        })
-        .await
-        .cloned()
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!("looking for what killed runs left: {error:#}"),
+                }
+                Ok::<_, anyhow::Error>(Arc::new(engine))
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// The engine the next build goes to: of those not left, the one running the fewest
+/// builds, the first given on a tie.
+fn pick(shared: &Shared, left: &[usize]) -> Option<usize> {
+    (0..shared.slots.len())
+        .filter(|i| !left.contains(i) && !shared.slots[*i].is_gone())
+        .min_by_key(|i| shared.slots[*i].running.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+fn left_names(shared: &Shared, left: &[usize]) -> String {
+    let names: Vec<String> = shared
+        .slots
+        .iter()
+        .enumerate()
+        .filter(|(i, slot)| left.contains(i) || slot.is_gone())
+        .map(|(_, slot)| slot.describe())
+        .collect();
+    format!("left {}", names.join(", "))
+}
+
+/// Removes what this run put in each engine that still answers.
+async fn cleanup(shared: &Shared) {
+    for slot in &shared.slots {
+        if let (Some(engine), false) = (slot.engine.get(), slot.is_gone()) {
+            engine.cleanup().await;
+        }
+    }
 }
 
 /// Loads a dependency's image from `out/` once per run; returns its pinned reference.
 /// The image loaded is the one the input hash was computed from (`expected`), checked
 /// against the layout's verified digest: `out/<dep>` may have changed since.
-async fn load_dep(shared: &Shared, engine: &Engine, dep: &str, expected: &str) -> Result<String> {
-    let cell = shared.loaded.lock().expect("not poisoned").entry(dep.to_owned()).or_default().clone();
+async fn load_dep(shared: &Shared, slot: &Slot, engine: &Engine, dep: &str, expected: &str) -> Result<String> {
+    let cell = slot.loaded.lock().expect("not poisoned").entry(dep.to_owned()).or_default().clone();
     cell.get_or_try_init(|| async {
         let read = read_planned(&shared.options.out, dep, expected)?;
         let config_digest = layout::sha256(&read.config);
@@ -450,7 +584,9 @@ mod tests {
         // Another run (or hand) swaps out/dep after the plan hashed the inputs on it.
         let swapped = image(b"swapped\n");
         layout::write(out.path(), "dep", "1", &swapped).unwrap();
-        let Err(error) = read_planned(out.path(), "dep", &planned.digest) else { panic!("the swapped image was loaded") };
+        let Err(error) = read_planned(out.path(), "dep", &planned.digest) else {
+            panic!("the swapped image was loaded")
+        };
         let error = format!("{error:#}");
         assert!(error.contains(&format!("holds {}, not {}", swapped.digest, planned.digest)), "{error}");
         assert!(error.contains("build again"), "{error}");

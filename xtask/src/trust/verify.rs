@@ -210,7 +210,11 @@ pub struct NotAuthenticated(pub Failure);
 
 impl std::fmt::Display for NotAuthenticated {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "the history does not authenticate: commit {} ({:?}): {}", self.0.commit, self.0.reason, self.0.detail)
+        write!(
+            f,
+            "the history does not authenticate: commit {} ({:?}): {}",
+            self.0.commit, self.0.reason, self.0.detail
+        )
     }
 }
 
