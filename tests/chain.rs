@@ -38,6 +38,8 @@ const CHAIN: &[&str] = &[
     "openssl",
     "ca-certificates",
     "curl",
+    "libffi",
+    "python",
 ];
 
 fn recorded(name: &str) -> String {
@@ -115,6 +117,8 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         "openssl",
         "ca-certificates",
         "curl",
+        "libffi",
+        "python",
     ];
     for name in TOOLS {
         tree.ok(&["load", name]);
@@ -142,7 +146,10 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
                   && for i in 1 2 3 4 5 6 7 8 9 10; do curl -s --cacert c.pem -o /dev/null -w '%{http_code}\n' \
                      https://localhost:8443/ && break; sleep 1; done; \
                   echo Q | openssl s_client -connect 127.0.0.1:8443 -CAfile c.pem 2>/dev/null | grep -o 'Verify return code: 0 (ok)'; \
-                  curl -s -o /dev/null https://localhost:8443/ || echo 'not in the bundle: refused'";
+                  curl -s -o /dev/null https://localhost:8443/ || echo 'not in the bundle: refused'; \
+                  python3 -c 'import sys, ssl, ctypes, zlib, bz2, lzma, hashlib; print(sys.version.split()[0], \
+                  ssl.OPENSSL_VERSION.split()[1], ctypes.CDLL(None).strlen(b\"cairn\"), \
+                  hashlib.sha256(lzma.decompress(lzma.compress(bz2.decompress(bz2.compress(b\"cairn\"))))).hexdigest()[:8])'";
     let run = std::process::Command::new("docker")
         .args(["run", "--rm", "--network", "none", "cairn-chain-check", "sh", "-c", script])
         .output()
@@ -158,7 +165,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
          GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-musl)\nperl v5.36.0\n\
          libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\nOpenSSL 3.5.7\n\
          curl 8.21.0 (x86_64-pc-linux-musl) libcurl/8.21.0 OpenSSL/3.5.7 zlib/1.2.13\n200\n\
-         Verify return code: 0 (ok)\nnot in the bundle: refused\n",
+         Verify return code: 0 (ok)\nnot in the bundle: refused\n3.13.15 3.5.7 5 4a9909a9\n",
         "{}",
         support::text(&run.stderr)
     );
