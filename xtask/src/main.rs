@@ -121,6 +121,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(cli::ERROR);
         }
     };
+    build::runs::claim(&env.cache.join("runs"));
     let result = match args.command {
         Command::List(args) => graph::list(args, &env),
         Command::Graph(args) => graph::graph(args, &env),
@@ -142,6 +143,7 @@ fn main() -> std::process::ExitCode {
         Command::Gc(args) => gc::run(args, &env),
         Command::Bench(args) => bench::run(args, &env),
     };
+    build::runs::release();
     match result {
         Ok(code) => code,
         Err(error) => {
