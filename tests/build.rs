@@ -250,10 +250,7 @@ fn docker_endpoint() -> String {
 
 /// name -> the engine `build --json` says built it.
 fn engines_of(items: &[serde_json::Value]) -> BTreeMap<String, String> {
-    items
-        .iter()
-        .filter_map(|i| Some((i["name"].as_str()?.to_owned(), i["engine"].as_str()?.to_owned())))
-        .collect()
+    items.iter().filter_map(|i| Some((i["name"].as_str()?.to_owned(), i["engine"].as_str()?.to_owned()))).collect()
 }
 
 #[test]
@@ -280,7 +277,10 @@ fn two_engines_build_the_recorded_digests_whichever_builds_what_and_one_that_die
         }
         let by = engines_of(&items);
         assert!(by["musl-stage0"] != by["filesystem"], "both engines built: {by:#?}");
-        assert!(by["musl-stage0"].ends_with(&format!("at {}", engines[0])), "the first engine given builds first: {by:#?}");
+        assert!(
+            by["musl-stage0"].ends_with(&format!("at {}", engines[0])),
+            "the first engine given builds first: {by:#?}"
+        );
         assignments.push(by);
     }
     assert_ne!(assignments[0]["musl-stage0"], assignments[1]["musl-stage0"], "swapped: {assignments:#?}");

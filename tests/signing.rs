@@ -10,7 +10,7 @@
 mod support;
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
@@ -541,52 +541,6 @@ fn skopeo_standalone_verify_accepts_our_signature() {
     assert!(!verify(blob(&digest, "busybox"), "cairn/musl", signature).status.success());
 }
 
-/// `docker-registry` (the CNCF distribution registry) on a free loopback port, with its
-/// storage in a temporary directory; killed when dropped.
-struct Registry {
-    child: std::process::Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    fn start() -> Registry {
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("storage").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let registry = Registry { child, port, _dir: dir };
-        for _ in 0..100 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return registry;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("docker-registry did not listen on 127.0.0.1:{port} within 10 s");
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn a_signed_by_policy_reading_our_lookaside_accepts_signed_images_and_rejects_unsigned_ones() {
     if !support::have(&["skopeo", "gpg", "gpgconf", "docker-registry"]) {
@@ -598,7 +552,7 @@ fn a_signed_by_policy_reading_our_lookaside_accepts_signed_images_and_rejects_un
     let alice = tree.maintainer("alice");
     tree.sign(&alice, &["busybox"]);
 
-    let registry = Registry::start();
+    let registry = support::Registry::start().expect("docker-registry is installed");
     let host = format!("127.0.0.1:{}", registry.port);
     // `push` publishes out/ by digest: the registry holds exactly the recorded manifests.
     let pushed: Value = serde_json::from_str(&tree.ok(&["push", &format!("{host}/cairn"), "--json"])).unwrap();

@@ -6,12 +6,9 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use support::{engine_or_skip, statuses, Tree};
+use support::{engine_or_skip, statuses, Registry, Tree};
 
 const CORE: &[&str] = &["bootstrap/musl-stage0", "bootstrap/busybox-stage0", "filesystem"];
 const QUICK: &[&str] = &["bootstrap", "musl-stage0", "busybox-stage0", "filesystem"];
@@ -71,57 +68,6 @@ fn flip_a_bit(layout: &Path) {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 1;
     std::fs::write(&largest, bytes).unwrap();
-}
-
-/// `docker-registry` on a free loopback port, storage in a temporary directory.
-struct Registry {
-    child: std::process::Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    fn start() -> Option<Registry> {
-        if Command::new("docker-registry").arg("--version").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "CI must run the registry tests: docker-registry is missing");
-            eprintln!("skipped: docker-registry is not installed");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let config = dir.path().join("config.yml");
-        let storage = dir.path().join("storage");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                storage.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let registry = Registry { child, port, _dir: dir };
-        for _ in 0..100 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(registry);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("docker-registry did not listen on 127.0.0.1:{port} within 10 s");
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

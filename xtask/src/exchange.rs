@@ -12,7 +12,7 @@ use crate::env::Env;
 use crate::image::layout;
 use crate::manifest::Manifest;
 use crate::registry::Registry;
-use crate::substitute::{Source, SubstituteArgs};
+use crate::substitute::{GateArgs, Source};
 use crate::workspace::OutLock;
 
 const EXPORT_ABOUT: &str = "\
@@ -47,17 +47,8 @@ pub struct ImportArgs {
     pub dir: PathBuf,
     /// Packages to import (default: every package recorded in manifest/ that DIR holds).
     pub packages: Vec<String>,
-    /// Import only images whose digest M maintainers signed (see --keyring, --authenticated).
-    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u32).range(1..))]
-    pub threshold: Option<u32>,
-    /// With --threshold: the directory of certificates you trust.
-    #[arg(long, value_name = "DIR", requires = "threshold")]
-    pub keyring: Option<PathBuf>,
-    /// With --threshold: the keyring of HEAD's commit, its history authenticated.
-    #[arg(long, requires = "threshold", conflicts_with = "keyring")]
-    pub authenticated: bool,
     #[command(flatten)]
-    pub introduction: crate::trust::authenticate::IntroductionArgs,
+    pub gate: GateArgs,
     #[command(flatten)]
     pub json: JsonArg,
 }
@@ -133,16 +124,7 @@ pub fn import(args: ImportArgs, env: &Env) -> Result<ExitCode> {
     if !args.dir.is_dir() {
         bail!("{} is not a directory of layouts", args.dir.display());
     }
-    let gate = SubstituteArgs {
-        sources: vec![args.dir.display().to_string()],
-        threshold: args.threshold,
-        keyring: args.keyring.clone(),
-        authenticated: args.authenticated,
-        introduction: args.introduction.clone(),
-        plain_http: false,
-    }
-    .resolve(env)?
-    .gate;
+    let gate = args.gate.resolve(env)?;
     let source = Source::Dir(args.dir.clone());
     let runtime = tokio::runtime::Runtime::new()?;
     let mut moved = Vec::new();

@@ -69,19 +69,8 @@ pub struct SubstituteArgs {
     /// writes it). Repeatable, tried in order; CAIRN_SUBSTITUTES takes a comma-separated list.
     #[arg(long = "substitute", value_name = "SOURCE", env = "CAIRN_SUBSTITUTES", value_delimiter = ',')]
     pub sources: Vec<String>,
-    /// Take a substitute only if its digest carries valid signatures by at least M
-    /// maintainers of the keyring of --keyring or --authenticated (never the tree's own).
-    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u32).range(1..))]
-    pub threshold: Option<u32>,
-    /// With --threshold: the directory of certificates you trust.
-    #[arg(long, value_name = "DIR", requires = "threshold")]
-    pub keyring: Option<PathBuf>,
-    /// With --threshold: the keyring of HEAD's commit, once its history is authenticated
-    /// from your introduction (see `authenticate`).
-    #[arg(long, requires = "threshold", conflicts_with = "keyring")]
-    pub authenticated: bool,
     #[command(flatten)]
-    pub introduction: crate::trust::authenticate::IntroductionArgs,
+    pub gate: GateArgs,
     /// Speak plain HTTP to substitute registries that are not on a loopback address.
     #[arg(long)]
     pub plain_http: bool,
@@ -95,28 +84,49 @@ impl SubstituteArgs {
             .filter(|text| !text.trim().is_empty())
             .map(|text| Source::parse(text.trim(), self.plain_http))
             .collect::<Result<Vec<_>>>()?;
-        let gate = match self.threshold {
-            None => None,
-            Some(threshold) => {
-                if sources.is_empty() {
-                    bail!("--threshold gates substitutes: name a source with --substitute SOURCE");
-                }
-                let trusted = crate::trust::verify::trusted_keyring(
-                    env,
-                    self.keyring.as_deref(),
-                    self.authenticated,
-                    &self.introduction,
-                )?;
-                if !trusted.authenticated {
-                    bail!(
-                        "--threshold {threshold} needs a keyring you chose: --keyring DIR (outside the tree) or \
-                         --authenticated; the tree's own manifest/keys/ is what a hostile change rewrites"
-                    );
-                }
-                Some(std::sync::Arc::new(Gate { threshold, keyring: trusted.keyring, root: env.root.clone() }))
-            }
-        };
+        if self.gate.threshold.is_some() && sources.is_empty() {
+            bail!("--threshold gates substitutes: name a source with --substitute SOURCE");
+        }
+        let gate = self.gate.resolve(env)?;
         Ok(Substitutes { sources, gate })
+    }
+}
+
+/// `--threshold` and the keyring it counts against: for `build --substitute` and `import`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct GateArgs {
+    /// Admit an image only if its digest carries valid signatures by at least M
+    /// maintainers of the keyring of --keyring or --authenticated (never the tree's own).
+    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threshold: Option<u32>,
+    /// With --threshold: the directory of certificates you trust.
+    #[arg(long, value_name = "DIR", requires = "threshold")]
+    pub keyring: Option<PathBuf>,
+    /// With --threshold: the keyring of HEAD's commit, once its history is authenticated
+    /// from your introduction (see `authenticate`).
+    #[arg(long, requires = "threshold", conflicts_with = "keyring")]
+    pub authenticated: bool,
+    #[command(flatten)]
+    pub introduction: crate::trust::authenticate::IntroductionArgs,
+}
+
+impl GateArgs {
+    /// The gate, with a keyring the user chose; none without --threshold.
+    pub fn resolve(&self, env: &crate::env::Env) -> Result<Option<std::sync::Arc<Gate>>> {
+        let Some(threshold) = self.threshold else { return Ok(None) };
+        let trusted = crate::trust::verify::trusted_keyring(
+            env,
+            self.keyring.as_deref(),
+            self.authenticated,
+            &self.introduction,
+        )?;
+        if !trusted.authenticated {
+            bail!(
+                "--threshold {threshold} needs a keyring you chose: --keyring DIR (outside the tree) or \
+                 --authenticated; the tree's own manifest/keys/ is what a hostile change rewrites"
+            );
+        }
+        Ok(Some(std::sync::Arc::new(Gate { threshold, keyring: trusted.keyring, root: env.root.clone() })))
     }
 }
 
