@@ -100,11 +100,18 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             if deps.len() == package.deps.len() && running.len() < shared.options.jobs {
                 let digests: BTreeMap<String, String> =
                     deps.iter().map(|r| (r.name.clone(), r.outcome.digest().unwrap_or_default().to_owned())).collect();
+                // The engine is chosen here, in the order packages become ready, so the
+                // same tree and the same engines give the same assignment.
+                let uses_engine = matches!(package.recipe, Recipe::Containerfile(_) | Recipe::Rebuild(_));
+                let reserved = if uses_engine { pick(&shared, &[]) } else { None };
+                if let Some(index) = reserved {
+                    shared.slots[index].running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
                 let shared = shared.clone();
                 let package = package.clone();
                 running.spawn(async move {
                     let started = Instant::now();
-                    let outcome = build_one(&shared, &package, &digests).await;
+                    let outcome = build_one(&shared, &package, &digests, reserved).await;
                     (package.name.clone(), outcome, started.elapsed())
                 });
                 pending.remove(i);
@@ -168,7 +175,14 @@ fn up_to_date(shared: &Shared, package: &Package, input: &str) -> Option<String>
 /// How a package ended, and on which engine it was built.
 type Done = (Outcome, Option<String>);
 
-async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<String, String>) -> Result<Done> {
+async fn build_one(
+    shared: &Arc<Shared>,
+    package: &Package,
+    deps: &BTreeMap<String, String>,
+    reserved: Option<usize>,
+) -> Result<Done> {
+    // The engine reserved for this package counts it as running until it is done.
+    let _reservation = reserved.map(|index| Running(&shared.slots[index]));
     if let Some(error) = package.sources.iter().find_map(|s| shared.unfetched.get(&s.sha256)) {
         std::fs::write(shared.options.out.join("logs").join(format!("{}.log", package.name)), format!("{error}\n"))?;
         bail!("{error}");
@@ -205,11 +219,13 @@ async fn build_one(shared: &Arc<Shared>, package: &Package, deps: &BTreeMap<Stri
                 // the middle of a build is left, and the package built on another.
                 let mut left = Vec::new();
                 loop {
-                    let Some(index) = pick(shared, &left) else {
+                    let first = left.is_empty().then_some(reserved).flatten().filter(|i| !shared.slots[*i].is_gone());
+                    let Some(index) = first.or_else(|| pick(shared, &left)) else {
                         bail!("no engine is left to build {} on: {}", package.name, left_names(shared, &left));
                     };
                     let slot = &shared.slots[index];
-                    let _running = slot.start();
+                    // The reserved engine already counts this build.
+                    let _running = (Some(index) != reserved).then(|| slot.start());
                     let engine = match slot.engine(shared).await {
                         Ok(engine) => engine,
                         Err(error) if shared.slots.len() > 1 => {
