@@ -40,6 +40,9 @@ const CHAIN: &[&str] = &[
     "curl",
     "libffi",
     "python",
+    "py-setuptools",
+    "libxml2",
+    "ninja",
 ];
 
 fn recorded(name: &str) -> String {
@@ -119,6 +122,9 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
         "curl",
         "libffi",
         "python",
+        "py-setuptools",
+        "libxml2",
+        "ninja",
     ];
     for name in TOOLS {
         tree.ok(&["load", name]);
@@ -143,13 +149,21 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
                   && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=localhost \
                      -addext subjectAltName=DNS:localhost -days 2 2>/dev/null \
                   && { openssl s_server -accept 127.0.0.1:8443 -cert c.pem -key k.pem -www -quiet >/dev/null 2>&1 & } \
-                  && for i in 1 2 3 4 5 6 7 8 9 10; do curl -s --cacert c.pem -o /dev/null -w '%{http_code}\n' \
-                     https://localhost:8443/ && break; sleep 1; done; \
+                  && for i in 1 2 3 4 5 6 7 8 9 10; do code=$(curl -s --cacert c.pem -o /dev/null -w '%{http_code}' \
+                     https://localhost:8443/) && echo \"$code\" && break; sleep 1; done; \
                   echo Q | openssl s_client -connect 127.0.0.1:8443 -CAfile c.pem 2>/dev/null | grep -o 'Verify return code: 0 (ok)'; \
                   curl -s -o /dev/null https://localhost:8443/ || echo 'not in the bundle: refused'; \
                   python3 -c 'import sys, ssl, ctypes, zlib, bz2, lzma, hashlib; print(sys.version.split()[0], \
                   ssl.OPENSSL_VERSION.split()[1], ctypes.CDLL(None).strlen(b\"cairn\"), \
-                  hashlib.sha256(lzma.decompress(lzma.compress(bz2.decompress(bz2.compress(b\"cairn\"))))).hexdigest()[:8])'";
+                  hashlib.sha256(lzma.decompress(lzma.compress(bz2.decompress(bz2.compress(b\"cairn\"))))).hexdigest()[:8])'; \
+                  cd /tmp && printf '<?xml version=\"1.0\"?>\\n<!DOCTYPE a [<!ELEMENT a (b)><!ELEMENT b (#PCDATA)>]>\\n<a><b>cairn</b></a>\\n' > ok.xml \
+                  && xmllint --noout --valid ok.xml && echo valid; \
+                  printf '<?xml version=\"1.0\"?>\\n<!DOCTYPE a [<!ELEMENT a (b)><!ELEMENT b (#PCDATA)>]>\\n<a><c/></a>\\n' > bad.xml; \
+                  xmllint --noout --valid bad.xml 2>/dev/null || echo 'invalid: refused'; \
+                  mkdir -p /tmp/p && cd /tmp/p && printf 'from setuptools import setup\\nsetup(name=\"hello\", version=\"1.2.3\")\\n' > setup.py \
+                  && python3 setup.py --version 2>/dev/null; \
+                  ninja --version; mkdir -p /tmp/n && cd /tmp/n && printf 'int main(void){return 0;}\\n' > m.c \
+                  && printf 'rule cc\\n  command = cc $in -o $out\\nbuild m: cc m.c\\n' > build.ninja && ninja >/dev/null && ./m && echo 'ninja built'";
     let run = std::process::Command::new("docker")
         .args(["run", "--rm", "--network", "none", "cairn-chain-check", "sh", "-c", script])
         .output()
@@ -165,7 +179,8 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
          GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-musl)\nperl v5.36.0\n\
          libtool (GNU libtool) 2.4.7\nautoconf (GNU Autoconf) 2.71\nautomake (GNU automake) 1.16.5\n1.2.13\nOpenSSL 3.5.7\n\
          curl 8.21.0 (x86_64-pc-linux-musl) libcurl/8.21.0 OpenSSL/3.5.7 zlib/1.2.13\n200\n\
-         Verify return code: 0 (ok)\nnot in the bundle: refused\n3.13.15 3.5.7 5 4a9909a9\n",
+         Verify return code: 0 (ok)\nnot in the bundle: refused\n3.13.15 3.5.7 5 4a9909a9\n\
+         valid\ninvalid: refused\n1.2.3\n1.12.1\nninja built\n",
         "{}",
         support::text(&run.stderr)
     );
