@@ -2,7 +2,9 @@
 //!
 //! - normalize + hash + write of a large synthetic layer (bytes/s per phase), the work
 //!   done after every engine build;
-//! - a no-op `build` of the whole tree (everything up to date), the cost of asking.
+//! - a no-op `build` of the whole tree (everything up to date), the cost of asking;
+//! - with `--engine` given twice or more: the quick tree built from nothing on the first
+//!   engine alone, then on all of them at once (wall time of each).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,15 +26,56 @@ pub struct BenchArgs {
     /// No-op builds to time (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
+    /// Engines to compare: the quick tree is built on the first alone, then on all.
+    #[command(flatten)]
+    pub engines: crate::cli::EnginesArg,
     #[command(flatten)]
     pub json: JsonArg,
+}
+
+/// The quick tree: what CI reproduces.
+const QUICK: &[&str] = &["bootstrap", "musl-stage0", "busybox-stage0", "filesystem"];
+
+/// Wall seconds of the quick tree built from nothing on these engines, in a scratch
+/// `out/`, nothing recorded.
+fn quick_tree(env: &Env, engines: Vec<crate::env::Engines>) -> Result<f64> {
+    let scratch = tempfile::Builder::new().prefix("bench-").tempdir_in(env.root.join("target"))?;
+    let options = Options {
+        substitutes: Default::default(),
+        env: env.clone(),
+        out: scratch.path().to_owned(),
+        jobs: 2,
+        rebuild: true,
+        engines,
+        label: "bench",
+        record: false,
+        given: Default::default(),
+        dry_run: false,
+    };
+    let registry = Registry::load(&env.root)?;
+    let order = registry.order(QUICK.iter().map(|name| name.to_string()))?;
+    let started = Instant::now();
+    let results = tokio::runtime::Runtime::new()?.block_on(build::build_all(&registry, &order, &options))?;
+    if let Some(failed) = results.iter().find(|r| r.outcome.digest().is_none()) {
+        bail!("the quick tree did not build: {} {:?}", failed.name, failed.outcome);
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 pub fn run(args: BenchArgs, env: &Env) -> Result<ExitCode> {
     let layer = layer_figures(args.mib)?;
     let noop = noop_build(args.runs.max(1), env)?;
+    let engines = args.engines.resolve(env);
+    let engines_compared = if engines.len() > 1 {
+        let one = quick_tree(env, engines[..1].to_vec())?;
+        let all = quick_tree(env, engines.clone())?;
+        Some(EnginesReport { engines: engines.len(), one_engine_seconds: one, all_engines_seconds: all })
+    } else {
+        None
+    };
     if args.json.json {
-        println!("{}", serde_json::to_string_pretty(&BenchReport { layer: &layer, noop_build_seconds: noop })?);
+        let report = BenchReport { layer: &layer, noop_build_seconds: noop, quick_tree: engines_compared.as_ref() };
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         let mb = |bytes: f64, seconds: f64| bytes / seconds / 1e6;
         let bytes = layer.bytes as f64;
@@ -49,6 +92,12 @@ pub fn run(args: BenchArgs, env: &Env) -> Result<ExitCode> {
         match noop {
             Some(seconds) => println!("no-op build of the tree: {seconds:.3} s (median of {})", args.runs),
             None => println!("no-op build of the tree: not measured (build the tree first: `cargo xtask build`)"),
+        }
+        if let Some(compared) = &engines_compared {
+            println!(
+                "quick tree from nothing: {:.1} s on the first engine, {:.1} s on all {}",
+                compared.one_engine_seconds, compared.all_engines_seconds, compared.engines
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -100,6 +149,16 @@ struct BenchReport<'a> {
     layer: &'a LayerFigures,
     /// The median no-op build; absent if something would be built.
     noop_build_seconds: Option<f64>,
+    /// With several engines: the quick tree on the first alone and on all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quick_tree: Option<&'a EnginesReport>,
+}
+
+#[derive(Serialize)]
+struct EnginesReport {
+    engines: usize,
+    one_engine_seconds: f64,
+    all_engines_seconds: f64,
 }
 
 /// Seconds each phase of turning an export into a layout took, for `bytes` in `files`.
