@@ -65,24 +65,31 @@ pub struct Moved {
     pub reason: Option<String>,
 }
 
-pub fn export(args: ExportArgs, env: &Env) -> Result<ExitCode> {
-    let _lock = OutLock::shared(&env.out)?;
-    let manifest = Manifest::load(&env.root)?;
-    let entries = manifest.select(&args.packages)?;
-    // Nothing is written unless every image named is the one recorded; with none named,
-    // every recorded image out/ holds.
-    let mut images = Vec::new();
-    for entry in &entries {
-        let dir = env.out.join(&entry.name);
-        if args.packages.is_empty() && !dir.join("index.json").exists() {
-            continue;
+/// The layouts in out/ of the packages named (else of every recorded image out/ holds),
+/// each read, every blob checked, and the image manifest/ records: else an error that
+/// says what to build, and nothing is `verb`ed.
+pub fn recorded_layouts<'a>(
+    env: &Env,
+    manifest: &'a Manifest,
+    packages: &[String],
+    verb: &str,
+) -> Result<Vec<(&'a crate::manifest::Entry, layout::Layout)>> {
+    let mut entries = manifest.select(packages)?;
+    if packages.is_empty() {
+        entries.retain(|entry| env.out.join(&entry.name).join("index.json").exists());
+        if entries.is_empty() {
+            bail!("out/ holds no image manifest/ records: build first (`cargo xtask build`)");
         }
+    }
+    let mut layouts = Vec::new();
+    for entry in entries {
+        let dir = env.out.join(&entry.name);
         let read = layout::read(&dir).with_context(|| {
             format!("no image of {} in {}: run `cargo xtask build {}`", entry.name, dir.display(), entry.name)
         })?;
         if read.digest != entry.digest {
             bail!(
-                "{} holds {}, but manifest/ records {} for {}: export only the recorded image (`cargo xtask build {}`)",
+                "{} holds {}, but manifest/ records {} for {}: {verb} only the recorded image (`cargo xtask build {}`)",
                 dir.display(),
                 read.digest,
                 entry.digest,
@@ -90,11 +97,15 @@ pub fn export(args: ExportArgs, env: &Env) -> Result<ExitCode> {
                 entry.name
             );
         }
-        images.push((entry, read));
+        layouts.push((entry, read));
     }
-    if images.is_empty() {
-        bail!("out/ holds no image manifest/ records: build first (`cargo xtask build`)");
-    }
+    Ok(layouts)
+}
+
+pub fn export(args: ExportArgs, env: &Env) -> Result<ExitCode> {
+    let _lock = OutLock::shared(&env.out)?;
+    let manifest = Manifest::load(&env.root)?;
+    let images = recorded_layouts(env, &manifest, &args.packages, "export")?;
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
     let mut moved = Vec::new();
     for (entry, read) in images {
@@ -144,14 +155,7 @@ pub fn import(args: ImportArgs, env: &Env) -> Result<ExitCode> {
         }
         // The input hash a build would compute now, from the recorded digests of its
         // dependencies: an entry recorded for other inputs is not this tree's image.
-        let current = registry.packages.get(&entry.name).and_then(|package| {
-            let deps = package
-                .deps
-                .iter()
-                .map(|dep| manifest.get(dep).map(|e| (dep.clone(), e.digest.clone())))
-                .collect::<Option<std::collections::BTreeMap<_, _>>>()?;
-            Some(crate::build::input_hash(package, &deps))
-        });
+        let current = crate::build::current_input(&registry, &manifest, &entry.name).ok();
         if current.as_deref() != Some(entry.input.as_str()) {
             failed |= named;
             let reason = "manifest/ records it for other inputs than the tree's: build it".to_owned();

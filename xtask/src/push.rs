@@ -184,30 +184,11 @@ pub fn run(args: PushArgs, env: &Env) -> Result<ExitCode> {
     let _lock = crate::workspace::OutLock::shared(&env.out)?;
     let target = Target::parse(&args.registry)?;
     let manifest = Manifest::load(&env.root)?;
-    let mut entries = manifest.select(&args.packages)?;
-    // With none named, every recorded image out/ holds.
-    if args.packages.is_empty() {
-        entries.retain(|entry| env.out.join(&entry.name).join("index.json").exists());
-        if entries.is_empty() {
-            bail!("out/ holds no image manifest/ records: build first (`cargo xtask build`)");
-        }
-    }
     // Nothing is pushed unless every image is the one recorded.
-    for entry in &entries {
-        let dir = env.out.join(&entry.name);
-        let digest = layout::verify(&dir).with_context(|| {
-            format!("no image of {} in {}: run `cargo xtask build {}`", entry.name, dir.display(), entry.name)
-        })?;
-        if digest != entry.digest {
-            bail!(
-                "{} holds {digest}, but manifest/ records {} for {}: push only the recorded image (`cargo xtask build {}`)",
-                dir.display(),
-                entry.digest,
-                entry.name,
-                entry.name
-            );
-        }
-    }
+    let entries: Vec<_> = crate::exchange::recorded_layouts(env, &manifest, &args.packages, "push")?
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
     let client = client(&target, args.plain_http);
     let auth = auth();
     let runtime = tokio::runtime::Runtime::new()?;

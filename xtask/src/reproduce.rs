@@ -234,7 +234,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
             let verdict = match (&result.outcome, &expected) {
                 (Outcome::Built { digest }, Some(expected)) if digest == expected => {
                     recorded.insert(name.clone(), layout_dir.clone());
-                    let input = current_input(&registry, &manifest, &name)?;
+                    let input = build::current_input(&registry, &manifest, &name)?;
                     let entry = manifest.get(&name).map(|e| e.input.clone()).unwrap_or_default();
                     if input != entry {
                         stale_input = Some(format!(
@@ -380,7 +380,7 @@ fn explain(
         });
     };
     // Inputs: a rebuild of a changed tree is not a reproduction of the recorded one.
-    let input = current_input(registry, manifest, name)?;
+    let input = build::current_input(registry, manifest, name)?;
     let mut notes = Vec::new();
     if input != entry.input {
         notes.push(format!(
@@ -416,14 +416,6 @@ fn explain(
         }
     };
     Ok(Verdict::Differs { got: got.to_owned(), differences, note: (!notes.is_empty()).then(|| notes.join("; ")) })
-}
-
-/// The input hash of a package in this tree, its dependencies at their recorded digests.
-fn current_input(registry: &Registry, manifest: &Manifest, name: &str) -> Result<String> {
-    let package = registry.get(name)?;
-    let deps: BTreeMap<String, String> =
-        package.deps.iter().filter_map(|d| manifest.get(d).map(|e| (d.clone(), e.digest.clone()))).collect();
-    Ok(build::input_hash(package, &deps))
 }
 
 /// The human report of one package: a headline, then what differs.

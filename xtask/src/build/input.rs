@@ -17,6 +17,19 @@ use crate::image::{layout, normalize};
 use crate::registry::{Package, Recipe};
 
 /// sha256 over everything a build reads, in a canonical text form.
+/// The input hash of a package in this tree, its dependencies at their recorded digests:
+/// what its build would hash now, if the recorded images are built on.
+pub fn current_input(
+    registry: &crate::registry::Registry,
+    manifest: &crate::manifest::Manifest,
+    name: &str,
+) -> anyhow::Result<String> {
+    let package = registry.get(name)?;
+    let deps: BTreeMap<String, String> =
+        package.deps.iter().filter_map(|d| manifest.get(d).map(|e| (d.clone(), e.digest.clone()))).collect();
+    Ok(input_hash(package, &deps))
+}
+
 pub fn input_hash(package: &Package, dep_digests: &BTreeMap<String, String>) -> String {
     let mut text = String::new();
     text.push_str(&format!(

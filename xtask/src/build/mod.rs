@@ -16,7 +16,7 @@ pub mod rootfs;
 pub mod runs;
 mod schedule;
 
-pub use input::input_hash;
+pub use input::current_input;
 pub use schedule::build_all;
 
 use std::collections::BTreeMap;
