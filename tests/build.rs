@@ -354,6 +354,7 @@ pub const PACKAGE: Package = Package {
         note: "",
     }],
     deps: &[&bootstrap::PACKAGE],
+    runtime: &[],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
@@ -363,7 +364,7 @@ fn plain(name: &str, deps: &[&str]) -> String {
     let deps: Vec<String> = deps.iter().map(|d| format!("&{}::PACKAGE", d.replace('-', "_"))).collect();
     format!(
         "use cairn_package::{{Package, Recipe}};\npub const PACKAGE: Package = Package {{ name: \"{name}\", version: \"1\", \
-         license: \"MIT\", sources: &[], deps: &[{}], files: &[], recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n",
+         license: \"MIT\", sources: &[], deps: &[{}], runtime: &[], files: &[], recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n",
         deps.join(", ")
     )
 }

@@ -76,11 +76,12 @@ fn a_package_that_does_not_exist_is_an_error_not_a_failed_build() {
 
 #[test]
 fn new_scaffolds_a_package_on_the_toolchain_and_make_that_loads_as_it_is() {
-    let tree = Tree::new(&["make"]);
+    let tree = Tree::new(&["make", "musl"]);
     tree.ok(&["new", "hello"]);
     let listed: Vec<serde_json::Value> = serde_json::from_str(&tree.ok(&["list", "--json"])).unwrap();
     let hello = listed.iter().find(|p| p["name"] == "hello").expect("hello is listed");
     assert_eq!(hello["deps"], serde_json::json!(["toolchain", "make"]));
+    assert_eq!(hello["runtime"], serde_json::json!(["musl"]));
     assert_eq!(hello["dir"], "pkgs/hello");
     // A second `new` of the same name changes nothing, nor does the name of a package
     // outside pkgs/.
@@ -96,7 +97,7 @@ fn new_scaffolds_a_package_on_the_toolchain_and_make_that_loads_as_it_is() {
 fn a_package_crate_that_would_run_code_when_read_is_refused_before_it_is_compiled() {
     let tree = Tree::new(&["bootstrap/musl-stage0"]);
     let lib = "use cairn_package::{Package, Recipe};\npub const PACKAGE: Package = Package { name: \"evil\", \
-               version: \"1\", license: \"MIT\", sources: &[], deps: &[], files: &[], \
+               version: \"1\", license: \"MIT\", sources: &[], deps: &[], runtime: &[], files: &[], \
                recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) };\n";
     tree.add_package("evil", &[], lib, "FROM scratch\n");
     let marker = tree.root.join("build-script-ran");

@@ -49,6 +49,7 @@ fn quick_tree(env: &Env, engines: Vec<crate::env::Engines>) -> Result<f64> {
         engines,
         label: "bench",
         record: false,
+        check_runtime: false,
         given: Default::default(),
         dry_run: false,
     };
@@ -206,6 +207,7 @@ fn noop_build(runs: usize, env: &Env) -> Result<Option<f64>> {
         engines: vec![env.engines.clone()],
         label: "build",
         record: true,
+        check_runtime: false,
         given: Default::default(),
         dry_run: true,
     };

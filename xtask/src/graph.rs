@@ -31,6 +31,8 @@ struct Listed<'a> {
     version: &'a str,
     license: &'a str,
     deps: &'a [String],
+    /// What its programs need beside it to run (`cargo xtask run` stacks them).
+    runtime: &'a [String],
     sources: Vec<ListedSource<'a>>,
     /// The recorded image, if it was ever built.
     digest: Option<&'a str>,
@@ -58,6 +60,7 @@ pub fn list(args: ListArgs, env: &Env) -> Result<ExitCode> {
                 version: &p.version,
                 license: &p.license,
                 deps: &p.deps,
+                runtime: &p.runtime,
                 sources: p
                     .sources
                     .iter()
@@ -93,18 +96,22 @@ pub fn graph(args: GraphArgs, env: &Env) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One line per package, its dependencies after the arrow, dependencies first.
+/// One line per package, dependencies first: what it is built from after the arrow,
+/// what it needs to run after `runs with`.
 pub fn text(registry: &Registry) -> String {
     let order = registry.order(registry.packages.keys().cloned()).unwrap_or_default();
     order
         .iter()
         .map(|name| {
             let p = &registry.packages[name];
-            if p.deps.is_empty() {
-                format!("{name} {}\n", p.version)
-            } else {
-                format!("{name} {} <- {}\n", p.version, p.deps.join(", "))
+            let mut line = format!("{name} {}", p.version);
+            if !p.deps.is_empty() {
+                line.push_str(&format!(" <- {}", p.deps.join(", ")));
             }
+            if !p.runtime.is_empty() {
+                line.push_str(&format!("; runs with {}", p.runtime.join(", ")));
+            }
+            line + "\n"
         })
         .collect()
 }
@@ -115,6 +122,10 @@ pub fn dot(registry: &Registry) -> String {
         out.push_str(&format!("  \"{}\" [label=\"{}\\n{}\"];\n", p.name, p.name, p.version));
         for dep in &p.deps {
             out.push_str(&format!("  \"{}\" -> \"{dep}\";\n", p.name));
+        }
+        // What it needs to run, dashed.
+        for dep in &p.runtime {
+            out.push_str(&format!("  \"{}\" -> \"{dep}\" [style=dashed];\n", p.name));
         }
     }
     out.push_str("}\n");

@@ -21,6 +21,7 @@ mod push;
 mod receipt;
 mod registry;
 mod reproduce;
+mod run;
 mod scaffold;
 mod source;
 mod substitute;
@@ -68,6 +69,9 @@ enum Command {
     Files(files::FilesArgs),
     /// Load a built image into the local engine as cairn/PKG.
     Load(load::LoadArgs),
+    /// Run a command on built images: the named packages' and what they need to run,
+    /// stacked into one image in the engine, network off; removed when it ends.
+    Run(run::RunArgs),
     /// Rebuild from scratch and compare with the digests manifest/ records.
     Reproduce(reproduce::ReproduceArgs),
     /// Compare two image layouts or layer tarballs, file by file.
@@ -130,6 +134,7 @@ fn main() -> std::process::ExitCode {
         Command::Build(args) => build::run(args, &env),
         Command::Files(args) => files::run(args, &env),
         Command::Load(args) => load::run(args, &env),
+        Command::Run(args) => run::run(args, &env),
         Command::Reproduce(args) => reproduce::run(args, &env),
         Command::Diff(args) => diff::run(args),
         Command::Sign(args) => trust::sign::run(args, &env),

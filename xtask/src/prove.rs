@@ -96,6 +96,7 @@ fn build(
         engines: vec![env.engines(&args.engine)],
         label: "prove",
         record: true,
+        check_runtime: false,
         given: BTreeMap::new(),
         dry_run: false,
     };

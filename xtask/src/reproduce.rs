@@ -221,6 +221,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
             engines: vec![env.engines(&args.engine)],
             label: "reproduce",
             record: false,
+            check_runtime: false,
             given,
             dry_run: false,
         };

@@ -45,7 +45,7 @@ pub fn new(args: NewArgs, env: &Env) -> Result<ExitCode> {
 fn cargo_toml(name: &str) -> String {
     format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition.workspace = true\npublish.workspace = true\n\n\
-         [dependencies]\ncairn-package = {{ path = \"../../xtask/package\" }}\ntoolchain = {{ path = \"../toolchain\" }}\nmake = {{ path = \"../make\" }}\n"
+         [dependencies]\ncairn-package = {{ path = \"../../xtask/package\" }}\ntoolchain = {{ path = \"../toolchain\" }}\nmake = {{ path = \"../make\" }}\nmusl = {{ path = \"../musl\" }}\n"
     )
 }
 
@@ -62,6 +62,8 @@ pub const PACKAGE: Package = Package {{
     // Source {{ file, sha256: Sha256::hex("..."), locations: &[Location::Url("..."), ...], note: "" }}
     sources: &[],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
+    // What its programs load when they run: musl's libc.so, and each library's package.
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 }};

@@ -10,6 +10,7 @@ pub const PACKAGE: Package = Package {
     license: binutils::PACKAGE.license,
     sources: binutils::PACKAGE.sources,
     deps: &[&bootstrap::PACKAGE, &cross_zig::PACKAGE],
+    runtime: &[],
     files: binutils::PACKAGE.files,
     recipe: Recipe::Rebuild(Rebuild { of: &binutils::PACKAGE, replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)] }),
 };

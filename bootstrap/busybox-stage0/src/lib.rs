@@ -10,6 +10,7 @@ pub const PACKAGE: Package = Package {
     license: "GPL-2.0-only",
     sources: &[BUSYBOX],
     deps: &[&bootstrap::PACKAGE, &musl_stage0::PACKAGE],
+    runtime: &[],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

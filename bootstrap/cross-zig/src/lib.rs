@@ -18,6 +18,7 @@ pub const PACKAGE: Package = Package {
     license: cross::PACKAGE.license,
     sources: &[cross::BINUTILS, cross::GCC, cross::MUSL, gcc::GMP, gcc::MPFR, gcc::MPC],
     deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &linux_headers::PACKAGE, &zig::PACKAGE],
+    runtime: &[],
     files: &[cross::SCRIPT],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -16,6 +16,7 @@ pub const PACKAGE: Package = Package {
     license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND GPL-3.0-or-later AND MIT",
     sources: &[BINUTILS, GCC, MUSL],
     deps: &[&bootstrap::PACKAGE, &linux_headers::PACKAGE],
+    runtime: &[],
     files: &[SCRIPT],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -11,6 +11,7 @@ pub const PACKAGE: Package = Package {
     license: "LGPL-2.1-or-later",
     sources: &[TCC],
     deps: &[&bootstrap::PACKAGE, &musl_stage0::PACKAGE],
+    runtime: &[],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

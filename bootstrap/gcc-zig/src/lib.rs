@@ -10,6 +10,7 @@ pub const PACKAGE: Package = Package {
     license: gcc::PACKAGE.license,
     sources: gcc::PACKAGE.sources,
     deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &cross_zig::PACKAGE],
+    runtime: &[],
     files: gcc::PACKAGE.files,
     recipe: Recipe::Rebuild(Rebuild { of: &gcc::PACKAGE, replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)] }),
 };

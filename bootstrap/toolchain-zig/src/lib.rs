@@ -16,6 +16,7 @@ pub const PACKAGE: Package = Package {
         &gcc_zig::PACKAGE,
         &linux_headers::PACKAGE,
     ],
+    runtime: &[],
     files: toolchain::PACKAGE.files,
     recipe: Recipe::Rebuild(Rebuild {
         of: &toolchain::PACKAGE,

@@ -12,6 +12,7 @@ pub const PACKAGE: Package = Package {
     license: "GPL-3.0-or-later AND LGPL-2.1-or-later AND GPL-2.0-only",
     sources: SOURCES,
     deps: &[],
+    runtime: &[],
     files: &[],
     recipe: Recipe::DebianRootfs(Rootfs {
         dirs: &["tmp", "root", "usr/local/bin", "src"],

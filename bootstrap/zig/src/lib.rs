@@ -25,6 +25,7 @@ pub const PACKAGE: Package = Package {
         bootstrap::LIBC6,
     ],
     deps: &[],
+    runtime: &[],
     files: &[],
     recipe: Recipe::DebianRootfs(Rootfs {
         dirs: &["tmp", "root", "src"],

@@ -13,6 +13,7 @@ pub const PACKAGE: Package = Package {
         note: "Debian bookworm's orig tarball of autoconf 2.71, top directory autoconf-2.71/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &m4::PACKAGE, &perl::PACKAGE],
+    runtime: &[&m4::PACKAGE, &perl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

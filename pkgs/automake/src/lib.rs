@@ -13,6 +13,7 @@ pub const PACKAGE: Package = Package {
         note: "Debian bookworm's orig tarball of automake 1.16.5, top directory automake-1.16.5/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &m4::PACKAGE, &perl::PACKAGE, &autoconf::PACKAGE],
+    runtime: &[&autoconf::PACKAGE, &perl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

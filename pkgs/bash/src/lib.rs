@@ -13,6 +13,7 @@ pub const PACKAGE: Package = Package {
         note: "Debian bookworm's orig tarball of bash 5.2.15: upstream's bash 5.2 with its patches 1 to 15 applied, repacked by Debian, top directory bash-5.2.15/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

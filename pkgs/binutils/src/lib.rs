@@ -9,6 +9,7 @@ pub const PACKAGE: Package = Package {
     license: "GPL-3.0-or-later",
     sources: &[cross::BINUTILS],
     deps: &[&bootstrap::PACKAGE, &cross::PACKAGE],
+    runtime: &[],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -9,6 +9,7 @@ pub const PACKAGE: Package = Package {
     license: "GPL-2.0-only",
     sources: &[busybox_stage0::BUSYBOX],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -13,6 +13,7 @@ pub const PACKAGE: Package = Package {
         note: "Debian's orig tarball of bzip2 1.0.8 (bookworm to sid): upstream's bzip2-1.0.8.tar.gz, top directory bzip2-1.0.8/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -15,6 +15,7 @@ pub const PACKAGE: Package = Package {
                mozilla/blacklist.txt; top directory ca-certificates/",
     }],
     deps: &[&toolchain::PACKAGE, &perl::PACKAGE],
+    runtime: &[],
     files: &[File { name: "certdata2pem.pl", contents: include_bytes!("../certdata2pem.pl") }],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -15,6 +15,7 @@ pub const PACKAGE: Package = Package {
                directory curl-8.21.0/; taken over 8.14.1 for the security fixes between them",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &openssl::PACKAGE, &zlib::PACKAGE],
+    runtime: &[&musl::PACKAGE, &openssl::PACKAGE, &zlib::PACKAGE, &ca_certificates::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -9,6 +9,7 @@ pub const PACKAGE: Package = Package {
     license: "MIT",
     sources: &[],
     deps: &[&bootstrap::PACKAGE],
+    runtime: &[],
     files: &[
         File { name: "passwd", contents: include_bytes!("../passwd") },
         File { name: "group", contents: include_bytes!("../group") },

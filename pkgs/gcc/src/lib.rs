@@ -11,6 +11,7 @@ pub const PACKAGE: Package = Package {
     license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND LGPL-3.0-or-later",
     sources: &[cross::GCC, GMP, MPFR, MPC],
     deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &cross::PACKAGE],
+    runtime: &[&musl_stage0::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -24,6 +24,7 @@ pub const PACKAGE: Package = Package {
         &automake::PACKAGE,
         &libtool::PACKAGE,
     ],
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -13,6 +13,7 @@ pub const PACKAGE: Package = Package {
         note: "Debian bookworm's orig tarball of libtool 2.4.7, top directory libtool-2.4.7/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &m4::PACKAGE],
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -14,6 +14,7 @@ pub const PACKAGE: Package = Package {
                result/ and test/ directories; top directory libxml2-2.15.4/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &pkgconf::PACKAGE, &zlib::PACKAGE],
+    runtime: &[&musl::PACKAGE, &zlib::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -19,6 +19,7 @@ pub const PACKAGE: Package = Package {
                (non-free firmware and blobs removed), top directory linux-6.1.176/",
     }],
     deps: &[&bootstrap::PACKAGE],
+    runtime: &[],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

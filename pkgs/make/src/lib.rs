@@ -81,6 +81,7 @@ pub const PACKAGE: Package = Package {
         },
     ],
     deps: &[&bootstrap::PACKAGE, &toolchain::PACKAGE],
+    runtime: &[&toolchain::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -10,6 +10,7 @@ pub const PACKAGE: Package = Package {
     license: "MIT",
     sources: &[cross::MUSL],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
+    runtime: &[],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -21,6 +21,7 @@ pub const PACKAGE: Package = Package {
         &openssl::PACKAGE,
         &libffi::PACKAGE,
     ],
+    runtime: &[],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

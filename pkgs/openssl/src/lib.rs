@@ -14,6 +14,7 @@ pub const PACKAGE: Package = Package {
         note: "Debian's orig tarball of OpenSSL 3.5.7: upstream's openssl-3.5.7.tar.gz, top directory openssl-3.5.7/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &perl::PACKAGE],
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -13,6 +13,7 @@ pub const PACKAGE: Package = Package {
         note: "Debian bookworm's orig tarball of pkgconf 1.8.1, top directory pkgconf-1.8.1/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -14,6 +14,7 @@ pub const PACKAGE: Package = Package {
                setuptools-78.1.1/",
     }],
     deps: &[&toolchain::PACKAGE, &python::PACKAGE, &zlib::PACKAGE, &libffi::PACKAGE],
+    runtime: &[&python::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -24,6 +24,7 @@ pub const PACKAGE: Package = Package {
         &openssl::PACKAGE,
         &libffi::PACKAGE,
     ],
+    runtime: &[&musl::PACKAGE, &openssl::PACKAGE, &zlib::PACKAGE, &bzip2::PACKAGE, &xz::PACKAGE, &libffi::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

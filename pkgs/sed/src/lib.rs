@@ -13,6 +13,7 @@ pub const PACKAGE: Package = Package {
         note: "Debian bookworm's orig tarball of sed 4.9: upstream's sed-4.9.tar.xz, top directory sed-4.9/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -13,6 +13,7 @@ pub const PACKAGE: Package = Package {
     license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND GPL-3.0-or-later AND GPL-2.0-only AND MIT",
     sources: &[cross::MUSL, busybox_stage0::BUSYBOX],
     deps: &[&bootstrap::PACKAGE, &cross::PACKAGE, &binutils::PACKAGE, &gcc::PACKAGE, &linux_headers::PACKAGE],
+    runtime: &[],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -14,6 +14,7 @@ pub const PACKAGE: Package = Package {
             "Debian bookworm's orig tarball of zlib 1.2.13, repacked by Debian (dfsg), top directory zlib-1.2.13.dfsg/",
     }],
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
+    runtime: &[&musl::PACKAGE],
     files: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

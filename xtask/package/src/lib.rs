@@ -21,6 +21,12 @@ pub struct Package {
     pub sources: &'static [Source],
     /// Packages whose images this one is built from (`cairn/<dep>` in its Containerfile).
     pub deps: &'static [&'static Package],
+    /// Packages whose images this one's programs need beside it when they run: those that
+    /// hold the shared libraries its ELF files load (the C library too), or data they read
+    /// (a CA bundle). Each is a Cargo dependency like `deps`, and may also be one of them.
+    /// `cargo xtask run` composes an image with these (and theirs, transitively); a build
+    /// fails when an ELF file of the image needs a library none of them provides.
+    pub runtime: &'static [&'static Package],
     /// Files from the package's own directory added to the build (patches, configs).
     pub files: &'static [File],
     /// How the image is made.

@@ -13,8 +13,8 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, ImportImageOptionsBuilder, ListContainersOptionsBuilder,
-    ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+    AttachContainerOptionsBuilder, BuildImageOptionsBuilder, CreateContainerOptionsBuilder, ImportImageOptionsBuilder,
+    ListContainersOptionsBuilder, ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
 };
 use bollard::{body_full, Docker};
 use futures_util::StreamExt;
@@ -326,6 +326,71 @@ impl Engine {
         result?;
         removed.with_context(|| format!("removing container {name}"))?;
         Ok(tar)
+    }
+
+    /// Runs `command` in a new container of `image`, with no network (only `lo`) and no
+    /// stdin, its output copied to ours as it comes; returns its exit code. The container
+    /// is removed however the command ends, Ctrl-C included (then the code is 130).
+    pub async fn run(&self, image: &str, command: &[String]) -> Result<i64> {
+        let name = format!("cairn-run.{}", runs::this());
+        let config = bollard::models::ContainerCreateBody {
+            image: Some(image.to_owned()),
+            cmd: Some(command.to_vec()),
+            network_disabled: Some(true),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            host_config: Some(bollard::models::HostConfig {
+                network_mode: Some("none".to_owned()),
+                ..Default::default()
+            }),
+            labels: Some([(runs::LABEL.to_owned(), runs::this().to_owned())].into_iter().collect()),
+            ..Default::default()
+        };
+        self.docker
+            .create_container(Some(CreateContainerOptionsBuilder::new().name(&name).build()), config)
+            .await
+            .with_context(|| format!("creating a container of {image}"))?;
+        let ran = async {
+            let attach = AttachContainerOptionsBuilder::new().stream(true).stdout(true).stderr(true).build();
+            let mut attached = self.docker.attach_container(&name, Some(attach)).await.context("attaching")?;
+            self.docker
+                .start_container(&name, None)
+                .await
+                .with_context(|| format!("starting {}", command.join(" ")))?;
+            while let Some(item) = attached.output.next().await {
+                match item.context("reading the command's output")? {
+                    bollard::container::LogOutput::StdErr { message } => {
+                        let mut err = std::io::stderr().lock();
+                        err.write_all(&message)?;
+                        err.flush()?;
+                    }
+                    bollard::container::LogOutput::StdOut { message }
+                    | bollard::container::LogOutput::Console { message } => {
+                        let mut out = std::io::stdout().lock();
+                        out.write_all(&message)?;
+                        out.flush()?;
+                    }
+                    bollard::container::LogOutput::StdIn { .. } => {}
+                }
+            }
+            match self.docker.wait_container(&name, None).next().await {
+                Some(Ok(status)) => Ok(status.status_code),
+                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+                Some(Err(error)) => Err(error).context("waiting for the command to end"),
+                None => bail!("the engine did not say how the command ended"),
+            }
+        };
+        let code = tokio::select! {
+            code = ran => code,
+            _ = tokio::signal::ctrl_c() => Ok(130),
+        };
+        let removed = self
+            .docker
+            .remove_container(&name, Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build()))
+            .await;
+        let code = code?;
+        removed.with_context(|| format!("removing container {name}"))?;
+        Ok(code)
     }
 
     /// Removes one image this run created.

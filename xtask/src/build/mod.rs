@@ -12,6 +12,7 @@
 pub mod context;
 pub mod engine;
 mod input;
+mod linkage;
 pub mod rootfs;
 pub mod runs;
 mod schedule;
@@ -104,7 +105,7 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
     let _lock = if args.dry_run { OutLock::shared(&env.out)? } else { OutLock::exclusive(&env.out)? };
     let registry = Registry::load(&env.root)?;
     let wanted: Vec<String> = if args.packages.is_empty() { registry.default_set() } else { args.packages.clone() };
-    let order = registry.order(wanted)?;
+    let order = registry.order_to_run(wanted)?;
     let options = Options {
         env: env.clone(),
         out: env.out.clone(),
@@ -113,6 +114,7 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
         engines: args.engines.resolve(env),
         label: "build",
         record: true,
+        check_runtime: true,
         given: BTreeMap::new(),
         dry_run: args.dry_run,
         substitutes: args.substitute.resolve(env)?,
@@ -138,6 +140,9 @@ pub struct Options {
     pub label: &'static str,
     /// Write each built package's entry into manifest/ (`build` does, `reproduce` not).
     pub record: bool,
+    /// Check that every ELF file of each image finds what it loads in the image or its
+    /// runtime dependencies, which are then in the order and settled first (`build`).
+    pub check_runtime: bool,
     /// Dependencies taken as they are: name -> digest of the verified layout already in
     /// `out`. They are not built; packages needing them start from them.
     pub given: BTreeMap<String, String>,

@@ -29,6 +29,8 @@ struct Shared {
     recorded: Manifest,
     /// Why each source that could not be fetched failed, by sha256.
     unfetched: BTreeMap<String, crate::source::Unfetched>,
+    /// With `check_runtime`, what each package of the order needs beside it to run.
+    runtime: BTreeMap<String, Vec<String>>,
 }
 
 /// Builds `order` (dependencies first), `jobs` at a time. Ctrl-C stops every build,
@@ -42,6 +44,19 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         if options.dry_run { BTreeMap::new() } else { cache.try_fetch_all(wanted.into_values().collect(), 4).await? };
     workspace::sweep_leftovers(&options.out);
     std::fs::create_dir_all(options.out.join("logs"))?;
+    // The stages under bootstrap/ are build environments, not images people run: a
+    // third party's rootfs (Debian's binutils ships gprofng's programs without their
+    // library), cross compilers on it, target libraries for a sysroot. They are not checked.
+    let checked = |name: &&String| !registry.packages[*name].dir.starts_with("bootstrap");
+    let runtime = if options.check_runtime && !options.dry_run {
+        order
+            .iter()
+            .filter(checked)
+            .map(|name| Ok((name.clone(), registry.runtime_closure(name)?)))
+            .collect::<Result<_>>()?
+    } else {
+        BTreeMap::new()
+    };
     let shared = Arc::new(Shared {
         options: options.clone(),
         cache,
@@ -49,6 +64,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         progress: progress::multi(),
         recorded: Manifest::load(&options.env.root)?,
         unfetched,
+        runtime,
     });
     let order: Vec<String> = order.iter().filter(|name| !options.given.contains_key(*name)).cloned().collect();
     let overall = shared.progress.add(progress::counter(order.len() as u64, "packages"));
@@ -70,7 +86,11 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         let mut i = 0;
         while i < pending.len() {
             let package = &registry.packages[&pending[i]];
-            let deps: Vec<&PackageResult> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
+            let mut deps: Vec<&PackageResult> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
+            // What it needs to run is checked once it is built: it waits for those too.
+            let needs = shared.runtime.get(&package.name).map(Vec::as_slice).unwrap_or_default();
+            let needed: Vec<&PackageResult> = needs.iter().filter_map(|d| outcomes.get(d)).collect();
+            deps.extend(needed.iter().filter(|r| !package.deps.contains(&r.name)));
             if deps.iter().any(|r| r.outcome == Outcome::WouldBuild) {
                 let result = PackageResult {
                     name: package.name.clone(),
@@ -97,9 +117,13 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                 pending.remove(i);
                 continue;
             }
-            if deps.len() == package.deps.len() && running.len() < shared.options.jobs {
-                let digests: BTreeMap<String, String> =
-                    deps.iter().map(|r| (r.name.clone(), r.outcome.digest().unwrap_or_default().to_owned())).collect();
+            let settled = package.deps.iter().chain(needs).collect::<std::collections::BTreeSet<_>>().len();
+            if deps.len() == settled && running.len() < shared.options.jobs {
+                let digests: BTreeMap<String, String> = deps
+                    .iter()
+                    .filter(|r| package.deps.contains(&r.name))
+                    .map(|r| (r.name.clone(), r.outcome.digest().unwrap_or_default().to_owned()))
+                    .collect();
                 // The engine is chosen here, in the order packages become ready, so the
                 // same tree and the same engines give the same assignment.
                 let uses_engine = matches!(package.recipe, Recipe::Containerfile(_) | Recipe::Rebuild(_));
@@ -189,6 +213,7 @@ async fn build_one(
     }
     let input = input_hash(package, deps);
     if let Some(digest) = up_to_date(shared, package, &input) {
+        check_recorded(shared, package).await?;
         return Ok((Outcome::UpToDate { digest }, None));
     }
     if shared.options.dry_run {
@@ -198,6 +223,7 @@ async fn build_one(
     let log_path = out.join("logs").join(format!("{}.log", package.name));
     let mut log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     if let Some(outcome) = substitute(shared, package, &input, &mut log).await? {
+        check_recorded(shared, package).await?;
         return Ok((outcome, None));
     }
     let spinner = shared.progress.add(progress::spinner(&format!("{}: starting", package.name)));
@@ -253,9 +279,18 @@ async fn build_one(
             }
         };
         let (name, version, out2) = (package.name.clone(), package.version.clone(), out.clone());
+        let (dir, runtime) = (package.dir.clone(), shared.runtime.get(&package.name).cloned());
         let image = tokio::task::spawn_blocking(move || -> Result<layout::Image> {
             let image = layout::assemble(&layer)?;
-            layout::write(&out2, &name, &version, &image)?;
+            // Checked before anything is written: an image that cannot run is not kept.
+            if let Some(runtime) = runtime {
+                let own = crate::image::elf::scan(&layer[..])?;
+                super::linkage::check(&out2, &name, &dir, &own, &runtime)?;
+                layout::write(&out2, &name, &version, &image)?;
+                super::linkage::save(&out2, &image.diff_id, &own)?;
+            } else {
+                layout::write(&out2, &name, &version, &image)?;
+            }
             Ok(image)
         })
         .await??;
@@ -290,6 +325,18 @@ async fn build_one(
     .map(|outcome| (outcome, built_on.clone()));
     spinner.finish_and_clear();
     result
+}
+
+/// With `check_runtime`, checks the image already in `out/` (up to date, substituted)
+/// as a build checks the image it makes.
+async fn check_recorded(shared: &Shared, package: &Package) -> Result<()> {
+    let Some(runtime) = shared.runtime.get(&package.name).cloned() else { return Ok(()) };
+    let (out, name, dir) = (shared.options.out.clone(), package.name.clone(), package.dir.clone());
+    tokio::task::spawn_blocking(move || {
+        let own = super::linkage::of(&out, &name)?;
+        super::linkage::check(&out, &name, &dir, &own, &runtime)
+    })
+    .await?
 }
 
 /// The recorded image for the current input hash, from the first source that has exactly

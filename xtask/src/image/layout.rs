@@ -183,6 +183,14 @@ fn read_blob(dir: &Path, digest: &str) -> Result<Vec<u8>> {
 
 /// Reads an OCI image layout, checks every blob's sha256, returns it.
 pub fn read(dir: &Path) -> Result<Layout> {
+    let layout = read_metadata(dir)?;
+    read_blob(dir, &layout.layer_digest)?;
+    Ok(layout)
+}
+
+/// Reads the index, manifest and config of a layout, each checked against its digest,
+/// but not the layer (which [`read`] and [`Layout::layer_tar`] check).
+pub fn read_metadata(dir: &Path) -> Result<Layout> {
     let index_path = dir.join("index.json");
     let index: ImageIndex = serde_json::from_slice(
         &std::fs::read(&index_path).with_context(|| format!("reading {}", index_path.display()))?,
@@ -200,7 +208,6 @@ pub fn read(dir: &Path) -> Result<Layout> {
         bail!("{}: a cairn image has exactly one layer", dir.display());
     };
     let layer_digest = layer.digest().to_string();
-    read_blob(dir, &layer_digest)?;
     let parsed: oci_spec::image::ImageConfiguration = serde_json::from_slice(&config)?;
     let diff_id = parsed.rootfs().diff_ids().first().cloned().context("the config has no diff_id")?;
     Ok(Layout { dir: dir.to_owned(), digest, manifest, manifest_bytes, config, layer_digest, diff_id })
@@ -214,9 +221,42 @@ pub fn verify(dir: &Path) -> Result<String> {
 /// A docker-archive (`docker save` format) of a layout, for loading into an engine. The
 /// engine's image ID is then the sha256 of our config: deterministic on Docker and Podman.
 pub fn docker_archive(layout: &Layout, tag: &str) -> Result<Vec<u8>> {
-    let config_name = format!("{}.json", sha256(&layout.config).trim_start_matches("sha256:"));
-    let layer_name = format!("{}/layer.tar", layout.diff_id.trim_start_matches("sha256:"));
-    let manifest = serde_json::json!([{ "Config": config_name, "RepoTags": [tag], "Layers": [layer_name] }]);
+    archive(&layout.config, &[(&layout.diff_id, layout.layer_tar()?)], tag)
+}
+
+/// A docker-archive of images stacked into one, the first at the bottom (a path in several
+/// comes from the last that has it): their layers as they are, and a config that lists
+/// their diff_ids and names each image in its history, nothing else. The same images in
+/// the same order give the same config, so the same image ID. Returns the archive and the
+/// config's digest.
+pub fn stacked_archive(images: &[(&str, &Layout)], tag: &str) -> Result<(Vec<u8>, String)> {
+    let diff_ids: Vec<String> = images.iter().map(|(_, layout)| layout.diff_id.clone()).collect();
+    let history = images
+        .iter()
+        .map(|(name, layout)| {
+            Ok(HistoryBuilder::default().created_by(format!("cairn/{name}@{}", layout.digest)).build()?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let config = ImageConfigurationBuilder::default()
+        .architecture(Arch::Amd64)
+        .os(Os::Linux)
+        .config(ConfigBuilder::default().env(vec![PATH.to_owned()]).build()?)
+        .rootfs(RootFsBuilder::default().typ("layers").diff_ids(diff_ids).build()?)
+        .history(history)
+        .build()?;
+    let config = serde_json::to_vec(&config)?;
+    let layers = images
+        .iter()
+        .map(|(_, layout)| Ok((layout.diff_id.as_str(), layout.layer_tar()?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((archive(&config, &layers, tag)?, sha256(&config)))
+}
+
+fn archive(config: &[u8], layers: &[(&str, Vec<u8>)], tag: &str) -> Result<Vec<u8>> {
+    let config_name = format!("{}.json", sha256(config).trim_start_matches("sha256:"));
+    let layer_names: Vec<String> =
+        layers.iter().map(|(diff_id, _)| format!("{}/layer.tar", diff_id.trim_start_matches("sha256:"))).collect();
+    let manifest = serde_json::json!([{ "Config": config_name, "RepoTags": [tag], "Layers": layer_names }]);
     let mut builder = tar::Builder::new(Vec::new());
     let mut add = |name: &str, bytes: &[u8]| -> Result<()> {
         let mut header = tar::Header::new_gnu();
@@ -226,8 +266,14 @@ pub fn docker_archive(layout: &Layout, tag: &str) -> Result<Vec<u8>> {
         builder.append_data(&mut header, name, bytes)?;
         Ok(())
     };
-    add(&layer_name, &layout.layer_tar()?)?;
-    add(&config_name, &layout.config)?;
+    let mut added = std::collections::BTreeSet::new();
+    for (name, (_, tar)) in layer_names.iter().zip(layers) {
+        // The same layer twice (two packages with the same files) is one file.
+        if added.insert(name) {
+            add(name, tar)?;
+        }
+    }
+    add(&config_name, config)?;
     add("manifest.json", &serde_json::to_vec(&manifest)?)?;
     Ok(builder.into_inner()?)
 }

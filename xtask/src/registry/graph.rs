@@ -38,10 +38,43 @@ impl Registry {
         self.packages.keys().filter(|name| !proof.contains(*name)).cloned().collect()
     }
 
-    /// The named packages and all they depend on, dependencies first (stable order).
+    /// The named packages and all they are built from, dependencies first (stable order).
     pub fn order(&self, wanted: impl IntoIterator<Item = String>) -> Result<Vec<String>> {
+        self.visit_all(wanted, Edges::Build)
+    }
+
+    /// As [`Self::order`], with what each needs to run too (`runtime`, transitively):
+    /// what `build` makes, so that every image it leaves can be run and checked.
+    pub fn order_to_run(&self, wanted: impl IntoIterator<Item = String>) -> Result<Vec<String>> {
+        self.visit_all(wanted, Edges::BuildAndRuntime)
+    }
+
+    /// What `name`'s programs need beside it to run: its runtime dependencies and
+    /// theirs, each before what needs it, `name` itself not included.
+    pub fn runtime_closure(&self, name: &str) -> Result<Vec<String>> {
+        let mut closure = self.visit_all([name.to_owned()], Edges::Runtime)?;
+        closure.retain(|n| n != name);
+        Ok(closure)
+    }
+
+    /// What `cargo xtask run` stacks for `names`, bottom first: each named package after
+    /// its runtime closure, in the order given, each package once.
+    pub fn stack_to_run(&self, names: &[String]) -> Result<Vec<String>> {
+        let mut stack: Vec<String> = Vec::new();
+        for name in names {
+            for package in self.runtime_closure(name)?.into_iter().chain([name.clone()]) {
+                if !stack.contains(&package) {
+                    stack.push(package);
+                }
+            }
+        }
+        Ok(stack)
+    }
+
+    fn visit_all(&self, wanted: impl IntoIterator<Item = String>, edges: Edges) -> Result<Vec<String>> {
         fn visit(
             registry: &Registry,
+            edges: Edges,
             name: &str,
             path: &mut Vec<String>,
             done: &mut BTreeSet<String>,
@@ -55,8 +88,10 @@ impl Registry {
             }
             let package = registry.get(name)?;
             path.push(name.to_owned());
-            for dep in &package.deps {
-                visit(registry, dep, path, done, out)?;
+            let build = package.deps.iter().filter(|_| edges != Edges::Runtime);
+            let runtime = package.runtime.iter().filter(|_| edges != Edges::Build);
+            for dep in build.chain(runtime) {
+                visit(registry, edges, dep, path, done, out)?;
             }
             path.pop();
             done.insert(name.to_owned());
@@ -66,8 +101,16 @@ impl Registry {
         let mut out = Vec::new();
         let mut done = BTreeSet::new();
         for name in wanted {
-            visit(self, &name, &mut Vec::new(), &mut done, &mut out)?;
+            visit(self, edges, &name, &mut Vec::new(), &mut done, &mut out)?;
         }
         Ok(out)
     }
+}
+
+/// Which edges of the graph a walk follows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Edges {
+    Build,
+    Runtime,
+    BuildAndRuntime,
 }

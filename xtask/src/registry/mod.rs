@@ -31,6 +31,9 @@ pub struct Package {
     pub license: String,
     pub sources: Vec<Source>,
     pub deps: Vec<String>,
+    /// What its programs need beside it to run (see `cairn_package::Package::runtime`).
+    #[serde(default)]
+    pub runtime: Vec<String>,
     pub files: Vec<File>,
     pub recipe: Recipe,
     /// The crate's directory, relative to the root (`pkgs/musl`).
@@ -211,10 +214,16 @@ pub fn valid_name(name: &str) -> bool {
         && !name.starts_with('-')
 }
 
+/// What out/ holds beside `out/<package>/`: logs, receipts, the runtime check's scans.
+const RESERVED: &[&str] = &["logs", "receipts", "linkage"];
+
 fn check_package(package: &Package) -> Result<()> {
     let dir = package.dir.display();
     if !valid_name(&package.name) {
         bail!("{dir}: `{}` is not a valid package name (lowercase letters, digits and `-`)", package.name);
+    }
+    if RESERVED.contains(&package.name.as_str()) {
+        bail!("{dir}: `{}` is the name of a directory of out/ beside the images: choose another name", package.name);
     }
     let mut names = BTreeSet::new();
     names.insert("Containerfile".to_owned());
@@ -365,6 +374,7 @@ mod tests {
             license: "MIT".into(),
             sources: vec![],
             deps: deps.iter().map(|d| d.to_string()).collect(),
+            runtime: vec![],
             files: vec![],
             recipe: Recipe::Containerfile(containerfile.into()),
             dir: PathBuf::from("pkgs").join(name),
@@ -409,6 +419,12 @@ mod tests {
     }
 
     #[test]
+    fn a_package_may_not_take_the_name_of_a_directory_of_out() {
+        let error = check_package(&package("linkage", &[], "FROM scratch\n")).unwrap_err().to_string();
+        assert!(error.contains("`linkage` is the name of a directory of out/"), "{error}");
+    }
+
+    #[test]
     fn a_declared_but_unused_dependency_is_refused() {
         let error = check_package(&package("foo", &["musl"], "FROM scratch\n")).unwrap_err().to_string();
         assert!(error.contains("declares musl as a dependency but pkgs/foo/Containerfile never uses"), "{error}");
@@ -426,6 +442,24 @@ mod tests {
         cyclic.packages.insert("c".into(), package("c", &["a"], "FROM cairn/a\n"));
         let error = cyclic.order(["a".to_owned()]).unwrap_err().to_string();
         assert_eq!(error, "dependency cycle: a -> b -> c -> a");
+    }
+
+    #[test]
+    fn what_a_package_needs_to_run_is_built_with_it_and_taken_transitively() {
+        let with_runtime = |name: &str, deps: &[&str], runtime: &[&str]| Package {
+            runtime: runtime.iter().map(|r| r.to_string()).collect(),
+            ..package(name, deps, "")
+        };
+        let mut packages = BTreeMap::new();
+        packages.insert("tool".into(), with_runtime("tool", &["compiler"], &["ssl"]));
+        packages.insert("ssl".into(), with_runtime("ssl", &["compiler"], &["libc"]));
+        packages.insert("libc".into(), with_runtime("libc", &["compiler"], &[]));
+        packages.insert("compiler".into(), with_runtime("compiler", &[], &[]));
+        let registry = Registry { packages };
+        assert_eq!(registry.order(["tool".to_owned()]).unwrap(), ["compiler", "tool"]);
+        assert_eq!(registry.order_to_run(["tool".to_owned()]).unwrap(), ["compiler", "libc", "ssl", "tool"]);
+        assert_eq!(registry.runtime_closure("tool").unwrap(), ["libc", "ssl"]);
+        assert_eq!(registry.runtime_closure("compiler").unwrap(), Vec::<String>::new());
     }
 
     fn rebuild(name: &str, of: &Package, deps: &[&str], replace: &[(&str, &str)]) -> Package {
@@ -520,6 +554,7 @@ mod tests {
             license: "MIT",
             sources: &[],
             deps: &[],
+            runtime: &[],
             files: &[],
             recipe: p::Recipe::Containerfile("FROM scratch\n"),
         };
@@ -537,6 +572,7 @@ mod tests {
                 note: "upstream's",
             }],
             deps: &[&BASE],
+            runtime: &[&BASE],
             files: &[p::File { name: "fix.patch", contents: b"\x00\xff" }],
             recipe: p::Recipe::Containerfile("FROM cairn/base\n"),
         };
@@ -547,6 +583,7 @@ mod tests {
             ("tool", "2.0", "GPL-3.0-or-later")
         );
         assert_eq!(tool.deps, ["base"]);
+        assert_eq!(tool.runtime, ["base"]);
         assert_eq!(tool.sources[0].sha256, "7d5b0b6062521e4627e099e4c9dc8248d32a30285e959b7eecaa780cf8cfd4a4");
         assert_eq!(tool.sources[0].locations[1], Location::DebianPool("pool/main/t/tool/tool_2.0.orig.tar.gz".into()));
         assert_eq!(tool.files[0].contents, [0x00, 0xff]);

@@ -60,6 +60,7 @@ fn describe(package: &Package) -> Value {
         "license": package.license,
         "sources": sources,
         "deps": package.deps.iter().map(|dep| dep.name).collect::<Vec<_>>(),
+        "runtime": package.runtime.iter().map(|dep| dep.name).collect::<Vec<_>>(),
         "files": files,
         "recipe": recipe,
     })
