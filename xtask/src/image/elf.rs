@@ -3,14 +3,17 @@
 //! [`scan`] reads a layer once and keeps what the dynamic loader will look for: each
 //! dynamically linked file's interpreter, `DT_NEEDED` libraries and `DT_RPATH`/`DT_RUNPATH`
 //! (with `$ORIGIN` expanded), the files whose names hold `.so`, every symbolic link, and
-//! the directories `/etc/ld-musl-*.path` and `/etc/ld.so.conf{,.d/*.conf}` add to the
-//! search. [`missing`] then answers, for the files of one layer stacked with others,
-//! which library (or interpreter) no layer provides where the loader would look.
+//! the directories `/etc/ld-musl-*.path` and `/etc/ld.so.conf{,.d/*.conf}` list.
+//! [`missing`] then answers, for the files of one layer stacked with others, which
+//! library (or interpreter) no layer provides where the loader would look.
 //!
-//! The search is a superset of what musl's and glibc's loaders do (every default
-//! directory of both, every configured one, links followed across layers): a library it
-//! misses is one no loader finds; one it finds could still be shadowed, which no static
-//! check can rule out.
+//! A program whose interpreter is musl's is searched for as musl does: its rpath, then
+//! the directories of the topmost `/etc/ld-musl-*.path`, or `/lib`, `/usr/local/lib` and
+//! `/usr/lib` when there is none. Another program as glibc does: rpath, `/etc/ld.so.conf`
+//! and its `.d/`, `/lib`, `/usr/lib`, `/lib64`, `/usr/lib64`. A shared library does not
+//! say which loader will load it, so its own needs are searched in both. Links are
+//! followed across layers. A library found could still be shadowed by another of the
+//! same name earlier in the search, which no static check rules out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -19,10 +22,12 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when [`scan`] keeps something new, so cached results are scanned again.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
-/// Where every loader looks when nothing else is said.
-const DEFAULT_DIRS: &[&str] = &["lib", "lib64", "usr/lib", "usr/lib64", "usr/local/lib"];
+/// Where musl's loader looks when no path file says otherwise.
+const MUSL_DIRS: &[&str] = &["lib", "usr/local/lib", "usr/lib"];
+/// Where glibc's loader looks beyond its configuration, on x86_64.
+const GLIBC_DIRS: &[&str] = &["lib", "usr/lib", "lib64", "usr/lib64"];
 
 /// What one layer's ELF files need and what it provides, paths relative to the root.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,8 +40,12 @@ pub struct Linkage {
     pub libraries: BTreeSet<String>,
     /// Every symbolic link: path -> target as written.
     pub links: BTreeMap<String, String>,
-    /// Directories the loader configuration files of this layer add.
-    pub search: Vec<String>,
+    /// The directories of this layer's `/etc/ld-musl-*.path`, which replace musl's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub musl_path: Option<Vec<String>>,
+    /// The directories of this layer's `/etc/ld.so.conf` and `/etc/ld.so.conf.d/*.conf`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ld_so_conf: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,10 +124,15 @@ pub fn scan(layer: impl Read) -> Result<Linkage> {
         interpreters.iter().filter_map(|i| resolve(&union, i)).filter(|real| files.contains(real)).collect();
     linkage.libraries.extend(found);
     for (path, text) in configs {
-        linkage.search.extend(loader_dirs(&path, &text));
+        let dirs = loader_dirs(&path, &text);
+        if path.starts_with("etc/ld-musl-") {
+            linkage.musl_path.get_or_insert_with(Vec::new).extend(dirs);
+        } else {
+            linkage.ld_so_conf.extend(dirs);
+        }
     }
-    linkage.search.sort();
-    linkage.search.dedup();
+    linkage.ld_so_conf.sort();
+    linkage.ld_so_conf.dedup();
     Ok(linkage)
 }
 
@@ -215,10 +229,17 @@ fn provided(layers: &[&Linkage], path: &str) -> bool {
 pub fn missing(own: &Linkage, others: &[&Linkage]) -> Vec<Missing> {
     let mut layers: Vec<&Linkage> = others.to_vec();
     layers.push(own);
-    let mut search: Vec<String> = DEFAULT_DIRS.iter().map(|d| d.to_string()).collect();
-    search.extend(layers.iter().flat_map(|l| l.search.iter().cloned()));
+    let owned = |dirs: &[&str]| dirs.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+    let musl: Vec<String> = layers.iter().rev().find_map(|l| l.musl_path.clone()).unwrap_or_else(|| owned(MUSL_DIRS));
+    let mut glibc: Vec<String> = layers.iter().flat_map(|l| l.ld_so_conf.iter().cloned()).collect();
+    glibc.extend(owned(GLIBC_DIRS));
     let mut out = Vec::new();
     for (file, needs) in &own.programs {
+        let search: Vec<&String> = match needs.interpreter.as_deref() {
+            Some(interpreter) if file_name(interpreter).starts_with("ld-musl-") => musl.iter().collect(),
+            Some(_) => glibc.iter().collect(),
+            None => musl.iter().chain(glibc.iter()).collect(),
+        };
         if let Some(interpreter) = &needs.interpreter {
             if !provided(&layers, interpreter) {
                 out.push(Missing { file: format!("/{file}"), library: interpreter.clone(), interpreter: true });
@@ -228,7 +249,11 @@ pub fn missing(own: &Linkage, others: &[&Linkage]) -> Vec<Missing> {
             let found = if library.contains('/') {
                 provided(&layers, library)
             } else {
-                needs.rpath.iter().chain(search.iter()).any(|dir| provided(&layers, &format!("{dir}/{library}")))
+                needs
+                    .rpath
+                    .iter()
+                    .chain(search.iter().copied())
+                    .any(|dir| provided(&layers, &format!("{dir}/{library}")))
             };
             if !found {
                 out.push(Missing { file: format!("/{file}"), library: library.clone(), interpreter: false });
@@ -409,6 +434,32 @@ mod tests {
         assert_eq!(without.iter().map(|m| m.library.as_str()).collect::<Vec<_>>(), ["liby.so"]);
         let dangling = scan(&layer(&[("usr/lib/liby.so", Entry::Link("liby.so.9"))])[..]).unwrap();
         assert_eq!(missing(&tool, &[&libc(), &dangling]).len(), 1);
+    }
+
+    #[test]
+    fn a_musl_program_finds_what_is_in_lib64_only_when_a_path_file_says_so() {
+        let tool =
+            scan(&layer(&[("usr/bin/tool", Entry::File(program(LOADER, &["libstdc++.so.6"], None)))])[..]).unwrap();
+        let cxx = |path_file: Option<&str>| {
+            let mut entries = vec![("usr/lib64/libstdc++.so.6", Entry::File(vec![0; 8]))];
+            if let Some(text) = path_file {
+                entries.push(("etc/ld-musl-x86_64.path", Entry::File(text.as_bytes().to_vec())));
+            }
+            scan(&layer(&entries)[..]).unwrap()
+        };
+        assert_eq!(missing(&tool, &[&libc(), &cxx(None)]).len(), 1, "musl does not search lib64 by default");
+        assert_eq!(missing(&tool, &[&libc(), &cxx(Some("/lib\n/usr/lib\n/usr/lib64\n"))]), []);
+        // The topmost path file is the one musl reads.
+        let later = scan(&layer(&[("etc/ld-musl-x86_64.path", Entry::File(b"/lib\n".to_vec()))])[..]).unwrap();
+        assert_eq!(missing(&tool, &[&libc(), &cxx(Some("/usr/lib64\n")), &later]).len(), 1);
+        // A glibc program finds it in lib64 with no configuration.
+        let glibc = scan(
+            &layer(&[("usr/bin/tool", Entry::File(program("/lib64/ld-linux-x86-64.so.2", &["libstdc++.so.6"], None)))])
+                [..],
+        )
+        .unwrap();
+        let loader = scan(&layer(&[("lib64/ld-linux-x86-64.so.2", Entry::File(vec![0; 8]))])[..]).unwrap();
+        assert_eq!(missing(&glibc, &[&loader, &cxx(None)]), []);
     }
 
     #[test]
