@@ -2,13 +2,12 @@
 //! engine (or laid out from binary packages), normalized, written to `out/` and recorded.
 //! A failing package stops its dependents only; the others go on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use tokio::sync::OnceCell;
 
 use super::engine::Engine;
 use super::input::input_hash;
@@ -18,6 +17,9 @@ use crate::manifest::{self, Entry, Manifest};
 use crate::registry::{Package, Recipe, Registry};
 use crate::source::Cache;
 use crate::{progress, workspace};
+
+mod slots;
+use slots::{cleanup, left_names, load_dep, pick, Running, Slot};
 
 struct Shared {
     options: Options,
@@ -463,195 +465,9 @@ async fn in_engine(
     Ok(layer)
 }
 
-/// One engine builds run on, connected to when first needed.
-struct Slot {
-    engines: crate::env::Engines,
-    engine: OnceCell<Arc<Engine>>,
-    /// Dependencies loaded into this engine: name -> the run's tag of it.
-    loaded: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
-    /// Builds running on it now.
-    running: std::sync::atomic::AtomicUsize,
-    /// It stopped answering, or never did: nothing more is sent to it.
-    gone: std::sync::atomic::AtomicBool,
-}
-
-/// A build running on a slot, for as long as it lives.
-struct Running<'a>(&'a Slot);
-
-impl Drop for Running<'_> {
-    fn drop(&mut self) {
-        self.0.running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Slot {
-    fn new(engines: crate::env::Engines) -> Slot {
-        Slot {
-            engines,
-            engine: OnceCell::new(),
-            loaded: Mutex::new(HashMap::new()),
-            running: std::sync::atomic::AtomicUsize::new(0),
-            gone: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-
-    fn start(&self) -> Running<'_> {
-        self.running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Running(self)
-    }
-
-    fn is_gone(&self) -> bool {
-        self.gone.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// What reports call it: the engine and, with several, where it answers.
-    fn label(&self, engine: &Engine) -> String {
-        match &self.engines.endpoint {
-            Some(endpoint) => format!("{} at {endpoint}", engine.name),
-            None => engine.name.clone(),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match (self.engine.get(), &self.engines.endpoint) {
-            (Some(engine), _) => self.label(engine),
-            (None, Some(endpoint)) => endpoint.clone(),
-            (None, None) => "the default engine".to_owned(),
-        }
-    }
-
-    /// Sends nothing more to this engine.
-    fn leave(&self, shared: &Shared, why: &str) {
-        self.gone.store(true, std::sync::atomic::Ordering::SeqCst);
-        progress::say(&shared.progress, &format!("leaving the engine {}: {why}", self.describe()));
-    }
-
-    /// The engine, connected to (and swept of what dead runs left) on first use.
-    async fn engine(&self, shared: &Shared) -> Result<Arc<Engine>> {
-        self.engine
-            .get_or_try_init(|| async {
-                let engine = Engine::connect(&self.engines).await?;
-                progress::say(&shared.progress, &format!("engine: {}", self.label(&engine)));
-                match engine.sweep_dead_runs().await {
-                    Ok(swept) if !swept.is_empty() => progress::say(
-                        &shared.progress,
-                        &format!(
-                            "removed what killed runs left in the engine: {} container(s), {} tag(s), {} image(s)",
-                            swept.containers.len(),
-                            swept.tags.len(),
-                            swept.images.len()
-                        ),
-                    ),
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!("looking for what killed runs left: {error:#}"),
-                }
-                Ok::<_, anyhow::Error>(Arc::new(engine))
-            })
-            .await
-            .cloned()
-    }
-}
-
-/// The engine the next build goes to: of those not left, the one running the fewest
-/// builds, the first given on a tie.
-fn pick(shared: &Shared, left: &[usize]) -> Option<usize> {
-    (0..shared.slots.len())
-        .filter(|i| !left.contains(i) && !shared.slots[*i].is_gone())
-        .min_by_key(|i| shared.slots[*i].running.load(std::sync::atomic::Ordering::SeqCst))
-}
-
-fn left_names(shared: &Shared, left: &[usize]) -> String {
-    let names: Vec<String> = shared
-        .slots
-        .iter()
-        .enumerate()
-        .filter(|(i, slot)| left.contains(i) || slot.is_gone())
-        .map(|(_, slot)| slot.describe())
-        .collect();
-    format!("left {}", names.join(", "))
-}
-
-/// Removes what this run put in each engine that still answers.
-async fn cleanup(shared: &Shared) {
-    for slot in &shared.slots {
-        if let (Some(engine), false) = (slot.engine.get(), slot.is_gone()) {
-            engine.cleanup().await;
-        }
-    }
-}
-
-/// Loads a dependency's image from `out/` once per run; returns its pinned reference.
-/// The image loaded is the one the input hash was computed from (`expected`), checked
-/// against the layout's verified digest: `out/<dep>` may have changed since.
-async fn load_dep(shared: &Shared, slot: &Slot, engine: &Engine, dep: &str, expected: &str) -> Result<String> {
-    let cell = slot.loaded.lock().expect("not poisoned").entry(dep.to_owned()).or_default().clone();
-    cell.get_or_try_init(|| async {
-        let read = read_planned(&shared.options.out, dep, expected)?;
-        let config_digest = layout::sha256(&read.config);
-        // The image ID is the config digest whoever loads it; the tag is this run's own, so
-        // a concurrent run removing its tag never takes the image from under this one.
-        let tag = format!("cairn/{dep}:{}.{}", &config_digest["sha256:".len()..][..16], super::runs::this());
-        let archive =
-            tokio::task::spawn_blocking(move || layout::docker_archive(&read, &tag).map(|a| (a, tag))).await??;
-        engine.load(archive.0, &archive.1, &config_digest).await?;
-        Ok::<_, anyhow::Error>(archive.1)
-    })
-    .await
-    .cloned()
-}
-
-/// The image of `dep` in `out`, if it is still the one this build was planned with (its
-/// digest is in the input hash of what builds on it): never whatever `out/` holds now.
-fn read_planned(out: &Path, dep: &str, expected: &str) -> Result<layout::Layout> {
-    let dir = out.join(dep);
-    let read = layout::read(&dir).with_context(|| format!("reading the image of dependency {dep}"))?;
-    if read.digest != expected {
-        bail!(
-            "{} holds {}, not {expected}, the image of {dep} this build was planned with: another run \
-             changed it; build again",
-            dir.display(),
-            read.digest
-        );
-    }
-    Ok(read)
-}
-
 fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     let start = all.len().saturating_sub(lines);
     all[start..].iter().map(|l| format!("  | {l}\n")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn image(text: &[u8]) -> layout::Image {
-        let node = crate::image::normalize::Node {
-            path: "hello".into(),
-            kind: crate::image::normalize::Kind::File(text.to_vec()),
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-        };
-        layout::assemble(&crate::image::normalize::write(&[node]).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn a_dependency_is_loaded_only_as_the_image_it_was_planned_with() {
-        let out = tempfile::tempdir().unwrap();
-        let planned = image(b"planned\n");
-        layout::write(out.path(), "dep", "1", &planned).unwrap();
-        assert_eq!(read_planned(out.path(), "dep", &planned.digest).unwrap().digest, planned.digest);
-        // Another run (or hand) swaps out/dep after the plan hashed the inputs on it.
-        let swapped = image(b"swapped\n");
-        layout::write(out.path(), "dep", "1", &swapped).unwrap();
-        let Err(error) = read_planned(out.path(), "dep", &planned.digest) else {
-            panic!("the swapped image was loaded")
-        };
-        let error = format!("{error:#}");
-        assert!(error.contains(&format!("holds {}, not {}", swapped.digest, planned.digest)), "{error}");
-        assert!(error.contains("build again"), "{error}");
-    }
 }
