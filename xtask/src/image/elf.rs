@@ -14,6 +14,10 @@
 //! say which loader will load it, so its own needs are searched in both. Links are
 //! followed across layers. A library found could still be shadowed by another of the
 //! same name earlier in the search, which no static check rules out.
+//!
+//! Files under a directory named `testdata` are data, never loaded: Go's source tree
+//! ships ELF files built elsewhere (for glibc, for other machines) there for its tests
+//! of debug/elf and the linker, and the go command ignores such directories too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -22,7 +26,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when [`scan`] keeps something new, so cached results are scanned again.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// Where musl's loader looks when no path file says otherwise.
 const MUSL_DIRS: &[&str] = &["lib", "usr/local/lib", "usr/lib"];
@@ -81,6 +85,9 @@ pub fn scan(layer: impl Read) -> Result<Linkage> {
         let raw = entry.path().context("an entry with an unreadable path")?.to_string_lossy().into_owned();
         let path = super::normalize::clean(&raw)?;
         let named_so = file_name(&path).contains(".so");
+        if path.split('/').any(|part| part == "testdata") {
+            continue;
+        }
         match entry.header().entry_type() {
             tar::EntryType::Symlink => {
                 let target = entry.link_name()?.map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
@@ -383,6 +390,23 @@ mod tests {
                 rpath: vec!["/usr/bin/../lib".into()],
             }
         );
+    }
+
+    #[test]
+    fn elf_files_of_test_data_are_neither_programs_nor_libraries() {
+        let scanned = scan(
+            &layer(&[
+                (
+                    "usr/lib/go/src/debug/elf/testdata/gcc-amd64-linux-exec",
+                    Entry::File(program(LOADER, &["libc.so.6"], None)),
+                ),
+                ("usr/lib/go/src/debug/elf/testdata/libtiny.so", Entry::File(vec![0; 8])),
+                ("usr/lib/go/bin/gofmt", Entry::File(program(LOADER, &["libc.so"], None))),
+            ])[..],
+        )
+        .unwrap();
+        assert_eq!(scanned.programs.keys().collect::<Vec<_>>(), ["usr/lib/go/bin/gofmt"]);
+        assert!(scanned.libraries.is_empty(), "{:?}", scanned.libraries);
     }
 
     #[test]
