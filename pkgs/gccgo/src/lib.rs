@@ -1,0 +1,19 @@
+//! gccgo: gcc 12.2.0 again, with Go (gccgo, go1, libgo, and gotools' `go` and `gofmt`),
+//! built natively by our toolchain from the same sources as our gcc. It speaks Go 1.18
+//! and is the root of the Go chain: it builds go 1.21. Installed under /usr like the
+//! toolchain's gcc, so it is used stacked on the toolchain, replacing its compiler driver.
+
+use cairn_package::{Package, Recipe};
+
+pub const PACKAGE: Package = Package {
+    name: "gccgo",
+    version: "12.2.0",
+    license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND LGPL-3.0-or-later AND BSD-3-Clause",
+    sources: &[cross::GCC, gcc::GMP, gcc::MPFR, gcc::MPC],
+    deps: &[&toolchain::PACKAGE, &make::PACKAGE, &bash::PACKAGE],
+    // libgo is installed in /usr/lib64, which musl's loader searches as the toolchain's
+    // /etc/ld-musl-x86_64.path tells it.
+    runtime: &[&toolchain::PACKAGE],
+    files: &[],
+    recipe: Recipe::Containerfile(include_str!("../Containerfile")),
+};
