@@ -447,3 +447,129 @@ fn bad_input_is_refused_with_the_reason_and_stops_only_what_depends_on_it() {
     let warning = format!("leaky: 1 file(s) hold this machine's kernel release {} (etc/built-on)", kernel.trim());
     assert!(support::text(&output.stderr).contains(&warning), "{}", support::text(&output.stderr));
 }
+
+/// Runs `openssl` with `args` in `dir`, asserting success.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let output = std::process::Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+    assert!(output.status.success(), "openssl {args:?}: {}", support::text(&output.stderr));
+}
+
+/// A CA in `dir` (`NAME.pem`, `NAME.key`), and a certificate it signs for each of
+/// `(file stem, subject, extensions)`.
+fn certificates(dir: &std::path::Path, ca: &str, issued: &[(&str, &str, &str)]) {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let (ca_key, ca_pem) = (format!("{ca}.key"), format!("{ca}.pem"));
+    let mut args = vec!["req", "-x509"];
+    args.extend_from_slice(&ec);
+    let subject = format!("/CN=cairn test CA {ca}");
+    args.extend_from_slice(&["-keyout", &ca_key, "-out", &ca_pem, "-subj", &subject, "-days", "2"]);
+    openssl(dir, &args);
+    for (stem, subject, extensions) in issued {
+        let (key, csr, pem, ext) =
+            (format!("{stem}.key"), format!("{stem}.csr"), format!("{stem}.pem"), format!("{stem}.ext"));
+        std::fs::write(dir.join(&ext), extensions).unwrap();
+        let mut args = vec!["req"];
+        args.extend_from_slice(&ec);
+        args.extend_from_slice(&["-keyout", &key, "-out", &csr, "-subj", subject]);
+        openssl(dir, &args);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &ca_pem,
+                "-CAkey",
+                &ca_key,
+                "-CAcreateserial",
+                "-out",
+                &pem,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+            ],
+        );
+    }
+}
+
+/// A directory as DOCKER_CERT_PATH wants it: ca.pem, cert.pem, key.pem.
+fn cert_path(dir: &std::path::Path, name: &str, ca: &str, client: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::copy(dir.join(format!("{ca}.pem")), path.join("ca.pem")).unwrap();
+    std::fs::copy(dir.join(format!("{client}.pem")), path.join("cert.pem")).unwrap();
+    std::fs::copy(dir.join(format!("{client}.key")), path.join("key.pem")).unwrap();
+    path
+}
+
+#[test]
+fn an_engine_behind_tls_builds_for_a_client_it_knows_and_strangers_on_either_side_are_refused() {
+    if !engine_or_skip() || !support::have(&["openssl", "stunnel4"]) {
+        return;
+    }
+    let docker = docker_endpoint();
+    let Some(socket) = docker.strip_prefix("unix://") else {
+        eprintln!("test skipped: Docker is not on a unix socket ({docker})");
+        return;
+    };
+    // The engine's TLS endpoint, as `dockerd --tlsverify` makes one: the server's
+    // certificate from one CA, clients' certificates checked against it.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    certificates(
+        d,
+        "ca",
+        &[
+            ("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+            ("client", "/CN=maintainer", "extendedKeyUsage=clientAuth\n"),
+        ],
+    );
+    certificates(d, "other", &[("stranger", "/CN=stranger", "extendedKeyUsage=clientAuth\n")]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    std::fs::write(
+        d.join("stunnel.conf"),
+        format!(
+            "foreground = yes\npid =\n[engine]\naccept = 127.0.0.1:{port}\nconnect = {socket}\ncert = {0}/server.pem\n\
+             key = {0}/server.key\nCAfile = {0}/ca.pem\nverifyChain = yes\nrequireCert = yes\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let mut stunnel = std::process::Command::new("stunnel4")
+        .arg(d.join("stunnel.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "stunnel did not listen");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let endpoint = format!("tcp://127.0.0.1:{port}");
+
+    let mut tree = Tree::new(CORE);
+    tree.env("DOCKER_TLS_VERIFY", "1");
+    tree.env("DOCKER_CERT_PATH", cert_path(d, "maintainer", "ca", "client").to_str().unwrap());
+    let (ok, items) = tree.build(&["--engine", &endpoint, "filesystem"]);
+    assert!(ok, "{items:#?}");
+    assert_eq!(statuses(&items)["filesystem"], ("built".to_owned(), committed().get("filesystem").cloned()));
+    assert!(engines_of(&items)["filesystem"].contains(&endpoint), "{items:#?}");
+
+    // A client whose certificate the engine's CA did not sign is turned away by the engine;
+    // an engine whose certificate the client's CA did not sign is not talked to.
+    tree.env("DOCKER_CERT_PATH", cert_path(d, "stranger", "ca", "stranger").to_str().unwrap());
+    let refused = tree.fails(&["build", "--rebuild", "--engine", &endpoint, "filesystem"]);
+    assert!(refused.contains(&format!("the engine at {endpoint} does not answer")), "{refused}");
+    tree.env("DOCKER_CERT_PATH", cert_path(d, "impostor", "other", "client").to_str().unwrap());
+    let refused = tree.fails(&["build", "--rebuild", "--engine", &endpoint, "filesystem"]);
+    assert!(refused.contains("UnknownIssuer"), "{refused}");
+    // Plain HTTP to a TLS port gets nowhere either.
+    tree.env("DOCKER_TLS_VERIFY", "");
+    tree.fails(&["build", "--rebuild", "--engine", &endpoint, "filesystem"]);
+    let _ = stunnel.kill();
+    let _ = stunnel.wait();
+}

@@ -10,8 +10,9 @@ use std::process::ExitCode;
 /// `--engine`: which container engine builds run in.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct EngineArg {
-    /// Engine endpoint (unix:///path.sock, tcp://host:port); default: DOCKER_HOST, the
-    /// Docker socket, then Podman.
+    /// Engine endpoint (unix:///path.sock, tcp://host:port, https://host:port for TLS, or
+    /// tcp:// with DOCKER_TLS_VERIFY=1; certificates from DOCKER_CERT_PATH); default:
+    /// DOCKER_HOST, the Docker socket, then Podman.
     #[arg(long, value_name = "ENDPOINT")]
     pub engine: Option<String>,
 }
@@ -19,7 +20,8 @@ pub struct EngineArg {
 /// `--engine`, any number of times, for `build`.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct EnginesArg {
-    /// Engine endpoint (unix:///path.sock, tcp://host:port); give it several times (or
+    /// Engine endpoint (unix:///path.sock, tcp://host:port, https://host:port for TLS, or
+    /// tcp:// with DOCKER_TLS_VERIFY=1; certificates from DOCKER_CERT_PATH); give it several times (or
     /// CAIRN_ENGINES, comma separated) to build on all of them at once: each package that
     /// is ready goes to the engine running the fewest builds, and one whose engine stops
     /// answering is built on another. Default: DOCKER_HOST, the Docker socket, then Podman.
