@@ -551,25 +551,33 @@ fn an_engine_behind_tls_builds_for_a_client_it_knows_and_strangers_on_either_sid
     }
     let endpoint = format!("tcp://127.0.0.1:{port}");
 
+    // A package that needs no other image, built once on the socket and once through
+    // TLS: the same image either way.
     let mut tree = Tree::new(CORE);
+    let lib = plain("hello", &[])
+        .replace("files: &[]", "files: &[cairn_package::File { name: \"hello\", contents: b\"hello\\n\" }]");
+    tree.add_package("hello", &[], &lib, "FROM scratch\nCOPY hello /hello\n");
+    let (ok, items) = tree.build(&["--engine", &docker, "hello"]);
+    assert!(ok, "{items:#?}");
+    let direct = statuses(&items)["hello"].1.clone().expect("a digest");
     tree.env("DOCKER_TLS_VERIFY", "1");
     tree.env("DOCKER_CERT_PATH", cert_path(d, "maintainer", "ca", "client").to_str().unwrap());
-    let (ok, items) = tree.build(&["--engine", &endpoint, "filesystem"]);
+    let (ok, items) = tree.build(&["--rebuild", "--engine", &endpoint, "hello"]);
     assert!(ok, "{items:#?}");
-    assert_eq!(statuses(&items)["filesystem"], ("built".to_owned(), committed().get("filesystem").cloned()));
-    assert!(engines_of(&items)["filesystem"].contains(&endpoint), "{items:#?}");
+    assert_eq!(statuses(&items)["hello"], ("built".to_owned(), Some(direct)));
+    assert!(engines_of(&items)["hello"].contains(&endpoint), "{items:#?}");
 
     // A client whose certificate the engine's CA did not sign is turned away by the engine;
     // an engine whose certificate the client's CA did not sign is not talked to.
     tree.env("DOCKER_CERT_PATH", cert_path(d, "stranger", "ca", "stranger").to_str().unwrap());
-    let refused = tree.fails(&["build", "--rebuild", "--engine", &endpoint, "filesystem"]);
+    let refused = tree.fails(&["build", "--rebuild", "--engine", &endpoint, "hello"]);
     assert!(refused.contains(&format!("the engine at {endpoint} does not answer")), "{refused}");
     tree.env("DOCKER_CERT_PATH", cert_path(d, "impostor", "other", "client").to_str().unwrap());
-    let refused = tree.fails(&["build", "--rebuild", "--engine", &endpoint, "filesystem"]);
+    let refused = tree.fails(&["build", "--rebuild", "--engine", &endpoint, "hello"]);
     assert!(refused.contains("UnknownIssuer"), "{refused}");
     // Plain HTTP to a TLS port gets nowhere either.
     tree.env("DOCKER_TLS_VERIFY", "");
-    tree.fails(&["build", "--rebuild", "--engine", &endpoint, "filesystem"]);
+    tree.fails(&["build", "--rebuild", "--engine", &endpoint, "hello"]);
     let _ = stunnel.kill();
     let _ = stunnel.wait();
 }
