@@ -448,6 +448,19 @@ fn bad_input_is_refused_with_the_reason_and_stops_only_what_depends_on_it() {
     assert!(support::text(&output.stderr).contains(&warning), "{}", support::text(&output.stderr));
 }
 
+/// A tree with a package that needs no other image (`hello`, one file), built once on
+/// `docker`: the tree and the digest.
+fn one_file_package(docker: &str) -> (Tree, String) {
+    let tree = Tree::new(CORE);
+    let lib = plain("hello", &[])
+        .replace("files: &[]", "files: &[cairn_package::File { name: \"hello\", contents: b\"hello\\n\" }]");
+    tree.add_package("hello", &[], &lib, "FROM scratch\nCOPY hello /hello\n");
+    let (ok, items) = tree.build(&["--engine", docker, "hello"]);
+    assert!(ok, "{items:#?}");
+    let digest = statuses(&items)["hello"].1.clone().expect("a digest");
+    (tree, digest)
+}
+
 /// Runs `openssl` with `args` in `dir`, asserting success.
 fn openssl(dir: &std::path::Path, args: &[&str]) {
     let output = std::process::Command::new("openssl").args(args).current_dir(dir).output().unwrap();
@@ -553,13 +566,7 @@ fn an_engine_behind_tls_builds_for_a_client_it_knows_and_strangers_on_either_sid
 
     // A package that needs no other image, built once on the socket and once through
     // TLS: the same image either way.
-    let mut tree = Tree::new(CORE);
-    let lib = plain("hello", &[])
-        .replace("files: &[]", "files: &[cairn_package::File { name: \"hello\", contents: b\"hello\\n\" }]");
-    tree.add_package("hello", &[], &lib, "FROM scratch\nCOPY hello /hello\n");
-    let (ok, items) = tree.build(&["--engine", &docker, "hello"]);
-    assert!(ok, "{items:#?}");
-    let direct = statuses(&items)["hello"].1.clone().expect("a digest");
+    let (mut tree, direct) = one_file_package(&docker);
     tree.env("DOCKER_TLS_VERIFY", "1");
     tree.env("DOCKER_CERT_PATH", cert_path(d, "maintainer", "ca", "client").to_str().unwrap());
     let (ok, items) = tree.build(&["--rebuild", "--engine", &endpoint, "hello"]);
@@ -580,4 +587,105 @@ fn an_engine_behind_tls_builds_for_a_client_it_knows_and_strangers_on_either_sid
     tree.fails(&["build", "--rebuild", "--engine", &endpoint, "hello"]);
     let _ = stunnel.kill();
     let _ = stunnel.wait();
+}
+
+/// Runs `program` with `args`, asserting success; returns stdout.
+fn run_ok(program: &str, args: &[&str], env: &[(&str, &std::path::Path)]) -> String {
+    let mut command = std::process::Command::new(program);
+    command.args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{program} {args:?}: {}", support::text(&output.stderr));
+    support::text(&output.stdout)
+}
+
+/// Waits until something listens on 127.0.0.1:`port`.
+fn wait_for_port(port: u16, what: &str) {
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{what} did not listen on {port}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// An ssh-agent on its own socket holding `key`; killed with the returned child.
+fn agent(dir: &std::path::Path, name: &str, key: &std::path::Path) -> (std::process::Child, std::path::PathBuf) {
+    let socket = dir.join(format!("{name}.agent"));
+    let child = std::process::Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&socket)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !socket.exists() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "ssh-agent did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    run_ok("ssh-add", &["-q", key.to_str().unwrap()], &[("SSH_AUTH_SOCK", &socket)]);
+    (child, socket)
+}
+
+#[test]
+fn an_engine_over_ssh_builds_for_a_key_it_authorizes_and_refuses_another() {
+    if !engine_or_skip() || !support::have(&["ssh", "ssh-agent", "ssh-keygen", "/usr/sbin/sshd"]) {
+        return;
+    }
+    // bollard reaches an ssh:// engine through the ssh client on port 22 (a port is not
+    // taken from the URL), with the user's configuration: the test needs port 22 free for
+    // its own sshd, and no key recorded for 127.0.0.1 yet (ssh records the new one, and
+    // the test removes it again).
+    if std::net::TcpStream::connect("127.0.0.1:22").is_ok()
+        || std::process::Command::new("ssh-keygen").args(["-F", "127.0.0.1"]).output().unwrap().status.success()
+        || !run_ok("id", &["-u"], &[]).trim().eq("0")
+    {
+        eprintln!("test skipped: needs root, port 22 free and no known_hosts entry for 127.0.0.1");
+        return;
+    }
+    let docker = docker_endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for key in ["host", "maintainer", "stranger"] {
+        run_ok("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-f", d.join(key).to_str().unwrap()], &[]);
+    }
+    std::fs::copy(d.join("maintainer.pub"), d.join("authorized_keys")).unwrap();
+    std::fs::write(
+        d.join("sshd_config"),
+        format!(
+            "Port 22\nListenAddress 127.0.0.1\nHostKey {0}/host\nAuthorizedKeysFile {0}/authorized_keys\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n\
+             UsePAM no\nStrictModes no\nPidFile {0}/sshd.pid\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let mut sshd = std::process::Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(d.join("sshd_config"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(22, "sshd");
+    let (mut maintainer, maintainer_socket) = agent(d, "maintainer", &d.join("maintainer"));
+    let (mut stranger, stranger_socket) = agent(d, "stranger", &d.join("stranger"));
+
+    let (mut tree, direct) = one_file_package(&docker);
+    let endpoint = "ssh://root@127.0.0.1";
+    tree.env("SSH_AUTH_SOCK", maintainer_socket.to_str().unwrap());
+    let (ok, items) = tree.build(&["--rebuild", "--engine", endpoint, "hello"]);
+    tree.env("SSH_AUTH_SOCK", stranger_socket.to_str().unwrap());
+    let refused = tree.fails(&["build", "--rebuild", "--engine", endpoint, "hello"]);
+
+    let _ = std::process::Command::new("ssh-keygen").args(["-R", "127.0.0.1"]).output();
+    for child in [&mut sshd, &mut maintainer, &mut stranger] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(ok, "{items:#?}");
+    assert_eq!(statuses(&items)["hello"], ("built".to_owned(), Some(direct)));
+    assert!(engines_of(&items)["hello"].contains(endpoint), "{items:#?}");
+    assert!(refused.contains(&format!("the engine at {endpoint} does not answer")), "{refused}");
 }

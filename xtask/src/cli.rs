@@ -11,7 +11,7 @@ use std::process::ExitCode;
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct EngineArg {
     /// Engine endpoint (unix:///path.sock, tcp://host:port, https://host:port for TLS, or
-    /// tcp:// with DOCKER_TLS_VERIFY=1; certificates from DOCKER_CERT_PATH); default:
+    /// tcp:// with DOCKER_TLS_VERIFY=1; certificates from DOCKER_CERT_PATH; ssh://user@host); default:
     /// DOCKER_HOST, the Docker socket, then Podman.
     #[arg(long, value_name = "ENDPOINT")]
     pub engine: Option<String>,
@@ -21,7 +21,7 @@ pub struct EngineArg {
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct EnginesArg {
     /// Engine endpoint (unix:///path.sock, tcp://host:port, https://host:port for TLS, or
-    /// tcp:// with DOCKER_TLS_VERIFY=1; certificates from DOCKER_CERT_PATH); give it several times (or
+    /// tcp:// with DOCKER_TLS_VERIFY=1; certificates from DOCKER_CERT_PATH; ssh://user@host); give it several times (or
     /// CAIRN_ENGINES, comma separated) to build on all of them at once: each package that
     /// is ready goes to the engine running the fewest builds, and one whose engine stops
     /// answering is built on another. Default: DOCKER_HOST, the Docker socket, then Podman.

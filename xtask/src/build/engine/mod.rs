@@ -461,6 +461,10 @@ fn connect_to(endpoint: &str) -> Result<Docker> {
     )?;
     let docker = if let Some(tls) = tls {
         Docker::connect_with_ssl(endpoint, &tls.key, &tls.cert, &tls.ca, REQUEST_TIMEOUT, version)
+    } else if endpoint.starts_with("ssh://") {
+        // The ssh client runs with the user's configuration, keys and agent; on the other
+        // end `docker system dial-stdio` relays to the engine (Docker's CLI must be there).
+        Docker::connect_with_ssh(endpoint, REQUEST_TIMEOUT, version, None)
     } else if let Some(path) = endpoint.strip_prefix("unix://") {
         Docker::connect_with_unix(path, REQUEST_TIMEOUT, version)
     } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
@@ -469,8 +473,8 @@ fn connect_to(endpoint: &str) -> Result<Docker> {
         Docker::connect_with_unix(endpoint, REQUEST_TIMEOUT, version)
     } else {
         bail!(
-            "engine endpoint `{endpoint}`: expected unix:///path/to.sock, tcp://host:port, http://host:port or \
-             https://host:port"
+            "engine endpoint `{endpoint}`: expected unix:///path/to.sock, tcp://host:port, http://host:port, \
+             https://host:port or ssh://user@host[:port]"
         );
     };
     docker.with_context(|| format!("connecting to {endpoint}"))
