@@ -689,3 +689,32 @@ fn an_engine_over_ssh_builds_for_a_key_it_authorizes_and_refuses_another() {
     assert!(engines_of(&items)["hello"].contains(endpoint), "{items:#?}");
     assert!(refused.contains(&format!("the engine at {endpoint} does not answer")), "{refused}");
 }
+
+#[test]
+fn with_a_store_dependencies_reach_the_engine_through_the_registry() {
+    if !engine_or_skip() || !support::have(&["skopeo"]) {
+        return;
+    }
+    let Some(registry) = support::Registry::start() else { return };
+    let store = format!("127.0.0.1:{}/cairn", registry.port);
+    let tree = Tree::new(CORE);
+    // bootstrap is laid out here; filesystem, built on it in the engine, gets it from the
+    // registry, where this run put it by digest, and still has the recorded digest.
+    tree.ok(&["build", "bootstrap"]);
+    let (ok, items) = tree.build(&["--store", &store, "filesystem"]);
+    assert!(ok, "{items:#?}");
+    let committed = committed();
+    assert_eq!(statuses(&items)["filesystem"], ("built".to_owned(), committed.get("filesystem").cloned()));
+    let inspect = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{store}/bootstrap@{}", committed["bootstrap"]))
+        .output()
+        .unwrap();
+    assert!(inspect.status.success(), "the store holds bootstrap by digest: {}", support::text(&inspect.stderr));
+    // A store that does not answer fails the package, naming the store.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (ok, items) = tree.build(&["--rebuild", "--store", &format!("127.0.0.1:{dead}/cairn"), "filesystem"]);
+    assert!(!ok, "{items:#?}");
+    let error = items.iter().find(|i| i["name"] == "filesystem").unwrap()["error"].to_string();
+    assert!(error.contains(&format!("storing bootstrap in 127.0.0.1:{dead}")), "{error}");
+}

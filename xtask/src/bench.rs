@@ -52,6 +52,7 @@ fn quick_tree(env: &Env, engines: Vec<crate::env::Engines>) -> Result<f64> {
         check_runtime: false,
         given: Default::default(),
         dry_run: false,
+        store: None,
     };
     let registry = Registry::load(&env.root)?;
     let order = registry.order(QUICK.iter().map(|name| name.to_string()))?;
@@ -210,6 +211,7 @@ fn noop_build(runs: usize, env: &Env) -> Result<Option<f64>> {
         check_runtime: false,
         given: Default::default(),
         dry_run: true,
+        store: None,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let mut times: Vec<Duration> = Vec::new();

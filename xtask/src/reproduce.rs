@@ -224,6 +224,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
             check_runtime: false,
             given,
             dry_run: false,
+            store: None,
         };
         eprintln!("rebuilding {} in {}", ready.join(", "), dir.display());
         let results = runtime.block_on(build::build_all(&registry, &ready, &options))?;

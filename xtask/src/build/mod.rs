@@ -52,6 +52,12 @@ pub struct BuildArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub substitute: crate::substitute::SubstituteArgs,
+    /// Load dependencies into the engines through this registry (HOST[:PORT]/NAMESPACE,
+    /// as `push` takes it; also CAIRN_STORE): each is pushed there once per run, by
+    /// digest, and each engine that needs it pulls it from there, instead of this
+    /// machine streaming it to every engine. The engines must reach the registry.
+    #[arg(long, value_name = "REGISTRY", env = "CAIRN_STORE")]
+    pub store: Option<String>,
 }
 
 /// How one package's build ended.
@@ -118,6 +124,7 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
         given: BTreeMap::new(),
         dry_run: args.dry_run,
         substitutes: args.substitute.resolve(env)?,
+        store: args.store.as_deref().map(crate::push::Target::parse).transpose()?,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let started = Instant::now();
@@ -150,6 +157,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Where an image may be fetched instead of built (`build --substitute`).
     pub substitutes: crate::substitute::Substitutes,
+    /// The registry dependencies reach the engines through (`build --store`), else none:
+    /// they are streamed over each engine's API.
+    pub store: Option<crate::push::Target>,
 }
 
 /// One package's result.

@@ -116,6 +116,7 @@ fn build(
         check_runtime: false,
         given: BTreeMap::new(),
         dry_run: false,
+        store: None,
     };
     let results = tokio::runtime::Runtime::new()?.block_on(build::build_all(registry, &order, &options))?;
     let failed: Vec<String> = results

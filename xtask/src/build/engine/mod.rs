@@ -13,8 +13,8 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use bollard::query_parameters::{
-    AttachContainerOptionsBuilder, BuildImageOptionsBuilder, CreateContainerOptionsBuilder, ImportImageOptionsBuilder,
-    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+    AttachContainerOptionsBuilder, BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
+    ImportImageOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
 };
 use bollard::{body_full, Docker};
 use futures_util::StreamExt;
@@ -238,6 +238,43 @@ impl Engine {
         let id = inspect.id.unwrap_or_default();
         if id.trim_start_matches("sha256:") != config_digest.trim_start_matches("sha256:") {
             bail!("{tag} loaded as image {id}, expected {config_digest}: the engine changed the image");
+        }
+        Ok(())
+    }
+
+    /// Has the engine pull `reference` (`host/namespace/name@sha256:...`) from a registry
+    /// and name it `tag`, as `load` does for an archive: the registry's name is dropped
+    /// again, and the image must be `config_digest`.
+    pub async fn pull(&self, reference: &str, tag: &str, config_digest: &str) -> Result<()> {
+        let (repo, version) = tag.rsplit_once(':').context("a tag is NAME:TAG")?;
+        self.remember(tag);
+        self.pinned.lock().expect("not poisoned").insert(config_digest.trim_start_matches("sha256:").to_owned());
+        let mut stream =
+            self.docker.create_image(Some(CreateImageOptionsBuilder::new().from_image(reference).build()), None, None);
+        while let Some(item) = stream.next().await {
+            let info = item.with_context(|| format!("pulling {reference} into the engine"))?;
+            if let Some(error) = info.error_detail.and_then(|e| e.message) {
+                bail!("pulling {reference} into the engine: {error}");
+            }
+        }
+        self.docker
+            .tag_image(reference, Some(TagImageOptionsBuilder::new().repo(repo).tag(version).build()))
+            .await
+            .with_context(|| format!("naming {reference} {tag} in the engine"))?;
+        if let Err(error) = self
+            .docker
+            .remove_image(reference, Some(RemoveImageOptionsBuilder::new().noprune(true).build()), None)
+            .await
+        {
+            tracing::debug!("dropping the name {reference}: {error}");
+        }
+        let inspect =
+            self.docker.inspect_image(tag).await.with_context(|| format!("inspecting {tag} after pulling it"))?;
+        let id = inspect.id.unwrap_or_default();
+        if id.trim_start_matches("sha256:") != config_digest.trim_start_matches("sha256:") {
+            bail!(
+                "{reference} was pulled as image {id}, expected {config_digest}: the engine or the registry changed it"
+            );
         }
         Ok(())
     }

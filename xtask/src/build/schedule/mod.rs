@@ -33,6 +33,9 @@ struct Shared {
     unfetched: BTreeMap<String, crate::source::Unfetched>,
     /// With `check_runtime`, what each package of the order needs beside it to run.
     runtime: BTreeMap<String, Vec<String>>,
+    /// With `store`, the dependencies pushed there in this run: name -> the reference
+    /// engines pull, `host/namespace/name@sha256:...`.
+    stored: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::OnceCell<String>>>>,
 }
 
 /// Builds `order` (dependencies first), `jobs` at a time. Ctrl-C stops every build,
@@ -67,6 +70,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         recorded: Manifest::load(&options.env.root)?,
         unfetched,
         runtime,
+        stored: Default::default(),
     });
     let order: Vec<String> = order.iter().filter(|name| !options.given.contains_key(*name)).cloned().collect();
     let overall = shared.progress.add(progress::counter(order.len() as u64, "packages"));

@@ -148,10 +148,37 @@ pub(super) async fn load_dep(
         // The image ID is the config digest whoever loads it; the tag is this run's own, so
         // a concurrent run removing its tag never takes the image from under this one.
         let tag = format!("cairn/{dep}:{}.{}", &config_digest["sha256:".len()..][..16], crate::build::runs::this());
+        if let Some(store) = &shared.options.store {
+            let reference = stored(shared, store, dep, expected).await?;
+            engine.pull(&reference, &tag, &config_digest).await?;
+            return Ok(tag);
+        }
         let archive =
             tokio::task::spawn_blocking(move || layout::docker_archive(&read, &tag).map(|a| (a, tag))).await??;
         engine.load(archive.0, &archive.1, &config_digest).await?;
         Ok::<_, anyhow::Error>(archive.1)
+    })
+    .await
+    .cloned()
+}
+
+/// Pushes `dep`'s image (already checked to be `expected`) to the store once per run;
+/// returns the reference engines pull it by. The registry must report that digest.
+async fn stored(shared: &Shared, store: &crate::push::Target, dep: &str, expected: &str) -> Result<String> {
+    let cell = shared.stored.lock().expect("not poisoned").entry(dep.to_owned()).or_default().clone();
+    cell.get_or_try_init(|| async {
+        let repository = store.repository(dep);
+        let (client, auth) = (crate::push::client(store, false), crate::push::auth());
+        // Tagged by digest, so that a registry that collects untagged manifests keeps it.
+        let reference = format!("{repository}:{}", expected.replace(':', "-"));
+        let dir = shared.options.out.join(dep);
+        let (digest, _) = crate::push::push_layout(&client, &auth, &dir, &reference)
+            .await
+            .with_context(|| format!("storing {dep} in {}", store.host))?;
+        if digest != expected {
+            bail!("{} holds {digest}, not {expected}, the image of {dep} this build was planned with", dir.display());
+        }
+        Ok::<_, anyhow::Error>(format!("{repository}@{expected}"))
     })
     .await
     .cloned()
