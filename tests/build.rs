@@ -713,7 +713,8 @@ fn with_a_store_dependencies_reach_the_engine_through_the_registry() {
     assert!(inspect.status.success(), "the store holds bootstrap by digest: {}", support::text(&inspect.stderr));
     // A store that does not answer fails the package, naming the store.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let (ok, items) = tree.build(&["--rebuild", "--store", &format!("127.0.0.1:{dead}/cairn"), "filesystem"]);
+    std::fs::remove_dir_all(tree.out("filesystem")).unwrap();
+    let (ok, items) = tree.build(&["--store", &format!("127.0.0.1:{dead}/cairn"), "filesystem"]);
     assert!(!ok, "{items:#?}");
     let error = items.iter().find(|i| i["name"] == "filesystem").unwrap()["error"].to_string();
     assert!(error.contains(&format!("storing bootstrap in 127.0.0.1:{dead}")), "{error}");
