@@ -5,7 +5,6 @@
 //! digest the registry then reports is read back: a registry that rewrites the manifest
 //! is an error, and nothing is said to be published.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -143,9 +142,14 @@ pub struct Pushed {
     pub size: u64,
 }
 
-/// Pushes one layout as `reference` and checks the digest the registry reports.
-pub async fn push_layout(client: &Client, auth: &RegistryAuth, dir: &Path, reference: &str) -> Result<(String, u64)> {
-    let layout = layout::read(dir)?;
+/// Pushes one layout (read and verified) as `reference` and checks the digest the
+/// registry reports.
+pub async fn push_layout(
+    client: &Client,
+    auth: &RegistryAuth,
+    layout: &layout::Layout,
+    reference: &str,
+) -> Result<(String, u64)> {
     let target: Reference = reference.parse().with_context(|| format!("`{reference}` is not an image reference"))?;
     client.store_auth_if_needed(target.resolve_registry(), auth).await;
     let layer = std::fs::read(layout.layer_path())?;
@@ -177,7 +181,7 @@ pub async fn push_layout(client: &Client, auth: &RegistryAuth, dir: &Path, refer
         );
     }
     let size = (layer.len() + layout.config.len() + layout.manifest_bytes.len()) as u64;
-    Ok((layout.digest, size))
+    Ok((layout.digest.clone(), size))
 }
 
 pub fn run(args: PushArgs, env: &Env) -> Result<ExitCode> {
@@ -185,18 +189,15 @@ pub fn run(args: PushArgs, env: &Env) -> Result<ExitCode> {
     let target = Target::parse(&args.registry)?;
     let manifest = Manifest::load(&env.root)?;
     // Nothing is pushed unless every image is the one recorded.
-    let entries: Vec<_> = crate::exchange::recorded_layouts(env, &manifest, &args.packages, "push")?
-        .into_iter()
-        .map(|(e, _)| e)
-        .collect();
+    let entries = crate::exchange::recorded_layouts(env, &manifest, &args.packages, "push")?;
     let client = client(&target, args.plain_http);
     let auth = auth();
     let runtime = tokio::runtime::Runtime::new()?;
     let mut pushed = Vec::new();
-    for entry in entries {
+    for (entry, read) in entries {
         let reference = format!("{}:{}", target.repository(&entry.name), entry.version);
         let started = std::time::Instant::now();
-        let (digest, size) = runtime.block_on(push_layout(&client, &auth, &env.out.join(&entry.name), &reference))?;
+        let (digest, size) = runtime.block_on(push_layout(&client, &auth, &read, &reference))?;
         eprintln!(
             "pushed {reference}@{digest} ({:.1} MB in {:.1}s)",
             size as f64 / 1e6,

@@ -220,8 +220,7 @@ impl Engine {
     /// Loads a built image (a docker-archive of our layout) under `tag` and checks that the
     /// engine's image ID is the sha256 of our config: the dependency is pinned exactly.
     pub async fn load(&self, archive: Vec<u8>, tag: &str, config_digest: &str) -> Result<()> {
-        self.remember(tag);
-        self.pinned.lock().expect("not poisoned").insert(config_digest.trim_start_matches("sha256:").to_owned());
+        self.pin(tag, config_digest);
         let mut stream = self.docker.import_image(
             ImportImageOptionsBuilder::new().quiet(true).build(),
             body_full(archive.into()),
@@ -233,11 +232,22 @@ impl Engine {
                 bail!("loading {tag} into the engine: {error}");
             }
         }
+        self.check_pinned(tag, config_digest, "loaded", "the engine").await
+    }
+
+    /// Marks `tag` as this run's and its image as a dependency, not an intermediate.
+    fn pin(&self, tag: &str, config_digest: &str) {
+        self.remember(tag);
+        self.pinned.lock().expect("not poisoned").insert(config_digest.trim_start_matches("sha256:").to_owned());
+    }
+
+    /// Fails unless `tag` names the image whose ID is `config_digest`.
+    async fn check_pinned(&self, tag: &str, config_digest: &str, done: &str, suspect: &str) -> Result<()> {
         let inspect =
-            self.docker.inspect_image(tag).await.with_context(|| format!("inspecting {tag} after loading it"))?;
+            self.docker.inspect_image(tag).await.with_context(|| format!("inspecting {tag} after it was {done}"))?;
         let id = inspect.id.unwrap_or_default();
         if id.trim_start_matches("sha256:") != config_digest.trim_start_matches("sha256:") {
-            bail!("{tag} loaded as image {id}, expected {config_digest}: the engine changed the image");
+            bail!("{tag} {done} as image {id}, expected {config_digest}: {suspect} changed the image");
         }
         Ok(())
     }
@@ -247,8 +257,7 @@ impl Engine {
     /// again, and the image must be `config_digest`.
     pub async fn pull(&self, reference: &str, tag: &str, config_digest: &str) -> Result<()> {
         let (repo, version) = tag.rsplit_once(':').context("a tag is NAME:TAG")?;
-        self.remember(tag);
-        self.pinned.lock().expect("not poisoned").insert(config_digest.trim_start_matches("sha256:").to_owned());
+        self.pin(tag, config_digest);
         let mut stream =
             self.docker.create_image(Some(CreateImageOptionsBuilder::new().from_image(reference).build()), None, None);
         while let Some(item) = stream.next().await {
@@ -268,15 +277,7 @@ impl Engine {
         {
             tracing::debug!("dropping the name {reference}: {error}");
         }
-        let inspect =
-            self.docker.inspect_image(tag).await.with_context(|| format!("inspecting {tag} after pulling it"))?;
-        let id = inspect.id.unwrap_or_default();
-        if id.trim_start_matches("sha256:") != config_digest.trim_start_matches("sha256:") {
-            bail!(
-                "{reference} was pulled as image {id}, expected {config_digest}: the engine or the registry changed it"
-            );
-        }
-        Ok(())
+        self.check_pinned(tag, config_digest, &format!("pulled from {reference}"), "the engine or the registry").await
     }
 
     /// Builds a context (a tar holding `Containerfile`) with the network off and no cache,

@@ -149,7 +149,7 @@ pub(super) async fn load_dep(
         // a concurrent run removing its tag never takes the image from under this one.
         let tag = format!("cairn/{dep}:{}.{}", &config_digest["sha256:".len()..][..16], crate::build::runs::this());
         if let Some(store) = &shared.options.store {
-            let reference = stored(shared, store, dep, expected).await?;
+            let reference = stored(shared, store, dep, &read).await?;
             engine.pull(&reference, &tag, &config_digest).await?;
             return Ok(tag);
         }
@@ -162,23 +162,19 @@ pub(super) async fn load_dep(
     .cloned()
 }
 
-/// Pushes `dep`'s image (already checked to be `expected`) to the store once per run;
-/// returns the reference engines pull it by. The registry must report that digest.
-async fn stored(shared: &Shared, store: &crate::push::Target, dep: &str, expected: &str) -> Result<String> {
+/// Pushes `dep`'s image, `read` (the planned one, already verified), to the store once
+/// per run; returns the reference engines pull it by. The registry must report its digest.
+async fn stored(shared: &Shared, store: &crate::push::Target, dep: &str, read: &layout::Layout) -> Result<String> {
     let cell = shared.stored.lock().expect("not poisoned").entry(dep.to_owned()).or_default().clone();
     cell.get_or_try_init(|| async {
         let repository = store.repository(dep);
         let (client, auth) = (crate::push::client(store, false), crate::push::auth());
         // Tagged by digest, so that a registry that collects untagged manifests keeps it.
-        let reference = format!("{repository}:{}", expected.replace(':', "-"));
-        let dir = shared.options.out.join(dep);
-        let (digest, _) = crate::push::push_layout(&client, &auth, &dir, &reference)
+        let reference = format!("{repository}:{}", read.digest.replace(':', "-"));
+        crate::push::push_layout(&client, &auth, read, &reference)
             .await
             .with_context(|| format!("storing {dep} in {}", store.host))?;
-        if digest != expected {
-            bail!("{} holds {digest}, not {expected}, the image of {dep} this build was planned with", dir.display());
-        }
-        Ok::<_, anyhow::Error>(format!("{repository}@{expected}"))
+        Ok::<_, anyhow::Error>(format!("{repository}@{}", read.digest))
     })
     .await
     .cloned()
