@@ -461,10 +461,25 @@ fn one_file_package(docker: &str) -> (Tree, String) {
     (tree, digest)
 }
 
+/// Runs `command`, asserting success; returns stdout.
+fn run_ok(command: &mut std::process::Command) -> String {
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{command:?}: {}", support::text(&output.stderr));
+    support::text(&output.stdout)
+}
+
 /// Runs `openssl` with `args` in `dir`, asserting success.
 fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let output = std::process::Command::new("openssl").args(args).current_dir(dir).output().unwrap();
-    assert!(output.status.success(), "openssl {args:?}: {}", support::text(&output.stderr));
+    run_ok(std::process::Command::new("openssl").args(args).current_dir(dir));
+}
+
+/// Waits until something listens on 127.0.0.1:`port`.
+fn wait_for_port(port: u16, what: &str) {
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{what} did not listen on {port}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// A CA in `dir` (`NAME.pem`, `NAME.key`), and a certificate it signs for each of
@@ -557,11 +572,7 @@ fn an_engine_behind_tls_builds_for_a_client_it_knows_and_strangers_on_either_sid
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(20), "stunnel did not listen");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_for_port(port, "stunnel");
     let endpoint = format!("tcp://127.0.0.1:{port}");
 
     // A package that needs no other image, built once on the socket and once through
@@ -589,27 +600,6 @@ fn an_engine_behind_tls_builds_for_a_client_it_knows_and_strangers_on_either_sid
     let _ = stunnel.wait();
 }
 
-/// Runs `program` with `args`, asserting success; returns stdout.
-fn run_ok(program: &str, args: &[&str], env: &[(&str, &std::path::Path)]) -> String {
-    let mut command = std::process::Command::new(program);
-    command.args(args);
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = command.output().unwrap();
-    assert!(output.status.success(), "{program} {args:?}: {}", support::text(&output.stderr));
-    support::text(&output.stdout)
-}
-
-/// Waits until something listens on 127.0.0.1:`port`.
-fn wait_for_port(port: u16, what: &str) {
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{what} did not listen on {port}");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}
-
 /// An ssh-agent on its own socket holding `key`; killed with the returned child.
 fn agent(dir: &std::path::Path, name: &str, key: &std::path::Path) -> (std::process::Child, std::path::PathBuf) {
     let socket = dir.join(format!("{name}.agent"));
@@ -624,7 +614,7 @@ fn agent(dir: &std::path::Path, name: &str, key: &std::path::Path) -> (std::proc
         assert!(started.elapsed() < std::time::Duration::from_secs(10), "ssh-agent did not start");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    run_ok("ssh-add", &["-q", key.to_str().unwrap()], &[("SSH_AUTH_SOCK", &socket)]);
+    run_ok(std::process::Command::new("ssh-add").arg("-q").arg(key).env("SSH_AUTH_SOCK", &socket));
     (child, socket)
 }
 
@@ -639,7 +629,7 @@ fn an_engine_over_ssh_builds_for_a_key_it_authorizes_and_refuses_another() {
     // the test removes it again).
     if std::net::TcpStream::connect("127.0.0.1:22").is_ok()
         || std::process::Command::new("ssh-keygen").args(["-F", "127.0.0.1"]).output().unwrap().status.success()
-        || !run_ok("id", &["-u"], &[]).trim().eq("0")
+        || !run_ok(std::process::Command::new("id").arg("-u")).trim().eq("0")
     {
         eprintln!("test skipped: needs root, port 22 free and no known_hosts entry for 127.0.0.1");
         return;
@@ -648,7 +638,7 @@ fn an_engine_over_ssh_builds_for_a_key_it_authorizes_and_refuses_another() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for key in ["host", "maintainer", "stranger"] {
-        run_ok("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-f", d.join(key).to_str().unwrap()], &[]);
+        run_ok(std::process::Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(d.join(key)));
     }
     std::fs::copy(d.join("maintainer.pub"), d.join("authorized_keys")).unwrap();
     std::fs::write(
