@@ -67,6 +67,11 @@ impl Side {
             .into_iter()
             .filter_map(|node| Some(Node { path: node.path.strip_prefix(&prefix)?.to_owned(), ..node }))
             .collect();
+        Side::of_nodes(nodes)
+    }
+
+    /// Entries alone, with no image around them.
+    pub fn of_nodes(nodes: Vec<Node>) -> Side {
         Side {
             digest: None,
             manifest: None,

@@ -192,16 +192,7 @@ mod tests {
     }
 
     fn side(nodes: Vec<Node>, root: &str) -> Side {
-        Side {
-            digest: None,
-            manifest: None,
-            config: None,
-            layer_digest: None,
-            diff_id: String::new(),
-            nodes,
-            mtimes: BTreeMap::new(),
-        }
-        .into_subtree(root)
+        Side::of_nodes(nodes).into_subtree(root)
     }
 
     fn release() -> Side {
