@@ -533,6 +533,30 @@ fn cert_path(dir: &std::path::Path, name: &str, ca: &str, client: &str) -> std::
     path
 }
 
+/// A TLS endpoint for the engine on `socket`, as `dockerd --tlsverify` makes one: it
+/// presents `server` and takes only clients whose certificate `ca` signed.
+fn tls_endpoint(d: &std::path::Path, socket: &str, server: &str, ca: &str) -> (support::Process, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let conf = d.join(format!("stunnel-{server}.conf"));
+    std::fs::write(
+        &conf,
+        format!(
+            "foreground = yes\npid =\n[engine]\naccept = 127.0.0.1:{port}\nconnect = {socket}\ncert = {0}/{server}.pem\n\
+             key = {0}/{server}.key\nCAfile = {0}/{ca}.pem\nverifyChain = yes\nrequireCert = yes\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let stunnel = support::Process::spawn(
+        std::process::Command::new("stunnel4")
+            .arg(conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    wait_for_port(port, "stunnel");
+    (stunnel, format!("tcp://127.0.0.1:{port}"))
+}
+
 #[test]
 fn an_engine_behind_tls_builds_for_a_client_it_knows_and_strangers_on_either_side_are_refused() {
     if !engine_or_skip() || !support::have(&["openssl", "stunnel4"]) {
@@ -543,43 +567,30 @@ fn an_engine_behind_tls_builds_for_a_client_it_knows_and_strangers_on_either_sid
         eprintln!("test skipped: Docker is not on a unix socket ({docker})");
         return;
     };
-    // The engine's TLS endpoint, as `dockerd --tlsverify` makes one: the server's
-    // certificate from one CA, clients' certificates checked against it.
+    // The engine's certificate from one CA, clients' certificates checked against it; a
+    // second CA, "other", issues a stranger's client certificate and an impostor's server
+    // certificate.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let server = "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
     certificates(
         d,
         "ca",
-        &[
-            ("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
-            ("client", "/CN=maintainer", "extendedKeyUsage=clientAuth\n"),
-        ],
+        &[("server", "/CN=127.0.0.1", server), ("client", "/CN=maintainer", "extendedKeyUsage=clientAuth\n")],
     );
-    certificates(d, "other", &[("stranger", "/CN=stranger", "extendedKeyUsage=clientAuth\n")]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    std::fs::write(
-        d.join("stunnel.conf"),
-        format!(
-            "foreground = yes\npid =\n[engine]\naccept = 127.0.0.1:{port}\nconnect = {socket}\ncert = {0}/server.pem\n\
-             key = {0}/server.key\nCAfile = {0}/ca.pem\nverifyChain = yes\nrequireCert = yes\n",
-            d.display()
-        ),
-    )
-    .unwrap();
-    let mut stunnel = std::process::Command::new("stunnel4")
-        .arg(d.join("stunnel.conf"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port, "stunnel");
-    let endpoint = format!("tcp://127.0.0.1:{port}");
+    certificates(
+        d,
+        "other",
+        &[("stranger", "/CN=stranger", "extendedKeyUsage=clientAuth\n"), ("impostor", "/CN=127.0.0.1", server)],
+    );
+    let (_engine, endpoint) = tls_endpoint(d, socket, "server", "ca");
 
     // A package that needs no other image, built once on the socket and once through
     // TLS: the same image either way.
     let (mut tree, direct) = one_file_package(&docker);
     tree.env("DOCKER_TLS_VERIFY", "1");
-    tree.env("DOCKER_CERT_PATH", cert_path(d, "maintainer", "ca", "client").to_str().unwrap());
+    let maintainer = cert_path(d, "maintainer", "ca", "client");
+    tree.env("DOCKER_CERT_PATH", maintainer.to_str().unwrap());
     let (ok, items) = tree.build(&["--rebuild", "--engine", &endpoint, "hello"]);
     assert!(ok, "{items:#?}");
     assert_eq!(statuses(&items)["hello"], ("built".to_owned(), Some(direct)));
@@ -593,22 +604,25 @@ fn an_engine_behind_tls_builds_for_a_client_it_knows_and_strangers_on_either_sid
     tree.env("DOCKER_CERT_PATH", cert_path(d, "impostor", "other", "client").to_str().unwrap());
     let refused = tree.fails(&["build", "--rebuild", "--engine", &endpoint, "hello"]);
     assert!(refused.contains("UnknownIssuer"), "{refused}");
+    // An impostor engine whose certificate a CA of the system's store signed (here the
+    // store is SSL_CERT_FILE, which the system roots are read from) is refused too: the
+    // client trusts ca.pem and nothing else.
+    let (_impostor, impostor) = tls_endpoint(d, socket, "impostor", "ca");
+    tree.env("DOCKER_CERT_PATH", maintainer.to_str().unwrap());
+    tree.env("SSL_CERT_FILE", d.join("other.pem").to_str().unwrap());
+    let refused = tree.fails(&["build", "--rebuild", "--engine", &impostor, "hello"]);
+    assert!(refused.contains("UnknownIssuer"), "{refused}");
     // Plain HTTP to a TLS port gets nowhere either.
     tree.env("DOCKER_TLS_VERIFY", "");
     tree.fails(&["build", "--rebuild", "--engine", &endpoint, "hello"]);
-    let _ = stunnel.kill();
-    let _ = stunnel.wait();
 }
 
-/// An ssh-agent on its own socket holding `key`; killed with the returned child.
-fn agent(dir: &std::path::Path, name: &str, key: &std::path::Path) -> (std::process::Child, std::path::PathBuf) {
+/// An ssh-agent on its own socket holding `key`; killed when dropped.
+fn agent(dir: &std::path::Path, name: &str, key: &std::path::Path) -> (support::Process, std::path::PathBuf) {
     let socket = dir.join(format!("{name}.agent"));
-    let child = std::process::Command::new("ssh-agent")
-        .args(["-D", "-a"])
-        .arg(&socket)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = support::Process::spawn(
+        std::process::Command::new("ssh-agent").args(["-D", "-a"]).arg(&socket).stdout(std::process::Stdio::null()),
+    );
     let started = std::time::Instant::now();
     while !socket.exists() {
         assert!(started.elapsed() < std::time::Duration::from_secs(10), "ssh-agent did not start");
@@ -618,66 +632,84 @@ fn agent(dir: &std::path::Path, name: &str, key: &std::path::Path) -> (std::proc
     (child, socket)
 }
 
-#[test]
-fn an_engine_over_ssh_builds_for_a_key_it_authorizes_and_refuses_another() {
-    if !engine_or_skip() || !support::have(&["ssh", "ssh-agent", "ssh-keygen", "/usr/sbin/sshd"]) {
-        return;
-    }
-    // bollard reaches an ssh:// engine through the ssh client on port 22 (a port is not
-    // taken from the URL), with the user's configuration: the test needs port 22 free for
-    // its own sshd, and no key recorded for 127.0.0.1 yet (ssh records the new one, and
-    // the test removes it again).
-    if std::net::TcpStream::connect("127.0.0.1:22").is_ok()
-        || std::process::Command::new("ssh-keygen").args(["-F", "127.0.0.1"]).output().unwrap().status.success()
-        || !run_ok(std::process::Command::new("id").arg("-u")).trim().eq("0")
-    {
-        eprintln!("test skipped: needs root, port 22 free and no known_hosts entry for 127.0.0.1");
-        return;
-    }
-    let docker = docker_endpoint();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    for key in ["host", "maintainer", "stranger"] {
-        run_ok(std::process::Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(d.join(key)));
-    }
-    std::fs::copy(d.join("maintainer.pub"), d.join("authorized_keys")).unwrap();
+/// An sshd on a free loopback port with `host_key`, which lets in the keys of
+/// `authorized_keys` as root.
+fn sshd(d: &std::path::Path, host_key: &str) -> (support::Process, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = d.join(format!("sshd_config-{host_key}"));
     std::fs::write(
-        d.join("sshd_config"),
+        &config,
         format!(
-            "Port 22\nListenAddress 127.0.0.1\nHostKey {0}/host\nAuthorizedKeysFile {0}/authorized_keys\n\
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/{host_key}\nAuthorizedKeysFile {0}/authorized_keys\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n\
-             UsePAM no\nStrictModes no\nPidFile {0}/sshd.pid\n",
+             UsePAM no\nStrictModes no\nPidFile none\n",
             d.display()
         ),
     )
     .unwrap();
     std::fs::create_dir_all("/run/sshd").unwrap();
-    let mut sshd = std::process::Command::new("/usr/sbin/sshd")
-        .args(["-D", "-e", "-f"])
-        .arg(d.join("sshd_config"))
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(22, "sshd");
-    let (mut maintainer, maintainer_socket) = agent(d, "maintainer", &d.join("maintainer"));
-    let (mut stranger, stranger_socket) = agent(d, "stranger", &d.join("stranger"));
+    let child = support::Process::spawn(
+        std::process::Command::new("/usr/sbin/sshd").args(["-D", "-e", "-f"]).arg(config).stderr(std::process::Stdio::null()),
+    );
+    wait_for_port(port, "sshd");
+    (child, port)
+}
+
+#[test]
+fn an_engine_over_ssh_builds_for_a_key_it_authorizes_and_refuses_another_key_and_an_unknown_host() {
+    if !engine_or_skip() || !support::have(&["ssh", "ssh-agent", "ssh-keygen", "/usr/sbin/sshd"]) {
+        return;
+    }
+    if !run_ok(std::process::Command::new("id").arg("-u")).trim().eq("0") {
+        eprintln!("test skipped: sshd logs in as root here, so the test needs root");
+        return;
+    }
+    let docker = docker_endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for key in ["host", "impostor-host", "maintainer", "stranger"] {
+        run_ok(std::process::Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(d.join(key)));
+    }
+    std::fs::copy(d.join("maintainer.pub"), d.join("authorized_keys")).unwrap();
+    let (_sshd, port) = sshd(d, "host");
+    let (_impostor, impostor_port) = sshd(d, "impostor-host");
+    // The user's ssh configuration for engines: the host's key is known (for the real
+    // sshd's port only), and nothing of root's own ~/.ssh is read or written.
+    let host_key = std::fs::read_to_string(d.join("host.pub")).unwrap();
+    let known_hosts = format!("[127.0.0.1]:{port} {}", host_key.split(' ').take(2).collect::<Vec<_>>().join(" "));
+    std::fs::write(d.join("known_hosts"), format!("{known_hosts}\n")).unwrap();
+    std::fs::write(
+        d.join("ssh_config"),
+        format!("Host *\n  UserKnownHostsFile {0}/known_hosts\n  StrictHostKeyChecking no\n", d.display()),
+    )
+    .unwrap();
+    let (_maintainer, maintainer_socket) = agent(d, "maintainer", &d.join("maintainer"));
+    let (_stranger, stranger_socket) = agent(d, "stranger", &d.join("stranger"));
 
     let (mut tree, direct) = one_file_package(&docker);
-    let endpoint = "ssh://root@127.0.0.1";
+    tree.env("CAIRN_SSH_CONFIG", d.join("ssh_config").to_str().unwrap());
+    let endpoint = format!("ssh://root@127.0.0.1:{port}");
     tree.env("SSH_AUTH_SOCK", maintainer_socket.to_str().unwrap());
-    let (ok, items) = tree.build(&["--rebuild", "--engine", endpoint, "hello"]);
-    tree.env("SSH_AUTH_SOCK", stranger_socket.to_str().unwrap());
-    let refused = tree.fails(&["build", "--rebuild", "--engine", endpoint, "hello"]);
-
-    let _ = std::process::Command::new("ssh-keygen").args(["-R", "127.0.0.1"]).output();
-    for child in [&mut sshd, &mut maintainer, &mut stranger] {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    let (ok, items) = tree.build(&["--rebuild", "--engine", &endpoint, "hello"]);
     assert!(ok, "{items:#?}");
     assert_eq!(statuses(&items)["hello"], ("built".to_owned(), Some(direct)));
-    assert!(engines_of(&items)["hello"].contains(endpoint), "{items:#?}");
+    assert!(engines_of(&items)["hello"].contains(&endpoint), "{items:#?}");
+
+    // A key the host did not authorize gets nowhere.
+    tree.env("SSH_AUTH_SOCK", stranger_socket.to_str().unwrap());
+    let refused = tree.fails(&["build", "--rebuild", "--engine", &endpoint, "hello"]);
     assert!(refused.contains(&format!("the engine at {endpoint} does not answer")), "{refused}");
+    assert!(refused.contains("Permission denied"), "{refused}");
+
+    // A host whose key is not the known one is not talked to, though the configuration
+    // says `StrictHostKeyChecking no` and the maintainer's key would be let in; and its
+    // key is not recorded.
+    tree.env("SSH_AUTH_SOCK", maintainer_socket.to_str().unwrap());
+    let impostor = format!("ssh://root@127.0.0.1:{impostor_port}");
+    let refused = tree.fails(&["build", "--rebuild", "--engine", &impostor, "hello"]);
+    assert!(refused.contains(&format!("the engine at {impostor} does not answer")), "{refused}");
+    assert!(refused.contains("Host key verification failed"), "{refused}");
+    assert_eq!(std::fs::read_to_string(d.join("known_hosts")).unwrap(), format!("{known_hosts}\n"));
 }
 
 #[test]

@@ -224,9 +224,30 @@ pub fn engine_or_skip() -> bool {
     answers
 }
 
+/// A child process, killed and reaped when dropped: a test that fails leaves none behind.
+pub struct Process(std::process::Child);
+
+impl Process {
+    pub fn spawn(command: &mut Command) -> Process {
+        Process(command.spawn().unwrap_or_else(|error| panic!("starting {command:?}: {error}")))
+    }
+
+    /// Kills it at once, as a crash or the OOM killer would.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// A `podman system service` on a private socket, stopped on drop.
 pub struct Podman {
-    child: std::process::Child,
+    child: Process,
     _dir: tempfile::TempDir,
     pub endpoint: String,
 }
@@ -251,7 +272,7 @@ impl Podman {
         if !Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
             command.env("CONTAINERS_CONF", &conf);
         }
-        let child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let child = Process::spawn(command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()));
         for _ in 0..100 {
             if socket.exists() {
                 break;
@@ -266,15 +287,7 @@ impl Podman {
 impl Podman {
     /// Kills the service at once, as a crash or the OOM killer would.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Podman {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill();
     }
 }
 
@@ -282,7 +295,7 @@ impl Drop for Podman {
 /// in a temporary directory; killed when dropped. `None` when it is not installed (a
 /// failure under CI).
 pub struct Registry {
-    child: std::process::Child,
+    _child: Process,
     pub port: u16,
     _dir: tempfile::TempDir,
 }
@@ -306,14 +319,9 @@ impl Registry {
             ),
         )
         .unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let registry = Registry { child, port, _dir: dir };
+        let child =
+            Process::spawn(Command::new("docker-registry").arg("serve").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()));
+        let registry = Registry { _child: child, port, _dir: dir };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Some(registry);
@@ -324,9 +332,3 @@ impl Registry {
     }
 }
 
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}

@@ -23,6 +23,7 @@ use super::runs;
 use crate::env::Engines;
 
 mod sweep;
+mod transport;
 
 /// How an engine's `POST /build` is made to run every `RUN` with no network.
 ///
@@ -108,7 +109,7 @@ impl Engine {
     /// first engine found. Fails with what to do when none answers.
     pub async fn connect(engines: &Engines) -> Result<Engine> {
         if let Some(endpoint) = &engines.endpoint {
-            let docker = connect_to(endpoint)?;
+            let docker = transport::connect_to(endpoint, REQUEST_TIMEOUT)?;
             return Engine::ready(docker, endpoint)
                 .await
                 .with_context(|| format!("the engine at {endpoint} does not answer: is it running?"));
@@ -116,7 +117,7 @@ impl Engine {
         for socket in &engines.sockets {
             if socket.exists() {
                 let endpoint = format!("unix://{}", socket.display());
-                let docker = connect_to(&endpoint)?;
+                let docker = transport::connect_to(&endpoint, REQUEST_TIMEOUT)?;
                 match Engine::ready(docker, &endpoint).await {
                     Ok(engine) => return Ok(engine),
                     Err(error) => tracing::warn!("{}: {error:#}", socket.display()),
@@ -203,7 +204,7 @@ impl Engine {
         let endpoint = format!("unix://{}", socket.display());
         for _ in 0..100 {
             if socket.exists() {
-                let docker = connect_to(&endpoint)?;
+                let docker = transport::connect_to(&endpoint, REQUEST_TIMEOUT)?;
                 if let Ok(engine) = Engine::ready(docker, &endpoint).await {
                     return Ok(Engine { _service: Some(service), ..engine });
                 }
@@ -489,108 +490,9 @@ impl Engine {
     }
 }
 
-fn connect_to(endpoint: &str) -> Result<Docker> {
-    let version = bollard::API_DEFAULT_VERSION;
-    let tls = tls_files(
-        endpoint,
-        std::env::var("DOCKER_TLS_VERIFY").ok().as_deref(),
-        std::env::var_os("DOCKER_CERT_PATH").map(std::path::PathBuf::from),
-        dirs::home_dir(),
-    )?;
-    let docker = if let Some(tls) = tls {
-        Docker::connect_with_ssl(endpoint, &tls.key, &tls.cert, &tls.ca, REQUEST_TIMEOUT, version)
-    } else if endpoint.starts_with("ssh://") {
-        // The ssh client runs with the user's configuration, keys and agent; on the other
-        // end `docker system dial-stdio` relays to the engine (Docker's CLI must be there).
-        Docker::connect_with_ssh(endpoint, REQUEST_TIMEOUT, version, None)
-    } else if let Some(path) = endpoint.strip_prefix("unix://") {
-        Docker::connect_with_unix(path, REQUEST_TIMEOUT, version)
-    } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
-        Docker::connect_with_http(endpoint, REQUEST_TIMEOUT, version)
-    } else if endpoint.starts_with('/') {
-        Docker::connect_with_unix(endpoint, REQUEST_TIMEOUT, version)
-    } else {
-        bail!(
-            "engine endpoint `{endpoint}`: expected unix:///path/to.sock, tcp://host:port, http://host:port, \
-             https://host:port or ssh://user@host[:port]"
-        );
-    };
-    docker.with_context(|| format!("connecting to {endpoint}"))
-}
-
-/// The files of a TLS connection to an engine, as Docker's client names them.
-#[derive(Debug, PartialEq, Eq)]
-struct Tls {
-    /// The CA that signed the engine's certificate.
-    ca: std::path::PathBuf,
-    /// This client's certificate and key, which the engine checks.
-    cert: std::path::PathBuf,
-    key: std::path::PathBuf,
-}
-
-/// TLS is used for `https://` endpoints, and for `tcp://` ones when `DOCKER_TLS_VERIFY`
-/// is set (not empty), as Docker's client does; the files are `ca.pem`, `cert.pem` and
-/// `key.pem` in `DOCKER_CERT_PATH`, else `~/.docker`. A missing file is an error that
-/// names it, before anything is sent.
-fn tls_files(
-    endpoint: &str,
-    tls_verify: Option<&str>,
-    cert_path: Option<std::path::PathBuf>,
-    home: Option<std::path::PathBuf>,
-) -> Result<Option<Tls>> {
-    let wanted = endpoint.starts_with("https://")
-        || (endpoint.starts_with("tcp://") && tls_verify.is_some_and(|v| !v.is_empty()));
-    if !wanted {
-        return Ok(None);
-    }
-    let dir = match (cert_path, home) {
-        (Some(dir), _) => dir,
-        (None, Some(home)) => home.join(".docker"),
-        (None, None) => bail!("engine endpoint {endpoint} uses TLS: set DOCKER_CERT_PATH to the directory of ca.pem, cert.pem and key.pem"),
-    };
-    let tls = Tls { ca: dir.join("ca.pem"), cert: dir.join("cert.pem"), key: dir.join("key.pem") };
-    for (file, what) in [
-        (&tls.ca, "the CA that signed the engine's certificate"),
-        (&tls.cert, "this client's certificate"),
-        (&tls.key, "this client's key"),
-    ] {
-        if !file.is_file() {
-            bail!(
-                "engine endpoint {endpoint} uses TLS, and {} ({what}) is missing: put it there, or set \
-                 DOCKER_CERT_PATH to the directory that holds ca.pem, cert.pem and key.pem",
-                file.display()
-            );
-        }
-    }
-    Ok(Some(tls))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tls_is_used_for_https_and_for_tcp_when_docker_tls_verify_is_set_and_a_missing_file_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let certs = Some(dir.path().to_owned());
-        assert_eq!(tls_files("tcp://127.0.0.1:2375", None, certs.clone(), None).unwrap(), None);
-        assert_eq!(tls_files("tcp://127.0.0.1:2375", Some(""), certs.clone(), None).unwrap(), None);
-        assert_eq!(tls_files("unix:///run/docker.sock", Some("1"), certs.clone(), None).unwrap(), None);
-        let error = format!("{:#}", tls_files("tcp://127.0.0.1:2376", Some("1"), certs.clone(), None).unwrap_err());
-        assert!(error.contains(&format!("{} (the CA", dir.path().join("ca.pem").display())), "{error}");
-        for name in ["ca.pem", "cert.pem"] {
-            std::fs::write(dir.path().join(name), "x").unwrap();
-        }
-        let error = format!("{:#}", tls_files("https://127.0.0.1:2376", None, certs.clone(), None).unwrap_err());
-        assert!(error.contains("key.pem (this client's key) is missing"), "{error}");
-        std::fs::write(dir.path().join("key.pem"), "x").unwrap();
-        let tls = tls_files("https://127.0.0.1:2376", None, certs, None).unwrap().unwrap();
-        assert_eq!(tls.key, dir.path().join("key.pem"));
-        // Without DOCKER_CERT_PATH, ~/.docker, as Docker's client has it.
-        let home = tempfile::tempdir().unwrap();
-        let error = format!("{:#}", tls_files("https://h:1", None, None, Some(home.path().to_owned())).unwrap_err());
-        assert!(error.contains(&home.path().join(".docker/ca.pem").display().to_string()), "{error}");
-    }
 
     #[test]
     fn each_engine_is_told_to_build_offline_in_its_own_words() {
