@@ -15,9 +15,11 @@
 //! followed across layers. A library found could still be shadowed by another of the
 //! same name earlier in the search, which no static check rules out.
 //!
-//! Files under a directory named `testdata` are data, never loaded: Go's source tree
-//! ships ELF files built elsewhere (for glibc, for other machines) there for its tests
-//! of debug/elf and the linker, and the go command ignores such directories too.
+//! Files under a directory named `testdata` inside a Go root's `src/` (a directory whose
+//! `src/go.mod` the layer holds) are data, never loaded: Go's source tree ships ELF files
+//! built elsewhere (for glibc, for other machines) there for its tests of debug/elf and
+//! the linker, and the go command ignores such directories too. A `testdata` anywhere
+//! else is checked like any other directory.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -26,7 +28,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when [`scan`] keeps something new, so cached results are scanned again.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// Where musl's loader looks when no path file says otherwise.
 const MUSL_DIRS: &[&str] = &["lib", "usr/local/lib", "usr/lib"];
@@ -85,9 +87,6 @@ pub fn scan(layer: impl Read) -> Result<Linkage> {
         let raw = entry.path().context("an entry with an unreadable path")?.to_string_lossy().into_owned();
         let path = super::normalize::clean(&raw)?;
         let named_so = file_name(&path).contains(".so");
-        if path.split('/').any(|part| part == "testdata") {
-            continue;
-        }
         match entry.header().entry_type() {
             tar::EntryType::Symlink => {
                 let target = entry.link_name()?.map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
@@ -119,6 +118,9 @@ pub fn scan(layer: impl Read) -> Result<Linkage> {
             _ => {}
         }
     }
+    linkage.programs.retain(|path, _| !in_go_testdata(path, &files));
+    linkage.libraries.retain(|path| !in_go_testdata(path, &files));
+    linkage.links.retain(|path, _| !in_go_testdata(path, &files));
     // An interpreter need not be named like a library.
     let interpreters: Vec<String> = linkage
         .programs
@@ -141,6 +143,16 @@ pub fn scan(layer: impl Read) -> Result<Linkage> {
     linkage.ld_so_conf.sort();
     linkage.ld_so_conf.dedup();
     Ok(linkage)
+}
+
+/// Whether `path` lies in a `testdata` directory under the `src/` of a Go root in `files`.
+fn in_go_testdata(path: &str, files: &BTreeSet<String>) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let Some(testdata) = parts.iter().position(|part| *part == "testdata") else { return false };
+    (0..testdata).filter(|&i| parts[i] == "src").any(|src| {
+        let root = parts[..src].join("/");
+        files.contains(&if root.is_empty() { "src/go.mod".to_owned() } else { format!("{root}/src/go.mod") })
+    })
 }
 
 fn file_name(path: &str) -> &str {
@@ -393,9 +405,10 @@ mod tests {
     }
 
     #[test]
-    fn elf_files_of_test_data_are_neither_programs_nor_libraries() {
+    fn elf_files_of_a_go_roots_test_data_are_neither_programs_nor_libraries() {
         let scanned = scan(
             &layer(&[
+                ("usr/lib/go/src/go.mod", Entry::File(b"module std\n".to_vec())),
                 (
                     "usr/lib/go/src/debug/elf/testdata/gcc-amd64-linux-exec",
                     Entry::File(program(LOADER, &["libc.so.6"], None)),
@@ -407,6 +420,21 @@ mod tests {
         .unwrap();
         assert_eq!(scanned.programs.keys().collect::<Vec<_>>(), ["usr/lib/go/bin/gofmt"]);
         assert!(scanned.libraries.is_empty(), "{:?}", scanned.libraries);
+    }
+
+    #[test]
+    fn a_testdata_directory_outside_a_go_root_hides_nothing() {
+        // No src/go.mod beside it: a program put under testdata/ is checked like any other.
+        let hidden = "usr/bin/testdata/tool";
+        let scanned = scan(
+            &layer(&[
+                (hidden, Entry::File(program(LOADER, &["libz.so.1"], None))),
+                ("opt/src/testdata/libz.so.1", Entry::File(vec![0; 8])),
+            ])[..],
+        )
+        .unwrap();
+        assert_eq!(scanned.programs.keys().collect::<Vec<_>>(), [hidden]);
+        assert!(scanned.libraries.contains("opt/src/testdata/libz.so.1"), "{:?}", scanned.libraries);
     }
 
     #[test]
