@@ -649,7 +649,10 @@ fn sshd(d: &std::path::Path, host_key: &str) -> (support::Process, u16) {
     .unwrap();
     std::fs::create_dir_all("/run/sshd").unwrap();
     let child = support::Process::spawn(
-        std::process::Command::new("/usr/sbin/sshd").args(["-D", "-e", "-f"]).arg(config).stderr(std::process::Stdio::null()),
+        std::process::Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(config)
+            .stderr(std::process::Stdio::null()),
     );
     wait_for_port(port, "sshd");
     (child, port)
@@ -710,6 +713,54 @@ fn an_engine_over_ssh_builds_for_a_key_it_authorizes_and_refuses_another_key_and
     assert!(refused.contains(&format!("the engine at {impostor} does not answer")), "{refused}");
     assert!(refused.contains("Host key verification failed"), "{refused}");
     assert_eq!(std::fs::read_to_string(d.join("known_hosts")).unwrap(), format!("{known_hosts}\n"));
+}
+
+#[test]
+fn a_store_that_wants_credentials_gets_them_from_the_pusher_and_the_engine_that_pulls() {
+    if !engine_or_skip() {
+        return;
+    }
+    let Some(registry) = support::Registry::start_with(Some(("maintainer", "s3cret"))) else { return };
+    let store = format!("127.0.0.1:{}/cairn", registry.port);
+    let mut tree = Tree::new(CORE);
+    tree.ok(&["build", "bootstrap"]);
+    // Without credentials nothing is stored, and the error says where and why.
+    let (ok, items) = tree.build(&["--store", &store, "filesystem"]);
+    assert!(!ok, "{items:#?}");
+    let error = items.iter().find(|i| i["name"] == "filesystem").unwrap()["error"].to_string();
+    assert!(error.contains(&format!("storing bootstrap in 127.0.0.1:{}", registry.port)), "{error}");
+    // With them, this machine pushes and the engine pulls with the same credentials.
+    tree.env("CAIRN_REGISTRY_USER", "maintainer");
+    tree.env("CAIRN_REGISTRY_PASSWORD", "s3cret");
+    let (ok, items) = tree.build(&["--store", &store, "filesystem"]);
+    assert!(ok, "{items:#?}");
+    assert_eq!(statuses(&items)["filesystem"], ("built".to_owned(), committed().get("filesystem").cloned()));
+}
+
+#[test]
+fn with_a_store_podman_pulls_the_dependencies_too_and_gets_the_same_image() {
+    if !engine_or_skip() {
+        return;
+    }
+    let Some(registry) = support::Registry::start_with(Some(("maintainer", "s3cret"))) else { return };
+    let host = format!("127.0.0.1:{}", registry.port);
+    let store = format!("{host}/cairn");
+    // Podman speaks HTTPS to any registry that registries.conf does not call insecure.
+    let Some(podman) = Podman::start() else { return };
+    let mut tree = Tree::new(CORE);
+    tree.env("CAIRN_REGISTRY_USER", "maintainer");
+    tree.env("CAIRN_REGISTRY_PASSWORD", "s3cret");
+    tree.ok(&["build", "bootstrap"]);
+    let (ok, items) = tree.build(&["--store", &store, "--engine", &podman.endpoint, "filesystem"]);
+    assert!(!ok, "{items:#?}");
+    let error = items.iter().find(|i| i["name"] == "filesystem").unwrap()["error"].to_string();
+    assert!(error.contains("registries.conf"), "{error}");
+    drop(podman);
+    let Some(podman) = Podman::start_with(&[&host]) else { return };
+    let (ok, items) = tree.build(&["--store", &store, "--engine", &podman.endpoint, "filesystem"]);
+    assert!(ok, "{items:#?}");
+    assert_eq!(statuses(&items)["filesystem"], ("built".to_owned(), committed().get("filesystem").cloned()));
+    assert!(engines_of(&items)["filesystem"].contains(&podman.endpoint), "{items:#?}");
 }
 
 #[test]

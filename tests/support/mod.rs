@@ -254,6 +254,12 @@ pub struct Podman {
 
 impl Podman {
     pub fn start() -> Option<Podman> {
+        Podman::start_with(&[])
+    }
+
+    /// With registries.conf listing `insecure` as registries spoken to over plain HTTP,
+    /// as Podman needs for a registry without TLS (Docker assumes it for loopback).
+    pub fn start_with(insecure: &[&str]) -> Option<Podman> {
         if Command::new("podman").arg("--version").output().is_err() {
             assert!(std::env::var_os("CI").is_none(), "CI must run the Podman tests: podman is not installed");
             eprintln!("skipped: podman is not installed");
@@ -271,6 +277,13 @@ impl Podman {
         command.args(["system", "service", "--time=0"]).arg(format!("unix://{}", socket.display()));
         if !Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
             command.env("CONTAINERS_CONF", &conf);
+        }
+        if !insecure.is_empty() {
+            let registries = dir.path().join("registries.conf");
+            let entries: String =
+                insecure.iter().map(|host| format!("[[registry]]\nlocation = \"{host}\"\ninsecure = true\n")).collect();
+            std::fs::write(&registries, entries).unwrap();
+            command.env("CONTAINERS_REGISTRIES_CONF", &registries);
         }
         let child = Process::spawn(command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()));
         for _ in 0..100 {
@@ -302,6 +315,11 @@ pub struct Registry {
 
 impl Registry {
     pub fn start() -> Option<Registry> {
+        Registry::start_with(None)
+    }
+
+    /// With `Some((user, password))`, the registry lets only that user push and pull.
+    pub fn start_with(user: Option<(&str, &str)>) -> Option<Registry> {
         if Command::new("docker-registry").arg("--version").output().is_err() {
             assert!(std::env::var_os("CI").is_none(), "CI must run the registry tests: docker-registry is missing");
             eprintln!("skipped: docker-registry is not installed");
@@ -319,8 +337,16 @@ impl Registry {
             ),
         )
         .unwrap();
-        let child =
-            Process::spawn(Command::new("docker-registry").arg("serve").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()));
+        if let Some((user, password)) = user {
+            let htpasswd = dir.path().join("htpasswd");
+            std::fs::write(&htpasswd, format!("{user}:{}\n", bcrypt::hash(password, 4).unwrap())).unwrap();
+            let mut text = std::fs::read_to_string(&config).unwrap();
+            text.push_str(&format!("auth:\n  htpasswd:\n    realm: cairn\n    path: {}\n", htpasswd.display()));
+            std::fs::write(&config, text).unwrap();
+        }
+        let child = Process::spawn(
+            Command::new("docker-registry").arg("serve").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()),
+        );
         let registry = Registry { _child: child, port, _dir: dir };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -331,4 +357,3 @@ impl Registry {
         panic!("docker-registry did not listen on 127.0.0.1:{port} within 10 s");
     }
 }
-

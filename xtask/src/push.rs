@@ -130,6 +130,19 @@ pub fn auth() -> RegistryAuth {
     }
 }
 
+/// The same credentials as [`auth`], for an engine that pulls from `host`.
+pub fn credentials(host: &str) -> Option<bollard::auth::DockerCredentials> {
+    match auth() {
+        RegistryAuth::Basic(username, password) => Some(bollard::auth::DockerCredentials {
+            username: Some(username),
+            password: Some(password),
+            serveraddress: Some(host.to_owned()),
+            ..Default::default()
+        }),
+        _ => None,
+    }
+}
+
 /// One image pushed.
 #[derive(Debug, Serialize)]
 pub struct Pushed {

@@ -62,6 +62,20 @@ impl Network {
     }
 }
 
+/// Podman, unlike Docker, speaks HTTPS even to a loopback registry: say how to let it
+/// speak HTTP to one.
+fn plain_http_hint(error: anyhow::Error, engine: &str) -> anyhow::Error {
+    if engine.starts_with("Podman") && format!("{error:#}").contains("HTTP response to HTTPS client") {
+        error.context(
+            "the registry speaks plain HTTP, and Podman speaks HTTPS to every registry its \
+             registries.conf does not list with `insecure = true`: add a [[registry]] entry for it there, \
+             or give the registry TLS",
+        )
+    } else {
+        error
+    }
+}
+
 /// Seconds a single API request may take: a gcc build is one request.
 const REQUEST_TIMEOUT: u64 = 6 * 3600;
 
@@ -255,14 +269,23 @@ impl Engine {
 
     /// Has the engine pull `reference` (`host/namespace/name@sha256:...`) from a registry
     /// and name it `tag`, as `load` does for an archive: the registry's name is dropped
-    /// again, and the image must be `config_digest`.
-    pub async fn pull(&self, reference: &str, tag: &str, config_digest: &str) -> Result<()> {
+    /// again, and the image must be `config_digest`. `credentials` go to the engine for
+    /// this pull only (Docker's `X-Registry-Auth`).
+    pub async fn pull(
+        &self,
+        reference: &str,
+        tag: &str,
+        config_digest: &str,
+        credentials: Option<bollard::auth::DockerCredentials>,
+    ) -> Result<()> {
         let (repo, version) = tag.rsplit_once(':').context("a tag is NAME:TAG")?;
         self.pin(tag, config_digest);
-        let mut stream =
-            self.docker.create_image(Some(CreateImageOptionsBuilder::new().from_image(reference).build()), None, None);
+        let options = CreateImageOptionsBuilder::new().from_image(reference).build();
+        let mut stream = self.docker.create_image(Some(options), None, credentials);
         while let Some(item) = stream.next().await {
-            let info = item.with_context(|| format!("pulling {reference} into the engine"))?;
+            let info = item
+                .map_err(|error| plain_http_hint(error.into(), &self.name))
+                .with_context(|| format!("pulling {reference} into the engine"))?;
             if let Some(error) = info.error_detail.and_then(|e| e.message) {
                 bail!("pulling {reference} into the engine: {error}");
             }

@@ -104,7 +104,9 @@ impl Tls {
             .context("setting up TLS")?
             .with_root_certificates(roots)
             .with_client_auth_cert(certificates(&self.cert)?, key)
-            .with_context(|| format!("{} and {} are not a certificate and its key", self.cert.display(), self.key.display()))?;
+            .with_context(|| {
+                format!("{} and {} are not a certificate and its key", self.cert.display(), self.key.display())
+            })?;
         Ok(hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_only().enable_http1().build())
     }
 }
@@ -178,7 +180,10 @@ impl SshTarget {
         let port = port
             .map(|port| port.parse::<u16>().with_context(|| format!("`{port}` is not a port number")))
             .transpose()?;
-        if host.is_empty() || host.starts_with('-') || user.as_deref().is_some_and(|u| u.is_empty() || u.starts_with('-')) {
+        if host.is_empty()
+            || host.starts_with('-')
+            || user.as_deref().is_some_and(|u| u.is_empty() || u.starts_with('-'))
+        {
             bail!("an ssh endpoint is ssh://[user@]host[:port]");
         }
         Ok(SshTarget { user, host: host.to_owned(), port })
@@ -320,8 +325,7 @@ mod tests {
     fn an_ssh_endpoint_gives_its_user_host_and_port_to_ssh_and_nothing_else() {
         let target = SshTarget::parse("root@127.0.0.1:2222").unwrap();
         assert_eq!(target, SshTarget { user: Some("root".into()), host: "127.0.0.1".into(), port: Some(2222) });
-        let arguments: Vec<String> =
-            target.arguments(None).into_iter().map(|a| a.into_string().unwrap()).collect();
+        let arguments: Vec<String> = target.arguments(None).into_iter().map(|a| a.into_string().unwrap()).collect();
         assert_eq!(
             arguments.join(" "),
             "-o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -p 2222 -l root -- 127.0.0.1 \

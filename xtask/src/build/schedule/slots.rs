@@ -150,7 +150,8 @@ pub(super) async fn load_dep(
         let tag = format!("cairn/{dep}:{}.{}", &config_digest["sha256:".len()..][..16], crate::build::runs::this());
         if let Some(store) = &shared.options.store {
             let reference = stored(shared, store, dep, &read).await?;
-            engine.pull(&reference, &tag, &config_digest).await?;
+            let credentials = crate::push::credentials(&store.host);
+            engine.pull(&reference, &tag, &config_digest, credentials).await?;
             return Ok(tag);
         }
         let archive =
