@@ -110,6 +110,11 @@ pub enum Location {
     /// A file of a PyPI release, fetched with `pip download --no-deps PACKAGE==VERSION`
     /// (for a wheel, with the platform tags of its file name).
     PyPI { package: &'static str, version: &'static str },
+    /// A crate of the Rust package registry, the `.crate` file cargo downloads for
+    /// `NAME = "=VERSION"`: fetched with `cargo fetch` (so by cargo's own configuration of
+    /// that registry), and taken from cargo's download cache. The source's file must be
+    /// named `NAME-VERSION.crate`; its sha256 is the `checksum` a Cargo.lock records.
+    Crate { name: &'static str, version: &'static str },
 }
 
 /// A sha256 digest, parsed from hex at compile time.

@@ -67,6 +67,10 @@ pub enum Location {
         package: String,
         version: String,
     },
+    Crate {
+        name: String,
+        version: String,
+    },
 }
 
 impl std::fmt::Display for Location {
@@ -79,6 +83,7 @@ impl std::fmt::Display for Location {
                 write!(f, "apt-get source --download-only {package}={version}")
             }
             Location::PyPI { package, version } => write!(f, "pip download --no-deps {package}=={version}"),
+            Location::Crate { name, version } => write!(f, "cargo fetch of crate {name} ={version}"),
         }
     }
 }
@@ -245,6 +250,20 @@ fn check_package(package: &Package) -> Result<()> {
                  running its build backend on this machine; give the sdist's URL or a Debian orig instead",
                 source.file
             );
+        }
+    }
+    for source in &package.sources {
+        for location in &source.locations {
+            if let Location::Crate { name, version } = location {
+                let expected = format!("{name}-{version}.crate");
+                if source.file != expected {
+                    bail!(
+                        "{dir}/src/lib.rs: `{}` is fetched as crate {name} {version}, which cargo downloads as \
+                         `{expected}`: name the source `{expected}`",
+                        source.file
+                    );
+                }
+            }
         }
     }
     check_tokens(package)?;
@@ -425,6 +444,21 @@ mod tests {
     }
 
     #[test]
+    fn a_crate_source_is_named_as_cargo_downloads_it() {
+        let mut foo = package("foo", &[], "FROM scratch\n");
+        foo.sources = vec![Source {
+            file: "itoa.crate".into(),
+            sha256: "0".repeat(64),
+            locations: vec![Location::Crate { name: "itoa".into(), version: "1.0.11".into() }],
+            note: String::new(),
+        }];
+        let error = check_package(&foo).unwrap_err().to_string();
+        assert!(error.contains("which cargo downloads as `itoa-1.0.11.crate`"), "{error}");
+        foo.sources[0].file = "itoa-1.0.11.crate".into();
+        assert!(check_package(&foo).is_ok());
+    }
+
+    #[test]
     fn a_declared_but_unused_dependency_is_refused() {
         let error = check_package(&package("foo", &["musl"], "FROM scratch\n")).unwrap_err().to_string();
         assert!(error.contains("declares musl as a dependency but pkgs/foo/Containerfile never uses"), "{error}");
@@ -568,6 +602,7 @@ mod tests {
                 locations: &[
                     p::Location::Url("https://example.org/tool-2.0.tar.gz"),
                     p::Location::DebianPool("pool/main/t/tool/tool_2.0.orig.tar.gz"),
+                    p::Location::Crate { name: "tool", version: "2.0" },
                 ],
                 note: "upstream's",
             }],
@@ -586,6 +621,7 @@ mod tests {
         assert_eq!(tool.runtime, ["base"]);
         assert_eq!(tool.sources[0].sha256, "7d5b0b6062521e4627e099e4c9dc8248d32a30285e959b7eecaa780cf8cfd4a4");
         assert_eq!(tool.sources[0].locations[1], Location::DebianPool("pool/main/t/tool/tool_2.0.orig.tar.gz".into()));
+        assert_eq!(tool.sources[0].locations[2], Location::Crate { name: "tool".into(), version: "2.0".into() });
         assert_eq!(tool.files[0].contents, [0x00, 0xff]);
         assert!(matches!(&tool.recipe, Recipe::Containerfile(text) if text == "FROM cairn/base\n"));
     }

@@ -21,6 +21,7 @@ fn location(location: &Location) -> Value {
             json!({ "debian_source": { "package": package, "version": version } })
         }
         Location::PyPI { package, version } => json!({ "pypi": { "package": package, "version": version } }),
+        Location::Crate { name, version } => json!({ "crate": { "name": name, "version": version } }),
     }
 }
 

@@ -25,7 +25,7 @@ pub enum Miss {
     /// The location no longer serves the file (HTTP 404 or 410): pin another location.
     #[error("gone: the server answered {status}; the file is no longer served here, pin another location")]
     Gone { status: u16 },
-    /// `apt-get` or `pip` failed or left no such file.
+    /// `apt-get`, `pip` or `cargo` failed or left no such file.
     #[error("{tool} failed: {detail}")]
     ToolFailed { tool: String, detail: String },
     /// A Debian pool path with no mirror to try it on.
@@ -234,6 +234,7 @@ impl Cache {
                             Err(refusal) => Err(Miss::Failed(refusal)),
                         }
                     }
+                    Location::Crate { name, version } => self.cargo_fetch(name, version, &w.source.file).await,
                 };
                 let miss = match attempt {
                     Ok((file, got)) if got == w.source.sha256 => match self.admit(file, &got) {
@@ -326,6 +327,53 @@ impl Cache {
             .map_err(tool_failed)
     }
 
+    /// Has cargo download crate `name` at exactly `version` (`cargo fetch` of a scratch
+    /// package that depends on it alone, which also downloads what it depends on), then
+    /// takes `file` from cargo's download cache (`CARGO_HOME/registry/cache/*/`). Cargo's
+    /// own configuration decides where the registry is; the sha256 decides what is kept.
+    async fn cargo_fetch(
+        &self,
+        name: &str,
+        version: &str,
+        file: &str,
+    ) -> Result<(tempfile::NamedTempFile, String), Miss> {
+        let manifest = crate_fetch_manifest(name, version);
+        let files = [("Cargo.toml", manifest.as_str()), ("lib.rs", "")];
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let tool_failed =
+            |detail: String| Miss::ToolFailed { tool: format!("cargo fetch ({name} ={version})"), detail };
+        match self.take_tool_output(&cargo, &["fetch", "--quiet"], &files, Some("Cargo.lock")).await {
+            Ok(Ok(_lock)) => {}
+            Ok(Err(detail)) => return Err(tool_failed(detail)),
+            Err(error) => return Err(tool_failed(format!("{error:#}"))),
+        }
+        let home = cargo_home().ok_or_else(|| tool_failed("neither CARGO_HOME nor HOME is set".into()))?;
+        let taken = (|| -> Result<Option<(tempfile::NamedTempFile, String)>> {
+            let caches = home.join("registry").join("cache");
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir(&caches)
+                .with_context(|| format!("reading {}", caches.display()))?
+                .flatten()
+                .map(|entry| entry.path())
+                .collect();
+            dirs.sort();
+            for dir in dirs {
+                let path = dir.join(file);
+                if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                    let bytes = std::fs::read(&path)?;
+                    let mut temp = self.temp()?;
+                    std::io::Write::write_all(&mut temp, &bytes)?;
+                    return Ok(Some((temp, hex::encode(Sha256::digest(&bytes)))));
+                }
+            }
+            Ok(None)
+        })();
+        match taken {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) => Err(tool_failed(format!("it left no {file} in {}/registry/cache/", home.display()))),
+            Err(error) => Err(tool_failed(format!("{error:#}"))),
+        }
+    }
+
     /// `run_tool`'s work: `Err` when it could not run here, `Ok(Err(stderr))` when it ran
     /// and failed.
     async fn take_tool_output(
@@ -364,6 +412,26 @@ impl Cache {
         std::io::Write::write_all(&mut temp, &bytes)?;
         Ok(Ok((temp, hex::encode(Sha256::digest(&bytes)))))
     }
+}
+
+/// The manifest of the scratch package `cargo fetch` reads to download one crate: a
+/// workspace of its own (wherever the cache is), depending on `name` at `=version` only.
+fn crate_fetch_manifest(name: &str, version: &str) -> String {
+    let quote = |text: &str| toml::Value::String(text.to_owned()).to_string();
+    format!(
+        "[package]\nname = \"cairn-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [lib]\npath = \"lib.rs\"\n\n[workspace]\n\n[dependencies]\n{} = {}\n",
+        quote(name),
+        quote(&format!("={version}"))
+    )
+}
+
+/// Where cargo keeps its downloads: `CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
 }
 
 #[cfg(test)]
@@ -480,5 +548,53 @@ mod tests {
         wanted.locations.retain(|l| !l.to_string().ends_with("/huge"));
         assert!(fetch(wanted).is_empty());
         assert_eq!(cache.read(&source(&sha)).unwrap(), b"hello\n");
+    }
+
+    #[test]
+    fn the_crate_fetch_manifest_asks_for_exactly_one_version_of_one_crate() {
+        let manifest: toml::Table = toml::from_str(&crate_fetch_manifest("tikv-jemalloc-sys", "0.6.0+5.3.0")).unwrap();
+        assert!(manifest.contains_key("workspace"), "its own workspace, wherever the cache is");
+        let dependencies = manifest["dependencies"].as_table().unwrap();
+        assert_eq!(dependencies.len(), 1);
+        assert_eq!(dependencies["tikv-jemalloc-sys"].as_str(), Some("=0.6.0+5.3.0"));
+    }
+
+    /// Real cargo, real registry: a crate comes in only at the checksum a Cargo.lock pins.
+    #[test]
+    fn a_crate_is_fetched_by_cargo_and_admitted_only_at_its_pin() {
+        let (_cache_dir, cache) = empty_cache();
+        // itoa 1.0.11's checksum, as Cargo.lock files record it.
+        let pinned = "49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b";
+        let crate_source = |sha256: &str, version: &str| Source {
+            file: format!("itoa-{version}.crate"),
+            sha256: sha256.into(),
+            locations: vec![Location::Crate { name: "itoa".into(), version: version.into() }],
+            note: String::new(),
+        };
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let fetch = |source: Source| {
+            runtime.block_on(cache.try_fetch_all(vec![Wanted { package: "p".into(), source }], 1)).unwrap()
+        };
+
+        let other = hex::encode(Sha256::digest(b"other bytes"));
+        let failures = fetch(crate_source(&other, "1.0.11"));
+        assert_eq!(
+            failures[&other].attempts[0].1,
+            Miss::HashMismatch { expected: other.clone(), got: pinned.into() },
+            "{}",
+            failures[&other]
+        );
+        assert!(!cache.has(&other) && !cache.has(pinned), "nothing of a mismatch enters the cache");
+
+        let failures = fetch(crate_source(pinned, "0.0.999"));
+        assert!(
+            matches!(&failures[pinned].attempts[0].1, Miss::ToolFailed { tool, .. } if tool.contains("itoa =0.0.999")),
+            "{}",
+            failures[pinned]
+        );
+
+        assert!(fetch(crate_source(pinned, "1.0.11")).is_empty());
+        let bytes = cache.read(&crate_source(pinned, "1.0.11")).unwrap();
+        assert_eq!(&bytes[..2], b"\x1f\x8b", "a .crate file is a gzipped tarball");
     }
 }
