@@ -115,6 +115,11 @@ pub enum Location {
     /// that registry), and taken from cargo's download cache. The source's file must be
     /// named `NAME-VERSION.crate`; its sha256 is the `checksum` a Cargo.lock records.
     Crate { name: &'static str, version: &'static str },
+    /// A member of a tar archive (plain, gzip or xz) that is itself a source, pinned by
+    /// its own sha256: the archive is fetched (and kept in the cache like any source),
+    /// and the regular file at `path` inside it is taken. For a small part of a large
+    /// bundle, so that only that part enters the build.
+    Member { archive: &'static Source, path: &'static str },
 }
 
 /// A sha256 digest, parsed from hex at compile time.

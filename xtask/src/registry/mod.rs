@@ -41,7 +41,7 @@ pub struct Package {
     pub dir: PathBuf,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Source {
     pub file: String,
     pub sha256: String,
@@ -71,6 +71,10 @@ pub enum Location {
         name: String,
         version: String,
     },
+    Member {
+        archive: Box<Source>,
+        path: String,
+    },
 }
 
 impl std::fmt::Display for Location {
@@ -84,6 +88,7 @@ impl std::fmt::Display for Location {
             }
             Location::PyPI { package, version } => write!(f, "pip download --no-deps {package}=={version}"),
             Location::Crate { name, version } => write!(f, "cargo fetch of crate {name} ={version}"),
+            Location::Member { archive, path } => write!(f, "{path} in {}", archive.file),
         }
     }
 }
@@ -241,30 +246,7 @@ fn check_package(package: &Package) -> Result<()> {
         }
     }
     for source in &package.sources {
-        if source.locations.is_empty() {
-            bail!("{dir}/src/lib.rs: source `{}` has no location to fetch it from", source.file);
-        }
-        if !source.file.ends_with(".whl") && source.locations.iter().any(|l| matches!(l, Location::PyPI { .. })) {
-            bail!(
-                "{dir}/src/lib.rs: `{}` is fetched from PyPI but is not a wheel: pip reads an sdist's metadata by \
-                 running its build backend on this machine; give the sdist's URL or a Debian orig instead",
-                source.file
-            );
-        }
-    }
-    for source in &package.sources {
-        for location in &source.locations {
-            if let Location::Crate { name, version } = location {
-                let expected = format!("{name}-{version}.crate");
-                if source.file != expected {
-                    bail!(
-                        "{dir}/src/lib.rs: `{}` is fetched as crate {name} {version}, which cargo downloads as \
-                         `{expected}`: name the source `{expected}`",
-                        source.file
-                    );
-                }
-            }
-        }
+        check_source(&dir.to_string(), source)?;
     }
     check_tokens(package)?;
     match &package.recipe {
@@ -365,6 +347,48 @@ fn check_tokens(package: &Package) -> Result<()> {
     Ok(())
 }
 
+/// A source can be fetched from where it says: it has a location, a PyPI file is a wheel,
+/// a crate is named as cargo downloads it, and the archive a member is taken from is a
+/// source that passes these checks too.
+fn check_source(dir: &str, source: &Source) -> Result<()> {
+    if source.locations.is_empty() {
+        bail!("{dir}/src/lib.rs: source `{}` has no location to fetch it from", source.file);
+    }
+    for location in &source.locations {
+        match location {
+            Location::PyPI { .. } if !source.file.ends_with(".whl") => bail!(
+                "{dir}/src/lib.rs: `{}` is fetched from PyPI but is not a wheel: pip reads an sdist's metadata by \
+                 running its build backend on this machine; give the sdist's URL or a Debian orig instead",
+                source.file
+            ),
+            Location::Crate { name, version } => {
+                let expected = format!("{name}-{version}.crate");
+                if source.file != expected {
+                    bail!(
+                        "{dir}/src/lib.rs: `{}` is fetched as crate {name} {version}, which cargo downloads as \
+                         `{expected}`: name the source `{expected}`",
+                        source.file
+                    );
+                }
+            }
+            Location::Member { archive, path } => {
+                if path.is_empty() || path.starts_with('/') || path.split('/').any(|part| part == "..") {
+                    bail!(
+                        "{dir}/src/lib.rs: `{}` is taken from `{path}` in {}: give the member's path relative to \
+                         the archive's root, as `tar -t` lists it",
+                        source.file,
+                        archive.file
+                    );
+                }
+                check_source(dir, archive)
+                    .with_context(|| format!("the archive `{}` that `{}` is taken from", archive.file, source.file))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// A rebuild builds from exactly the sources and files of the package it rebuilds.
 fn check_rebuild(package: &Package, of: &Package) -> Result<()> {
     let dir = package.dir.display();
@@ -456,6 +480,33 @@ mod tests {
         assert!(error.contains("which cargo downloads as `itoa-1.0.11.crate`"), "{error}");
         foo.sources[0].file = "itoa-1.0.11.crate".into();
         assert!(check_package(&foo).is_ok());
+    }
+
+    #[test]
+    fn a_member_names_a_path_inside_an_archive_that_can_be_fetched() {
+        let archive = |locations: Vec<Location>| Source {
+            file: "bundle.tar.xz".into(),
+            sha256: "1".repeat(64),
+            locations,
+            note: String::new(),
+        };
+        let with = |path: &str, archive: Source| {
+            let mut foo = package("foo", &[], "FROM scratch\n");
+            foo.sources = vec![Source {
+                file: "inner.tar.xz".into(),
+                sha256: "0".repeat(64),
+                locations: vec![Location::Member { archive: Box::new(archive), path: path.into() }],
+                note: String::new(),
+            }];
+            check_package(&foo).map_err(|e| format!("{e:#}"))
+        };
+        let served = || archive(vec![Location::DebianPool("pool/main/b/bundle/bundle.tar.xz".into())]);
+        assert!(with("bundle/inner.tar.xz", served()).is_ok());
+        let error = with("../inner.tar.xz", served()).unwrap_err();
+        assert!(error.contains("relative to the archive's root"), "{error}");
+        let error = with("bundle/inner.tar.xz", archive(vec![])).unwrap_err();
+        assert!(error.contains("the archive `bundle.tar.xz` that `inner.tar.xz` is taken from"), "{error}");
+        assert!(error.contains("has no location"), "{error}");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! It may use only `cairn_package`, `serde_json` and `std`: the generated crate has no
 //! other dependency.
 
-use cairn_package::{Location, Package, Recipe};
+use cairn_package::{Location, Package, Recipe, Source};
 use serde_json::{json, Value};
 
 fn location(location: &Location) -> Value {
@@ -22,6 +22,7 @@ fn location(location: &Location) -> Value {
         }
         Location::PyPI { package, version } => json!({ "pypi": { "package": package, "version": version } }),
         Location::Crate { name, version } => json!({ "crate": { "name": name, "version": version } }),
+        Location::Member { archive, path } => json!({ "member": { "archive": source(archive), "path": path } }),
     }
 }
 
@@ -29,19 +30,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+fn source(source: &Source) -> Value {
+    json!({
+        "file": source.file,
+        "sha256": source.sha256.to_string(),
+        "locations": source.locations.iter().map(location).collect::<Vec<_>>(),
+        "note": source.note,
+    })
+}
+
 fn describe(package: &Package) -> Value {
-    let sources: Vec<Value> = package
-        .sources
-        .iter()
-        .map(|source| {
-            json!({
-                "file": source.file,
-                "sha256": source.sha256.to_string(),
-                "locations": source.locations.iter().map(location).collect::<Vec<_>>(),
-                "note": source.note,
-            })
-        })
-        .collect();
+    let sources: Vec<Value> = package.sources.iter().map(source).collect();
     let files: Vec<Value> =
         package.files.iter().map(|file| json!({ "name": file.name, "contents": hex(file.contents) })).collect();
     let recipe = match &package.recipe {

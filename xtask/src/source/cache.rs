@@ -235,6 +235,7 @@ impl Cache {
                         }
                     }
                     Location::Crate { name, version } => self.cargo_fetch(name, version, &w.source.file).await,
+                    Location::Member { archive, path } => self.member(w, archive, path, mirrors, client, bar).await,
                 };
                 let miss = match attempt {
                     Ok((file, got)) if got == w.source.sha256 => match self.admit(file, &got) {
@@ -325,6 +326,76 @@ impl Cache {
             .await
             .map_err(|e| tool_failed(format!("{e:#}")))?
             .map_err(tool_failed)
+    }
+
+    /// Fetches `archive` into the cache if it is not there (from its own locations, kept
+    /// at its own pin), then takes the regular file at `path` inside it.
+    async fn member(
+        &self,
+        w: &Wanted,
+        archive: &Source,
+        path: &str,
+        mirrors: &[String],
+        client: &reqwest::Client,
+        bar: &indicatif::ProgressBar,
+    ) -> Result<(tempfile::NamedTempFile, String), Miss> {
+        if !self.has(&archive.sha256) {
+            let outer = Wanted { package: w.package.clone(), source: archive.clone() };
+            Box::pin(self.fetch_one(&outer, mirrors, client, bar))
+                .await
+                .map_err(|unfetched| Miss::Failed(format!("its archive could not be had: {unfetched}")))?;
+        }
+        let (cache, archive_path, path) = (self.clone(), self.path(&archive.sha256), path.to_owned());
+        let archive_file = archive.file.clone();
+        tokio::task::spawn_blocking(move || cache.take_member(&archive_path, &path))
+            .await
+            .map_err(|e| Miss::Failed(e.to_string()))?
+            .map_err(|e| Miss::Failed(format!("{archive_file}: {e:#}")))
+    }
+
+    /// The regular file at `path` in the tar archive at `archive` (plain, gzip or xz, by
+    /// its first bytes), copied out with its sha256.
+    fn take_member(&self, archive: &Path, path: &str) -> Result<(tempfile::NamedTempFile, String)> {
+        let mut file = std::fs::File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
+        let mut magic = [0u8; 6];
+        let n = file.read(&mut magic)?;
+        std::io::Seek::rewind(&mut file)?;
+        let reader: Box<dyn Read> = match &magic[..n] {
+            [0x1f, 0x8b, ..] => Box::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file))),
+            [0xfd, b'7', b'z', b'X', b'Z', 0x00] => Box::new(xz2::read::XzDecoder::new(std::io::BufReader::new(file))),
+            _ => Box::new(std::io::BufReader::new(file)),
+        };
+        let wanted = path.trim_start_matches("./");
+        let mut tar = tar::Archive::new(reader);
+        for entry in tar.entries().context("reading it as a tar archive")? {
+            let entry = entry.context("reading it as a tar archive")?;
+            let name = entry.path()?.to_string_lossy().trim_start_matches("./").to_owned();
+            if name != wanted {
+                continue;
+            }
+            if entry.header().entry_type() != tar::EntryType::Regular {
+                bail!("{path} is not a regular file in it");
+            }
+            let mut temp = self.temp()?;
+            let mut hasher = Sha256::new();
+            let mut limited = entry.take(MAX_DOWNLOAD + 1);
+            let mut buffer = vec![0; 1 << 20];
+            let mut copied = 0u64;
+            loop {
+                let n = limited.read(&mut buffer)?;
+                if n == 0 {
+                    break;
+                }
+                copied += n as u64;
+                if copied > MAX_DOWNLOAD {
+                    bail!("{path} is larger than {} MiB, more than any source is", MAX_DOWNLOAD >> 20);
+                }
+                hasher.update(&buffer[..n]);
+                std::io::Write::write_all(&mut temp, &buffer[..n])?;
+            }
+            return Ok((temp, hex::encode(hasher.finalize())));
+        }
+        bail!("it has no member {path} (`tar -t` lists its members)")
     }
 
     /// Has cargo download crate `name` at exactly `version` (`cargo fetch` of a scratch
@@ -596,5 +667,97 @@ mod tests {
         assert!(fetch(crate_source(pinned, "1.0.11")).is_empty());
         let bytes = cache.read(&crate_source(pinned, "1.0.11")).unwrap();
         assert_eq!(&bytes[..2], b"\x1f\x8b", "a .crate file is a gzipped tarball");
+    }
+
+    /// Serves `body` for any path, `requests` times.
+    fn serve_body(body: Vec<u8>, requests: usize) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(requests) {
+                let mut stream = stream.unwrap();
+                let mut line = String::new();
+                BufReader::new(&stream).read_line(&mut line).unwrap();
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                stream.write_all(head.as_bytes()).unwrap();
+                stream.write_all(&body).unwrap();
+            }
+        });
+        format!("http://{address}/bundle.tar.xz")
+    }
+
+    /// An xz-compressed tar archive holding `bundle/inner.txt` ("inner\n") and a link.
+    fn bundle() -> Vec<u8> {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(6);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, "bundle/inner.txt", &b"inner\n"[..]).unwrap();
+        let mut link = tar::Header::new_gnu();
+        link.set_entry_type(tar::EntryType::Symlink);
+        link.set_size(0);
+        tar.append_link(&mut link, "bundle/link.txt", "inner.txt").unwrap();
+        let plain = tar.into_inner().unwrap();
+        let mut xz = Vec::new();
+        xz2::read::XzEncoder::new(plain.as_slice(), 1).read_to_end(&mut xz).unwrap();
+        xz
+    }
+
+    #[test]
+    fn a_member_is_taken_from_its_archive_only_at_both_pins() {
+        let (_cache_dir, cache) = empty_cache();
+        let archive_bytes = bundle();
+        let archive_sha = hex::encode(Sha256::digest(&archive_bytes));
+        let inner_sha = hex::encode(Sha256::digest(b"inner\n"));
+        let url = serve_body(archive_bytes, 2);
+        let archive = Source {
+            file: "bundle.tar.xz".into(),
+            sha256: archive_sha.clone(),
+            locations: vec![Location::Url(url)],
+            note: String::new(),
+        };
+        let member = |sha256: &str, path: &str, archive: &Source| Source {
+            file: "inner.txt".into(),
+            sha256: sha256.into(),
+            locations: vec![Location::Member { archive: Box::new(archive.clone()), path: path.into() }],
+            note: String::new(),
+        };
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let fetch = |source: Source| {
+            runtime.block_on(cache.try_fetch_all(vec![Wanted { package: "p".into(), source }], 1)).unwrap()
+        };
+
+        // The archive as served is not the one pinned: nothing is taken from it.
+        let mut forged = archive.clone();
+        forged.sha256 = hex::encode(Sha256::digest(b"another archive"));
+        let failures = fetch(member(&inner_sha, "bundle/inner.txt", &forged));
+        let why = failures[&inner_sha].to_string();
+        assert!(why.contains("its archive could not be had") && why.contains("hash mismatch"), "{why}");
+        assert!(!cache.has(&inner_sha));
+
+        // The pinned archive, a member that is not what its pin says: the archive is kept,
+        // the member is not.
+        let other = hex::encode(Sha256::digest(b"other\n"));
+        let failures = fetch(member(&other, "bundle/inner.txt", &archive));
+        assert_eq!(
+            failures[&other].attempts[0].1,
+            Miss::HashMismatch { expected: other.clone(), got: inner_sha.clone() }
+        );
+        assert!(cache.has(&archive_sha) && !cache.has(&other));
+
+        // From here on the archive comes from the cache: the server has answered its two.
+        let failures = fetch(member(&inner_sha, "bundle/missing.txt", &archive));
+        assert!(
+            failures[&inner_sha].to_string().contains("has no member bundle/missing.txt"),
+            "{}",
+            failures[&inner_sha]
+        );
+        let failures = fetch(member(&inner_sha, "bundle/link.txt", &archive));
+        assert!(failures[&inner_sha].to_string().contains("not a regular file"), "{}", failures[&inner_sha]);
+
+        assert!(fetch(member(&inner_sha, "./bundle/inner.txt", &archive)).is_empty());
+        assert_eq!(cache.read(&member(&inner_sha, "bundle/inner.txt", &archive)).unwrap(), b"inner\n");
     }
 }
