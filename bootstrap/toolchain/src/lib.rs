@@ -4,7 +4,7 @@
 //! unpacks their data in order and adds the links that maintainer scripts and
 //! update-alternatives would have made. Nothing downstream trusts more than these hashes.
 
-use cairn_package::{Location, Package, Recipe, Rootfs, Sha256, Source};
+use cairn_package::{Package, Recipe, Rootfs, Source};
 
 pub const PACKAGE: Package = Package {
     name: "bootstrap",
@@ -30,23 +30,24 @@ pub const PACKAGE: Package = Package {
 /// POOL-DIRECTORY of a mirror or with `apt-get download PACKAGE=EPOCH:VERSION`. A macro
 /// rather than a `const fn`: a `const fn` can neither join strings nor return its
 /// arguments in a `'static` slice (`locations`).
+#[macro_export]
 macro_rules! deb {
     (@ $package:literal, $apt_version:expr, $version:literal, $pool:literal, $sha256:literal) => {
-        Source {
+        ::cairn_package::Source {
             file: concat!($package, "_", $version, "_amd64.deb"),
-            sha256: Sha256::hex($sha256),
+            sha256: ::cairn_package::Sha256::hex($sha256),
             locations: &[
-                Location::DebianPool(concat!($pool, "/", $package, "_", $version, "_amd64.deb")),
-                Location::DebianBinary { package: $package, version: $apt_version },
+                ::cairn_package::Location::DebianPool(concat!($pool, "/", $package, "_", $version, "_amd64.deb")),
+                ::cairn_package::Location::DebianBinary { package: $package, version: $apt_version },
             ],
             note: "",
         }
     };
     ($package:literal $version:literal $pool:literal $sha256:literal) => {
-        deb!(@ $package, $version, $version, $pool, $sha256)
+        $crate::deb!(@ $package, $version, $version, $pool, $sha256)
     };
     ($package:literal $epoch:literal : $version:literal $pool:literal $sha256:literal) => {
-        deb!(@ $package, concat!($epoch, ":", $version), $version, $pool, $sha256)
+        $crate::deb!(@ $package, concat!($epoch, ":", $version), $version, $pool, $sha256)
     };
 }
 
