@@ -6,8 +6,12 @@
 //! have made are declared in the crate and added here. A Python wheel (`.whl`, a zip) is
 //! unpacked under `opt/`, as a `site-packages` directory would hold it, each file keeping
 //! the permission bits of the zip's Unix attributes (0644 where it has none): extracting
-//! a wheel with unzip or Python's zipfile loses the executable bits. The result goes
-//! through the same normalizer as every engine build.
+//! a wheel with unzip or Python's zipfile loses the executable bits. A tarball in the Rust
+//! project's installer layout (`NAME/components` listing component directories beside
+//! it, as rustc, rust-std and cargo releases are) is installed under `usr/` as its
+//! `install.sh --prefix=/usr` would place the files, without running that script or
+//! writing its uninstall records. The result goes through the same normalizer as every
+//! engine build.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -80,6 +84,57 @@ pub fn wheel_nodes(wheel: &[u8]) -> Result<Vec<Node>> {
     Ok(nodes)
 }
 
+/// Where an installer tarball's components go.
+pub const INSTALLER_PREFIX: &str = "usr";
+
+/// Whether a source file is laid out as a Rust installer tarball (by its name).
+pub fn is_installer(name: &str) -> bool {
+    name.ends_with(".tar.xz") || name.ends_with(".tar.gz")
+}
+
+/// The files of a Rust installer tarball (xz or gzip), its components' contents under
+/// [`INSTALLER_PREFIX`]; its top-level files (install.sh, licences) and each component's
+/// `manifest.in` are left out. Owned by root, without setuid or write bits for others.
+pub fn installer_nodes(tarball: &[u8]) -> Result<Vec<Node>> {
+    let mut data = Vec::new();
+    if tarball.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::GzDecoder::new(tarball).read_to_end(&mut data).context("decompressing it (gzip)")?;
+    } else {
+        xz2::read::XzDecoder::new(tarball).read_to_end(&mut data).context("decompressing it (xz)")?;
+    }
+    let nodes = normalize::read(data.as_slice()).context("reading it as a tar archive")?;
+    let tops: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.path.split('/').next().unwrap_or("")).collect();
+    let [top] = tops.into_iter().collect::<Vec<_>>()[..] else {
+        bail!("an installer tarball has one top directory, NAME/, holding NAME/components");
+    };
+    let top = top.to_owned();
+    let list = nodes.iter().find(|n| n.path == format!("{top}/components"));
+    let Some(Node { kind: Kind::File(list), .. }) = list else {
+        bail!("no {top}/components file: not a Rust installer tarball");
+    };
+    let components: Vec<String> = String::from_utf8_lossy(list).split_whitespace().map(str::to_owned).collect();
+    let place = |path: &str| -> Option<String> {
+        let rest = path.strip_prefix(&top)?.strip_prefix('/')?;
+        let (component, inner) = rest.split_once('/')?;
+        (components.iter().any(|c| c == component) && inner != "manifest.in")
+            .then(|| format!("{INSTALLER_PREFIX}/{inner}"))
+    };
+    let mut placed = Vec::new();
+    for node in &nodes {
+        let Some(path) = place(&node.path) else { continue };
+        let kind = match &node.kind {
+            Kind::Hardlink(target) => Kind::Hardlink(
+                place(target).with_context(|| format!("{}: a hard link to a file that is not installed", node.path))?,
+            ),
+            Kind::File(_) | Kind::Dir | Kind::Symlink(_) => node.kind.clone(),
+            _ => bail!("{}: a device or FIFO in an installer tarball", node.path),
+        };
+        let mode = if kind == Kind::Dir { 0o755 } else { node.mode & 0o755 };
+        placed.push(Node { path, kind, mode, uid: 0, gid: 0 });
+    }
+    Ok(placed)
+}
+
 /// Lays out the rootfs: packages in order (later files replace earlier ones), then the
 /// declared directories, files and links. Returns the canonical layer tar.
 pub fn layout(packages: &[(String, Vec<u8>)], extra: &Rootfs) -> Result<Vec<u8>> {
@@ -87,6 +142,8 @@ pub fn layout(packages: &[(String, Vec<u8>)], extra: &Rootfs) -> Result<Vec<u8>>
     for (name, bytes) in packages {
         let nodes = if name.ends_with(".whl") {
             wheel_nodes(bytes).with_context(|| format!("unpacking {name}"))?
+        } else if is_installer(name) {
+            installer_nodes(bytes).with_context(|| format!("installing {name}"))?
         } else {
             let data = deb_data(bytes).with_context(|| format!("unpacking {name}"))?;
             normalize::read(data.as_slice()).with_context(|| format!("reading the data of {name}"))?
@@ -208,5 +265,53 @@ mod tests {
                 .unwrap_err()
         );
         assert!(error.contains("unpacking x.deb: no data.tar member"), "{error}");
+    }
+
+    /// A Rust installer tarball: `entries` (path, mode, contents) under `top/`, xz'd.
+    fn installer(top: &str, entries: &[(&str, u32, &[u8])]) -> Vec<u8> {
+        let mut tar = tar::Builder::new(Vec::new());
+        for (path, mode, contents) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_mode(*mode);
+            header.set_size(contents.len() as u64);
+            header.set_uid(1000);
+            header.set_gid(1000);
+            header.set_mtime(1_600_000_000);
+            tar.append_data(&mut header, format!("{top}/{path}"), *contents).unwrap();
+        }
+        let mut xz = Vec::new();
+        xz2::read::XzEncoder::new(tar.into_inner().unwrap().as_slice(), 1).read_to_end(&mut xz).unwrap();
+        xz
+    }
+
+    #[test]
+    fn an_installer_tarball_puts_its_components_under_usr_and_nothing_else() {
+        let rustc = installer(
+            "rustc-1.0-x",
+            &[
+                ("components", 0o644, b"rustc\n"),
+                ("install.sh", 0o755, b"#!/bin/bash\n"),
+                ("LICENSE-MIT", 0o644, b"mit"),
+                ("rustc/manifest.in", 0o644, b"file:bin/rustc\n"),
+                ("rustc/bin/rustc", 0o4777, b"\x7fELF"),
+                ("rustc/lib/librustc_driver.so", 0o644, b"\x7fELF"),
+                ("unlisted/bin/evil", 0o755, b"not a component"),
+            ],
+        );
+        let nodes = installer_nodes(&rustc).unwrap();
+        let placed: Vec<(&str, u32, u64)> =
+            nodes.iter().filter(|n| n.kind != Kind::Dir).map(|n| (n.path.as_str(), n.mode, n.uid)).collect();
+        assert_eq!(placed, [("usr/bin/rustc", 0o755, 0), ("usr/lib/librustc_driver.so", 0o644, 0)]);
+
+        let layer = layout(&[("rustc-1.0-x.tar.xz".into(), rustc)], &Rootfs::default()).unwrap();
+        let laid: Vec<String> = normalize::read(layer.as_slice()).unwrap().into_iter().map(|n| n.path).collect();
+        assert!(
+            laid.contains(&"usr/bin/rustc".to_owned()) && !laid.iter().any(|p| p.contains("install.sh")),
+            "{laid:?}"
+        );
+
+        let no_list = installer("cargo-1.0-x", &[("cargo/bin/cargo", 0o755, b"\x7fELF")]);
+        let error = format!("{:#}", installer_nodes(&no_list).unwrap_err());
+        assert!(error.contains("no cargo-1.0-x/components file"), "{error}");
     }
 }

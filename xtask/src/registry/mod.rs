@@ -156,7 +156,7 @@ impl Package {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Rootfs {
     pub dirs: Vec<String>,
     pub links: Vec<(String, String)>,
@@ -287,11 +287,12 @@ fn check_package(package: &Package) -> Result<()> {
             if !package.deps.is_empty() {
                 bail!("{dir}/src/lib.rs: a rootfs laid out from binary packages has no dependencies");
             }
-            if let Some(source) =
-                package.sources.iter().find(|s| !s.file.ends_with(".deb") && !s.file.ends_with(".whl"))
-            {
+            if let Some(source) = package.sources.iter().find(|s| {
+                !s.file.ends_with(".deb") && !s.file.ends_with(".whl") && !crate::build::rootfs::is_installer(&s.file)
+            }) {
                 bail!(
-                    "{dir}/src/lib.rs: `{}` is neither a .deb nor a .whl; a rootfs is laid out from binary packages",
+                    "{dir}/src/lib.rs: `{}` is neither a .deb, a .whl nor a Rust installer tarball (.tar.xz, \
+                     .tar.gz); a rootfs is laid out from binary packages",
                     source.file
                 );
             }
