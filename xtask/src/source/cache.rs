@@ -60,6 +60,8 @@ pub struct Cache {
     pub dir: PathBuf,
     /// Debian mirrors to try for pool paths, in order.
     pub mirrors: Vec<String>,
+    /// The CARGO_HOME crates are downloaded into, when not cargo's own (tests).
+    pub cargo_home: Option<PathBuf>,
 }
 
 impl Cache {
@@ -67,7 +69,7 @@ impl Cache {
     pub fn open(env: &crate::env::Env) -> Result<Cache> {
         let dir = env.cache.clone();
         std::fs::create_dir_all(dir.join("sha256")).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Cache { dir, mirrors: env.mirrors.clone() })
+        Ok(Cache { dir, mirrors: env.mirrors.clone(), cargo_home: None })
     }
 
     pub fn path(&self, sha256: &str) -> PathBuf {
@@ -398,8 +400,8 @@ impl Cache {
         bail!("it has no member {path} (`tar -t` lists its members)")
     }
 
-    /// Has cargo download crate `name` at exactly `version` (`cargo fetch` of a scratch
-    /// package that depends on it alone, which also downloads what it depends on), then
+    /// Has cargo download crate `name` at exactly `version` (see [`Cache::cargo_download`];
+    /// what it depends on is downloaded too), then
     /// takes `file` from cargo's download cache (`CARGO_HOME/registry/cache/*/`). Cargo's
     /// own configuration decides where the registry is; the sha256 decides what is kept.
     async fn cargo_fetch(
@@ -408,17 +410,14 @@ impl Cache {
         version: &str,
         file: &str,
     ) -> Result<(tempfile::NamedTempFile, String), Miss> {
-        let manifest = crate_fetch_manifest(name, version);
-        let files = [("Cargo.toml", manifest.as_str()), ("lib.rs", "")];
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let tool_failed =
             |detail: String| Miss::ToolFailed { tool: format!("cargo fetch ({name} ={version})"), detail };
-        match self.take_tool_output(&cargo, &["fetch", "--quiet"], &files, Some("Cargo.lock")).await {
-            Ok(Ok(_lock)) => {}
-            Ok(Err(detail)) => return Err(tool_failed(detail)),
-            Err(error) => return Err(tool_failed(format!("{error:#}"))),
-        }
-        let home = cargo_home().ok_or_else(|| tool_failed("neither CARGO_HOME nor HOME is set".into()))?;
+        self.cargo_download(name, version).await.map_err(tool_failed)?;
+        let home = self
+            .cargo_home
+            .clone()
+            .or_else(cargo_home)
+            .ok_or_else(|| tool_failed("neither CARGO_HOME nor HOME is set".into()))?;
         let taken = (|| -> Result<Option<(tempfile::NamedTempFile, String)>> {
             let caches = home.join("registry").join("cache");
             let mut dirs: Vec<PathBuf> = std::fs::read_dir(&caches)
@@ -443,6 +442,36 @@ impl Cache {
             Ok(None) => Err(tool_failed(format!("it left no {file} in {}/registry/cache/", home.display()))),
             Err(error) => Err(tool_failed(format!("{error:#}"))),
         }
+    }
+
+    /// Runs cargo in a scratch package depending on `name` alone: `cargo update --precise`
+    /// locks it at `version` (which, unlike a `=version` requirement, takes a yanked
+    /// version too, as an existing Cargo.lock does), then `cargo fetch --locked`
+    /// downloads it. `Err` holds why, cargo's own words where it ran.
+    async fn cargo_download(&self, name: &str, version: &str) -> Result<(), String> {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let scratch = tempfile::tempdir_in(&self.dir).map_err(|e| e.to_string())?;
+        std::fs::write(scratch.path().join("Cargo.toml"), crate_fetch_manifest(name, version))
+            .and_then(|()| std::fs::write(scratch.path().join("lib.rs"), ""))
+            .map_err(|e| e.to_string())?;
+        let steps: [&[&str]; 2] =
+            [&["update", "--quiet", "--package", name, "--precise", version], &["fetch", "--quiet", "--locked"]];
+        for args in steps {
+            let mut command = tokio::process::Command::new(&cargo);
+            if let Some(home) = &self.cargo_home {
+                command.env("CARGO_HOME", home);
+            }
+            let output = command
+                .args(args)
+                .current_dir(scratch.path())
+                .output()
+                .await
+                .map_err(|e| format!("running {cargo}: {e}"))?;
+            if !output.status.success() {
+                return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
+            }
+        }
+        Ok(())
     }
 
     /// `run_tool`'s work: `Err` when it could not run here, `Ok(Err(stderr))` when it ran
@@ -485,15 +514,16 @@ impl Cache {
     }
 }
 
-/// The manifest of the scratch package `cargo fetch` reads to download one crate: a
-/// workspace of its own (wherever the cache is), depending on `name` at `=version` only.
+/// The manifest of the scratch package cargo downloads one crate for: a workspace of its
+/// own (wherever the cache is), depending on `name` alone, at `version` or a compatible
+/// one (`cargo update --precise` then locks exactly `version`).
 fn crate_fetch_manifest(name: &str, version: &str) -> String {
     let quote = |text: &str| toml::Value::String(text.to_owned()).to_string();
     format!(
         "[package]\nname = \"cairn-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          [lib]\npath = \"lib.rs\"\n\n[workspace]\n\n[dependencies]\n{} = {}\n",
         quote(name),
-        quote(&format!("={version}"))
+        quote(version)
     )
 }
 
@@ -512,7 +542,7 @@ mod tests {
     /// An empty cache in a directory of its own, kept as long as the first value lives.
     fn empty_cache() -> (tempfile::TempDir, Cache) {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache { dir: dir.path().to_owned(), mirrors: vec![] };
+        let cache = Cache { dir: dir.path().to_owned(), mirrors: vec![], cargo_home: None };
         std::fs::create_dir_all(cache.dir.join("sha256")).unwrap();
         (dir, cache)
     }
@@ -622,18 +652,20 @@ mod tests {
     }
 
     #[test]
-    fn the_crate_fetch_manifest_asks_for_exactly_one_version_of_one_crate() {
+    fn the_crate_fetch_manifest_asks_for_one_crate() {
         let manifest: toml::Table = toml::from_str(&crate_fetch_manifest("tikv-jemalloc-sys", "0.6.0+5.3.0")).unwrap();
         assert!(manifest.contains_key("workspace"), "its own workspace, wherever the cache is");
         let dependencies = manifest["dependencies"].as_table().unwrap();
         assert_eq!(dependencies.len(), 1);
-        assert_eq!(dependencies["tikv-jemalloc-sys"].as_str(), Some("=0.6.0+5.3.0"));
+        assert_eq!(dependencies["tikv-jemalloc-sys"].as_str(), Some("0.6.0+5.3.0"));
     }
 
     /// Real cargo, real registry: a crate comes in only at the checksum a Cargo.lock pins.
     #[test]
     fn a_crate_is_fetched_by_cargo_and_admitted_only_at_its_pin() {
-        let (_cache_dir, cache) = empty_cache();
+        let (cache_dir, mut cache) = empty_cache();
+        // A CARGO_HOME of its own: nothing of another version is already downloaded there.
+        cache.cargo_home = Some(cache_dir.path().join("cargo-home"));
         // itoa 1.0.11's checksum, as Cargo.lock files record it.
         let pinned = "49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b";
         let crate_source = |sha256: &str, version: &str| Source {
@@ -667,6 +699,17 @@ mod tests {
         assert!(fetch(crate_source(pinned, "1.0.11")).is_empty());
         let bytes = cache.read(&crate_source(pinned, "1.0.11")).unwrap();
         assert_eq!(&bytes[..2], b"\x1f\x8b", "a .crate file is a gzipped tarball");
+
+        // A yanked version, as Cargo.lock files still pin them: bytes 1.6.0.
+        let yanked = Source {
+            file: "bytes-1.6.0.crate".into(),
+            sha256: "514de17de45fdb8dc022b1a7975556c53c86f9f0aa5f534b98977b171857c2c9".into(),
+            locations: vec![Location::Crate { name: "bytes".into(), version: "1.6.0".into() }],
+            note: String::new(),
+        };
+        let failures = fetch(yanked.clone());
+        assert!(failures.is_empty(), "{}", failures.values().next().unwrap());
+        assert!(cache.has(&yanked.sha256));
     }
 
     /// Serves `body` for any path, `requests` times.
