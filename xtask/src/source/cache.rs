@@ -588,9 +588,9 @@ mod tests {
         assert_eq!(left, ["sha256"], "no temporary file is left in the cache");
     }
 
-    /// Serves `/gone` as 404, `/other` with other bytes and `/hello` right, on loopback,
-    /// for as many requests as given.
-    fn serve(requests: usize) -> String {
+    /// Answers `requests` requests on loopback, each with what `answer` gives for the
+    /// request line: status, claimed content length, body.
+    fn serve_with(requests: usize, answer: impl Fn(&str) -> (&'static str, usize, Vec<u8>) + Send + 'static) -> String {
         use std::io::{BufRead, BufReader, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
@@ -599,20 +599,29 @@ mod tests {
                 let mut stream = stream.unwrap();
                 let mut line = String::new();
                 BufReader::new(&stream).read_line(&mut line).unwrap();
-                let (status, body): (&str, &[u8]) = match line.split_whitespace().nth(1) {
-                    Some("/hello") => ("200 OK", b"hello\n"),
-                    Some("/other") => ("200 OK", b"not hello\n"),
-                    Some("/huge") => ("200 OK", b""),
-                    _ => ("404 Not Found", b""),
-                };
-                // `/huge` claims 8 GiB; it sends nothing, the client must not wait for it.
-                let length = if line.contains("/huge") { 8 << 30 } else { body.len() };
+                let (status, length, body) = answer(&line);
                 let head = format!("HTTP/1.1 {status}\r\ncontent-length: {length}\r\nconnection: close\r\n\r\n");
                 stream.write_all(head.as_bytes()).unwrap();
-                stream.write_all(body).unwrap();
+                stream.write_all(&body).unwrap();
             }
         });
         format!("http://{address}")
+    }
+
+    /// Serves `/gone` as 404, `/other` with other bytes and `/hello` right, on loopback,
+    /// for as many requests as given.
+    fn serve(requests: usize) -> String {
+        serve_with(requests, |line| {
+            let (status, body): (&str, &[u8]) = match line.split_whitespace().nth(1) {
+                Some("/hello") => ("200 OK", b"hello\n"),
+                Some("/other") => ("200 OK", b"not hello\n"),
+                Some("/huge") => ("200 OK", b""),
+                _ => ("404 Not Found", b""),
+            };
+            // `/huge` claims 8 GiB; it sends nothing, the client must not wait for it.
+            let length = if line.contains("/huge") { 8 << 30 } else { body.len() };
+            (status, length, body.to_vec())
+        })
     }
 
     #[test]
@@ -714,20 +723,7 @@ mod tests {
 
     /// Serves `body` for any path, `requests` times.
     fn serve_body(body: Vec<u8>, requests: usize) -> String {
-        use std::io::{BufRead, BufReader, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().take(requests) {
-                let mut stream = stream.unwrap();
-                let mut line = String::new();
-                BufReader::new(&stream).read_line(&mut line).unwrap();
-                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
-                stream.write_all(head.as_bytes()).unwrap();
-                stream.write_all(&body).unwrap();
-            }
-        });
-        format!("http://{address}/bundle.tar.xz")
+        format!("{}/bundle.tar.xz", serve_with(requests, move |_| ("200 OK", body.len(), body.clone())))
     }
 
     /// An xz-compressed tar archive holding `bundle/inner.txt` ("inner\n") and a link.
