@@ -107,6 +107,28 @@ impl Cache {
         Ok(tempfile::Builder::new().prefix(".partial-").tempfile_in(self.dir.join("sha256"))?)
     }
 
+    /// Copies `input` into a temporary file of the cache, hashing on the way; more than
+    /// `limit` bytes is an error.
+    fn copy_hashed(&self, mut input: impl Read, limit: u64) -> Result<(tempfile::NamedTempFile, String)> {
+        let mut temp = self.temp()?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0; 1 << 20];
+        let mut copied = 0u64;
+        loop {
+            let n = input.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            copied += n as u64;
+            if copied > limit {
+                bail!("larger than {} MiB, more than any source is", limit >> 20);
+            }
+            hasher.update(&buffer[..n]);
+            std::io::Write::write_all(&mut temp, &buffer[..n])?;
+        }
+        Ok((temp, hex::encode(hasher.finalize())))
+    }
+
     /// Copies every file under `dir` whose hash a wanted source has into the cache.
     pub fn import(&self, dir: &Path, wanted: &BTreeMap<String, Wanted>) -> Result<usize> {
         let mut imported = 0;
@@ -126,19 +148,8 @@ impl Cache {
                 if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                     continue;
                 }
-                let mut temp = self.temp()?;
-                let mut hasher = Sha256::new();
-                let mut input = std::fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
-                let mut buffer = vec![0; 1 << 20];
-                loop {
-                    let n = input.read(&mut buffer)?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buffer[..n]);
-                    std::io::Write::write_all(&mut temp, &buffer[..n])?;
-                }
-                let sha = hex::encode(hasher.finalize());
+                let input = std::fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
+                let (temp, sha) = self.copy_hashed(input, u64::MAX)?;
                 if wanted.contains_key(&sha) && !self.has(&sha) {
                     self.admit(temp, &sha)?;
                     imported += 1;
@@ -378,24 +389,7 @@ impl Cache {
             if entry.header().entry_type() != tar::EntryType::Regular {
                 bail!("{path} is not a regular file in it");
             }
-            let mut temp = self.temp()?;
-            let mut hasher = Sha256::new();
-            let mut limited = entry.take(MAX_DOWNLOAD + 1);
-            let mut buffer = vec![0; 1 << 20];
-            let mut copied = 0u64;
-            loop {
-                let n = limited.read(&mut buffer)?;
-                if n == 0 {
-                    break;
-                }
-                copied += n as u64;
-                if copied > MAX_DOWNLOAD {
-                    bail!("{path} is larger than {} MiB, more than any source is", MAX_DOWNLOAD >> 20);
-                }
-                hasher.update(&buffer[..n]);
-                std::io::Write::write_all(&mut temp, &buffer[..n])?;
-            }
-            return Ok((temp, hex::encode(hasher.finalize())));
+            return self.copy_hashed(entry, MAX_DOWNLOAD).with_context(|| format!("copying {path} out"));
         }
         bail!("it has no member {path} (`tar -t` lists its members)")
     }
@@ -429,10 +423,7 @@ impl Cache {
             for dir in dirs {
                 let path = dir.join(file);
                 if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-                    let bytes = std::fs::read(&path)?;
-                    let mut temp = self.temp()?;
-                    std::io::Write::write_all(&mut temp, &bytes)?;
-                    return Ok(Some((temp, hex::encode(Sha256::digest(&bytes)))));
+                    return Ok(Some(self.copy_hashed(std::fs::File::open(&path)?, u64::MAX)?));
                 }
             }
             Ok(None)
@@ -507,10 +498,7 @@ impl Cache {
         let Some(path) = found else {
             return Ok(Err(format!("it left no file named {}", wanted_file.unwrap_or("as wanted"))));
         };
-        let bytes = std::fs::read(&path)?;
-        let mut temp = self.temp()?;
-        std::io::Write::write_all(&mut temp, &bytes)?;
-        Ok(Ok((temp, hex::encode(Sha256::digest(&bytes)))))
+        Ok(Ok(self.copy_hashed(std::fs::File::open(&path)?, u64::MAX)?))
     }
 }
 
