@@ -20,6 +20,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::image::normalize::{self, Kind, Node};
 use crate::registry::Rootfs;
+use crate::source::compression;
 
 /// The data member of a .deb, decompressed.
 pub fn deb_data(deb: &[u8]) -> Result<Vec<u8>> {
@@ -30,23 +31,12 @@ pub fn deb_data(deb: &[u8]) -> Result<Vec<u8>> {
         if !name.starts_with("data.tar") {
             continue;
         }
+        if !matches!(name.as_str(), "data.tar" | "data.tar.xz" | "data.tar.gz") {
+            bail!("{name}: unsupported compression (cairn reads data.tar, .gz and .xz)");
+        }
         let mut raw = Vec::new();
         member.read_to_end(&mut raw)?;
-        let mut data = Vec::new();
-        match name.as_str() {
-            "data.tar" => data = raw,
-            "data.tar.xz" => {
-                xz2::read::XzDecoder::new(raw.as_slice())
-                    .read_to_end(&mut data)
-                    .context("decompressing data.tar.xz")?;
-            }
-            "data.tar.gz" => {
-                flate2::read::GzDecoder::new(raw.as_slice())
-                    .read_to_end(&mut data)
-                    .context("decompressing data.tar.gz")?;
-            }
-            other => bail!("{other}: unsupported compression (cairn reads data.tar, .gz and .xz)"),
-        }
+        let data = compression::decompress(&raw).with_context(|| format!("unpacking {name}"))?;
         return Ok(data);
     }
     bail!("no data.tar member: not a Debian binary package")
@@ -96,12 +86,7 @@ pub fn is_installer(name: &str) -> bool {
 /// [`INSTALLER_PREFIX`]; its top-level files (install.sh, licences) and each component's
 /// `manifest.in` are left out. Owned by root, without setuid or write bits for others.
 pub fn installer_nodes(tarball: &[u8]) -> Result<Vec<Node>> {
-    let mut data = Vec::new();
-    if tarball.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::GzDecoder::new(tarball).read_to_end(&mut data).context("decompressing it (gzip)")?;
-    } else {
-        xz2::read::XzDecoder::new(tarball).read_to_end(&mut data).context("decompressing it (xz)")?;
-    }
+    let data = compression::decompress(tarball)?;
     let nodes = normalize::read(data.as_slice()).context("reading it as a tar archive")?;
     let tops: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.path.split('/').next().unwrap_or("")).collect();
     let [top] = tops.into_iter().collect::<Vec<_>>()[..] else {

@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::compression::Compression;
 use super::locations::pip_download_args;
 use super::Wanted;
 use crate::registry::{Location, Source};
@@ -370,14 +371,10 @@ impl Cache {
     /// its first bytes), copied out with its sha256.
     fn take_member(&self, archive: &Path, path: &str) -> Result<(tempfile::NamedTempFile, String)> {
         let mut file = std::fs::File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
-        let mut magic = [0u8; 6];
+        let mut magic = [0u8; Compression::MAGIC_LEN];
         let n = file.read(&mut magic)?;
         std::io::Seek::rewind(&mut file)?;
-        let reader: Box<dyn Read> = match &magic[..n] {
-            [0x1f, 0x8b, ..] => Box::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file))),
-            [0xfd, b'7', b'z', b'X', b'Z', 0x00] => Box::new(xz2::read::XzDecoder::new(std::io::BufReader::new(file))),
-            _ => Box::new(std::io::BufReader::new(file)),
-        };
+        let reader = Compression::sniff(&magic[..n]).reader(std::io::BufReader::new(file));
         let wanted = path.trim_start_matches("./");
         let mut tar = tar::Archive::new(reader);
         for entry in tar.entries().context("reading it as a tar archive")? {

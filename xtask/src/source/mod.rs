@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 mod cache;
+pub mod compression;
 mod locations;
 
 pub use cache::{Cache, Unfetched};
