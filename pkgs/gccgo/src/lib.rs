@@ -10,12 +10,13 @@
 //! POSIX strerror_r as such (not as glibc's, which returns the message), and lets
 //! libgcc's unwinder step through musl's signal frames, without which a panic raised by
 //! a signal (a nil dereference) cannot be recovered. The recipe's own test program
-//! checks those last two.
+//! checks those last two. One patch makes the Go frontend's export data deterministic:
+//! it numbered types in an order that followed their addresses in memory.
 //! It is a stage, not a Go for programs: Alpine's other libgo patches for musl (signal 34,
 //! which musl uses for set*id calls, among them) are not applied, and nothing but the
 //! chain runs what it compiles.
 
-use cairn_package::{Package, Recipe};
+use cairn_package::{File, Package, Recipe};
 
 pub const PACKAGE: Package = Package {
     name: "gccgo",
@@ -26,6 +27,6 @@ pub const PACKAGE: Package = Package {
     // libgo is installed in /usr/lib64, which musl's loader searches as the toolchain's
     // /etc/ld-musl-x86_64.path tells it.
     runtime: &[&toolchain::PACKAGE],
-    files: &[],
+    files: &[File { name: "export-type-order.patch", contents: include_bytes!("../export-type-order.patch") }],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
