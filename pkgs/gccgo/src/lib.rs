@@ -12,7 +12,7 @@
 //! a signal (a nil dereference) cannot be recovered. The recipe's own test program
 //! checks those last two. One patch stops the Go frontend numbering the types of export
 //! data in an order that followed their addresses in memory, and the walk of inline
-//! bodies take its functions in source order; a rebuild has not compared the image yet.
+//! bodies takes its functions in source order; no rebuild has compared the image yet.
 //! It is a stage, not a Go for programs: Alpine's other libgo patches for musl (signal 34,
 //! which musl uses for set*id calls, among them) are not applied, and nothing but the
 //! chain runs what it compiles.
