@@ -12,7 +12,8 @@
 //! a signal (a nil dereference) cannot be recovered. The recipe's own test program
 //! checks those last two. One patch stops the Go frontend numbering the types of export
 //! data in an order that followed their addresses in memory, and the walk of inline
-//! bodies takes its functions in source order; no rebuild has compared the image yet.
+//! bodies takes its functions in source order; with both, a build on a second machine
+//! gave the recorded image, bit for bit.
 //! It is a stage, not a Go for programs: Alpine's other libgo patches for musl (signal 34,
 //! which musl uses for set*id calls, among them) are not applied, and nothing but the
 //! chain runs what it compiles.
