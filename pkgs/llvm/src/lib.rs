@@ -1,7 +1,7 @@
 //! LLVM 19.1.7: the libraries, the shared libLLVM that every tool links, the tools and
 //! the utilities (FileCheck and the like), for the X86 target alone; built by our gcc
 //! with our cmake, ninja and python. Installed under /usr, with its headers and CMake
-//! package, so that clang, lld and Rust build on it.
+//! package, for clang, lld and the Rust chain to build on.
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
