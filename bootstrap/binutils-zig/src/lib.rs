@@ -2,7 +2,7 @@
 //! Zig's clang compiled). Its image must be binutils' own, bit for bit: `cargo xtask
 //! bootstrap prove --toolchain` checks that.
 
-use cairn_package::{Package, Rebuild, Recipe};
+use cairn_package::{Expect, Package, Rebuild, Recipe};
 
 pub const PACKAGE: Package = Package {
     name: "binutils-zig",
@@ -12,5 +12,9 @@ pub const PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &cross_zig::PACKAGE],
     runtime: &[],
     files: binutils::PACKAGE.files,
-    recipe: Recipe::Rebuild(Rebuild { of: &binutils::PACKAGE, replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)] }),
+    recipe: Recipe::Rebuild(Rebuild {
+        of: &binutils::PACKAGE,
+        replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)],
+        expect: Expect::Same { proof: "toolchain" },
+    }),
 };

@@ -2,7 +2,7 @@
 //! Zig's clang compiled). Its image must be gcc's own, bit for bit: `cargo xtask
 //! bootstrap prove --toolchain` checks that.
 
-use cairn_package::{Package, Rebuild, Recipe};
+use cairn_package::{Expect, Package, Rebuild, Recipe};
 
 pub const PACKAGE: Package = Package {
     name: "gcc-zig",
@@ -12,5 +12,9 @@ pub const PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &cross_zig::PACKAGE],
     runtime: &[],
     files: gcc::PACKAGE.files,
-    recipe: Recipe::Rebuild(Rebuild { of: &gcc::PACKAGE, replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)] }),
+    recipe: Recipe::Rebuild(Rebuild {
+        of: &gcc::PACKAGE,
+        replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)],
+        expect: Expect::Same { proof: "toolchain" },
+    }),
 };

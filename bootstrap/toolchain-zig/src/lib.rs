@@ -2,7 +2,7 @@
 //! with `binutils-zig` and `gcc-zig` beside them. Its image must be the toolchain's own,
 //! bit for bit: `cargo xtask bootstrap prove --toolchain` checks that.
 
-use cairn_package::{Package, Rebuild, Recipe};
+use cairn_package::{Expect, Package, Rebuild, Recipe};
 
 pub const PACKAGE: Package = Package {
     name: "toolchain-zig",
@@ -25,5 +25,6 @@ pub const PACKAGE: Package = Package {
             (&binutils::PACKAGE, &binutils_zig::PACKAGE),
             (&gcc::PACKAGE, &gcc_zig::PACKAGE),
         ],
+        expect: Expect::Same { proof: "toolchain" },
     }),
 };

@@ -59,6 +59,19 @@ pub struct Rebuild {
     /// `(from, to)`: where `of`'s Containerfile names `cairn/<from>`, the image of `to`
     /// is used. This package's deps are `of`'s with each `from` replaced by its `to`.
     pub replace: &'static [(&'static Package, &'static Package)],
+    /// Whether its image must be `of`'s.
+    pub expect: Expect,
+}
+
+/// What a rebuild's image is expected to be.
+#[derive(Debug)]
+pub enum Expect {
+    /// `of`'s image, bit for bit: the rebuild ends a proof, which `cargo xtask bootstrap
+    /// prove --<proof>` checks, and manifest/ records it with `of`'s digest.
+    Same { proof: &'static str },
+    /// Another image: a stage on the way to such a rebuild, compiled by other compilers
+    /// than `of` was, so its bytes differ while what it does must not.
+    Stage,
 }
 
 /// Extra entries of a rootfs laid out from Debian packages.

