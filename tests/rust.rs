@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::{engine_or_skip, here, statuses, Tree};
+use support::{copy_dir, engine_or_skip, here, statuses, Tree};
 
 fn committed(name: &str) -> String {
     let text = std::fs::read_to_string(here().join("manifest/packages").join(format!("{name}.toml"))).unwrap();
@@ -51,4 +51,86 @@ fn both_seeds_have_their_recorded_digests_and_build_and_run_programs() {
             support::text(&run.stderr)
         );
     }
+}
+
+/// What the Rust chain is built from, copied in when `CAIRN_CHAIN_FROM` has it.
+const UNDER: &[&str] = &[
+    "bootstrap",
+    "musl-stage0",
+    "busybox-stage0",
+    "linux-headers",
+    "cross",
+    "binutils",
+    "gcc",
+    "toolchain",
+    "musl",
+    "make",
+    "perl",
+    "zlib",
+    "bzip2",
+    "xz",
+    "openssl",
+    "autoconf",
+    "automake",
+    "libtool",
+    "libffi",
+    "pkgconf",
+    "python",
+    "cmake",
+    "ninja",
+    "rust-seed-debian",
+];
+
+/// In build order: seed A's chain.
+const CHAIN: &[&str] = &["llvm", "libunwind", "rust-source", "rust-stage1", "rust"];
+
+/// Seed A's chain end to end, to the digests manifest/ records, and the rust image used as
+/// a user would: a program with std alone, and one with a vendored crate (taken from the
+/// rust-source tree's vendor/), each built with `cargo build --offline` and run.
+///
+/// LLVM and two rustc builds take hours on 2 cores, so the test is ignored by default:
+/// `cargo test --test rust -- --ignored`. With `CAIRN_CHAIN_FROM=DIR`, an `out/` holding
+/// some of these images (and those they are built from), those layouts are copied in and
+/// only the rest is built.
+#[test]
+#[ignore = "builds LLVM and rustc twice: hours on 2 cores"]
+fn the_rust_chain_builds_to_the_recorded_digests_and_builds_programs() {
+    if !engine_or_skip() {
+        return;
+    }
+    let tree = Tree::new(&["rust"]);
+    if let Some(from) = std::env::var_os("CAIRN_CHAIN_FROM") {
+        let from = std::path::PathBuf::from(from);
+        for name in UNDER.iter().chain(CHAIN) {
+            if from.join(name).join("index.json").is_file() {
+                copy_dir(&from.join(name), &tree.out(name));
+                std::fs::copy(from.join(format!("{name}.tgz")), tree.root.join("out").join(format!("{name}.tgz")))
+                    .unwrap();
+            }
+        }
+    }
+    let (ok, items) = tree.build(&["rust"]);
+    assert!(ok, "the Rust chain builds: {items:#?}");
+    let got = statuses(&items);
+    for name in CHAIN {
+        let (status, built) = &got[*name];
+        assert!(status == "built" || status == "up to date", "{name}: {status}");
+        assert_eq!(built.as_deref(), Some(committed(name).as_str()), "{name} has the digest manifest/ records");
+    }
+
+    let script = "set -e; export HOME=/tmp CARGO_HOME=/tmp/cargo; cd /tmp; rustc -V; cargo -V | cut -d' ' -f1-2; \
+                  cargo new -q --vcs none hello && cd hello; \
+                  printf 'fn main() { println!(\"hello from {}\", env!(\"CARGO_PKG_NAME\")); }\\n' > src/main.rs; \
+                  cargo build -q --offline --release && ./target/release/hello; \
+                  cd /tmp && cargo new -q --vcs none digits && cd digits && echo 'itoa = \"=1.0.14\"' >> Cargo.toml; \
+                  mkdir .cargo && printf '[source.crates-io]\\nreplace-with = \"vendored\"\\n[source.vendored]\\ndirectory = \"/usr/src/rustc-1.85.1-src/vendor\"\\n' > .cargo/config.toml; \
+                  printf 'fn main() { println!(\"{} from a vendored crate\", itoa::Buffer::new().format(42u64)); }\\n' > src/main.rs; \
+                  cargo build -q --offline --release && ./target/release/digits";
+    let run = tree.xtask(&["run", "rust", "rust-source", "--", "sh", "-c", script]);
+    assert_eq!(
+        support::text(&run.stdout),
+        "rustc 1.85.1 (4eb161250 2025-03-15) (cairn)\ncargo 1.85.1\nhello from hello\n42 from a vendored crate\n",
+        "{}",
+        support::text(&run.stderr)
+    );
 }

@@ -1,0 +1,29 @@
+#!/bin/sh
+# One stage of the Rust chain, run by the Containerfiles of rust-stage1 and rust in the
+# tree's root: x.py builds rustc and std at stage 1 (std by that rustc) and cargo at
+# stage 0, starting from the rustc and cargo in "$1"; then rustc, its libraries, std and
+# cargo are installed under /rootfs/usr and checked. The caller checks for its hostname.
+set -eu
+stage0="--set build.rustc=$1/rustc --set build.cargo=$1/cargo"
+python3 x.py build --stage 1 library $stage0
+python3 x.py build --stage 0 src/tools/cargo $stage0
+
+stage1=build/x86_64-unknown-linux-musl/stage1
+mkdir -p /rootfs/usr/bin /rootfs/usr/lib/rustlib/x86_64-unknown-linux-musl
+cp "$stage1/bin/rustc" build/x86_64-unknown-linux-musl/stage0-tools-bin/cargo /rootfs/usr/bin/
+cp -P "$stage1"/lib/*.so /rootfs/usr/lib/
+cp -RP "$stage1/lib/rustlib/x86_64-unknown-linux-musl/lib" /rootfs/usr/lib/rustlib/x86_64-unknown-linux-musl/
+links="$(find /rootfs -type l)"
+[ -z "$links" ] || { echo "links in the image: $links" >&2; exit 1; }
+
+# rustc says what it is, and compiles a program whose panic unwinds (std's libunwind).
+export LD_LIBRARY_PATH=/rootfs/usr/lib
+version="$(/rootfs/usr/bin/rustc -vV)"
+echo "$version"
+for line in 'rustc 1.85.1 (4eb161250 2025-03-15) (cairn)' 'host: x86_64-unknown-linux-musl' 'LLVM version: 19.1.7'; do
+    echo "$version" | grep -qxF "$line" || { echo "rustc -vV does not say: $line" >&2; exit 1; }
+done
+printf 'fn main() {\n    let caught = std::panic::catch_unwind(|| panic!("unwinding"));\n    println!("{} {}", caught.is_err(), std::env::args().count());\n}\n' > /tmp/t.rs
+/rootfs/usr/bin/rustc --sysroot /rootfs/usr -O -o /tmp/t /tmp/t.rs
+[ "$(/tmp/t one 2>/dev/null)" = 'true 2' ]
+/rootfs/usr/bin/cargo -V | grep '^cargo 1\.85\.1 '
