@@ -8,11 +8,20 @@ stage0="--set build.rustc=$1/rustc --set build.cargo=$1/cargo"
 python3 x.py build --stage 1 library $stage0
 python3 x.py build --stage 0 src/tools/cargo $stage0
 
-stage1=build/x86_64-unknown-linux-musl/stage1
-mkdir -p /rootfs/usr/bin /rootfs/usr/lib/rustlib/x86_64-unknown-linux-musl
-cp "$stage1/bin/rustc" build/x86_64-unknown-linux-musl/stage0-tools-bin/cargo /rootfs/usr/bin/
-cp -P "$stage1"/lib/*.so /rootfs/usr/lib/
-cp -RP "$stage1/lib/rustlib/x86_64-unknown-linux-musl/lib" /rootfs/usr/lib/rustlib/x86_64-unknown-linux-musl/
+# rustc and the libraries it loads; std as its stamp lists it (the sysroot also holds the
+# compiler's own rlibs, which only tools built against rustc use); cargo.
+out=build/x86_64-unknown-linux-musl
+lib=/rootfs/usr/lib/rustlib/x86_64-unknown-linux-musl/lib
+mkdir -p /rootfs/usr/bin "$lib/self-contained"
+cp "$out/stage1/bin/rustc" "$out/stage0-tools-bin/cargo" /rootfs/usr/bin/
+cp "$out"/stage1/lib/*.so /rootfs/usr/lib/
+tr '\0' '\n' < "$out/stage1-std/x86_64-unknown-linux-musl/release/.libstd.stamp" | while read -r entry; do
+    case "$entry" in
+        s*) cp "${entry#s}" "$lib/self-contained/" ;;
+        [th]*) cp "${entry#?}" "$lib/" ;;
+        *) echo "unknown entry in std's stamp: $entry" >&2; exit 1 ;;
+    esac
+done
 links="$(find /rootfs -type l)"
 [ -z "$links" ] || { echo "links in the image: $links" >&2; exit 1; }
 
