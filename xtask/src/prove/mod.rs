@@ -306,17 +306,32 @@ fn tenths(elapsed: std::time::Duration) -> f64 {
     (elapsed.as_secs_f64() * 10.0).round() / 10.0
 }
 
-/// `--toolchain` or `--rust`: every rebuild package of that proof against the package it
-/// rebuilds.
-fn prove_rebuilds(registry: &Registry, args: &ProveArgs, env: &Env, proof: &'static str) -> Result<ExitCode> {
-    let pairs: Vec<(&str, &Rebuild)> = registry
+/// The rebuilds that end `proof` (their image must be their original's), by name.
+fn pairs_of<'a>(registry: &'a Registry, proof: &str) -> Vec<(&'a str, &'a Rebuild)> {
+    registry
         .packages
         .values()
         .filter_map(|p| match &p.recipe {
             Recipe::Rebuild(rebuild) if rebuild.proof() == Some(proof) => Some((p.name.as_str(), rebuild)),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// What both sides of a proof build from: the packages in the closure of the originals
+/// and in that of the rebuilds, which the proof does not make independent.
+fn shared_by(registry: &Registry, pairs: &[(&str, &Rebuild)]) -> Result<BTreeSet<String>> {
+    let originals: BTreeSet<String> =
+        registry.order(pairs.iter().map(|(_, rebuild)| rebuild.of.clone()))?.into_iter().collect();
+    let rebuilds: BTreeSet<String> =
+        registry.order(pairs.iter().map(|(name, _)| name.to_string()))?.into_iter().collect();
+    Ok(originals.intersection(&rebuilds).cloned().collect())
+}
+
+/// `--toolchain` or `--rust`: every rebuild package of that proof against the package it
+/// rebuilds.
+fn prove_rebuilds(registry: &Registry, args: &ProveArgs, env: &Env, proof: &'static str) -> Result<ExitCode> {
+    let pairs = pairs_of(registry, proof);
     if pairs.is_empty() {
         bail!(
             "no package is a rebuild of another that must give its image (`Recipe::Rebuild` with \
@@ -328,14 +343,9 @@ fn prove_rebuilds(registry: &Registry, args: &ProveArgs, env: &Env, proof: &'sta
     let (options, results) = build(registry, wanted, args, env)?;
     let digest_of = |name: &str| results.iter().find(|r| r.name == name).and_then(|r| r.outcome.digest());
 
-    // What both sides build from: in the closure of the originals and in that of the rebuilds.
-    let originals: BTreeSet<String> =
-        registry.order(pairs.iter().map(|(_, rebuild)| rebuild.of.clone()))?.into_iter().collect();
-    let rebuilds: BTreeSet<String> =
-        registry.order(pairs.iter().map(|(name, _)| name.to_string()))?.into_iter().collect();
-    let shared: Vec<Shared> = originals
-        .intersection(&rebuilds)
-        .map(|name| Shared { package: name.clone(), digest: digest_of(name).map(str::to_owned) })
+    let shared: Vec<Shared> = shared_by(registry, &pairs)?
+        .into_iter()
+        .map(|name| Shared { digest: digest_of(&name).map(str::to_owned), package: name })
         .collect();
 
     // What was replaced: the roots (cross -> cross-zig) and the rebuilt packages in between.
@@ -424,6 +434,33 @@ fn prove_rebuilds(registry: &Registry, args: &ProveArgs, env: &Env, proof: &'sta
 mod tests {
     use super::*;
     use crate::manifest::Manifest;
+
+    /// Each proof takes its own rebuilds, and not the stages on the way; what the two
+    /// sides of the Rust proof share holds neither seed nor either stage 1, but does hold
+    /// what links and generates code for both (the toolchain, LLVM).
+    #[test]
+    fn each_proof_compares_its_own_rebuilds_and_lists_what_both_sides_share() {
+        let registry = Registry::load(&Env::resolve().unwrap().root).unwrap();
+        let names = |proof| {
+            pairs_of(&registry, proof).iter().map(|(name, r)| (name.to_string(), r.of.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(names("rust"), [("rust-upstream".to_string(), "rust".to_string())]);
+        let toolchain = names("toolchain");
+        assert_eq!(toolchain.len(), 3, "{toolchain:?}");
+        assert!(toolchain.iter().all(|(name, _)| name.ends_with("-zig")), "{toolchain:?}");
+
+        let shared = shared_by(&registry, &pairs_of(&registry, "rust")).unwrap();
+        for own in
+            ["rust-seed-debian", "rust-seed-upstream", "rust-stage1", "rust-stage1-upstream", "rust", "rust-upstream"]
+        {
+            assert!(!shared.contains(own), "{own} is one side's alone: {shared:?}");
+        }
+        for common in ["toolchain", "llvm", "libunwind", "python", "rust-source"] {
+            assert!(shared.contains(common), "{common} is under both sides: {shared:?}");
+        }
+        let shared = shared_by(&registry, &pairs_of(&registry, "toolchain")).unwrap();
+        assert!(!shared.contains("cross") && !shared.contains("cross-zig"), "{shared:?}");
+    }
 
     /// manifest/ is where the toolchain proof is recorded: a rebuild's entry claims its
     /// original's image. When the original changes, the claim must be made again.
