@@ -1,12 +1,24 @@
 #!/bin/sh
 # One stage of the Rust chain, run by the Containerfiles of rust-stage1 and rust in the
 # tree's root: x.py builds rustc and std at stage 1 (std by that rustc) and cargo at
-# stage 0, starting from the rustc and cargo in "$1"; then rustc, its libraries, std and
-# cargo are installed under /rootfs/usr and checked. The caller checks for its hostname.
+# stage 0, starting from the rustc and cargo in /usr/bin; then rustc, its libraries, std
+# and cargo are installed under /rootfs/usr and checked. The caller checks for its
+# hostname.
 set -eu
-stage0="--set build.rustc=$1/rustc --set build.cargo=$1/cargo"
-python3 x.py build --stage 1 library $stage0
-python3 x.py build --stage 0 src/tools/cargo $stage0
+
+# x.py runs the stage-0 compiler with its library directory, /usr/lib, on LD_LIBRARY_PATH;
+# a seed is a glibc program, and /usr/lib holds our musl libraries: these wrappers, which
+# config.toml names, drop it, so no glibc program loads a musl library.
+mkdir -p /opt/stage0/bin
+for tool in rustc cargo; do
+    printf '#!/bin/sh\nunset LD_LIBRARY_PATH\nexec /usr/bin/%s "$@"\n' "$tool" > "/opt/stage0/bin/$tool"
+    chmod 755 "/opt/stage0/bin/$tool"
+done
+/opt/stage0/bin/rustc -vV
+/opt/stage0/bin/cargo -V
+
+python3 x.py build --stage 1 library
+python3 x.py build --stage 0 src/tools/cargo
 
 # rustc and the libraries it loads; std as its stamp lists it (the sysroot also holds the
 # compiler's own rlibs, which only tools built against rustc use); cargo.
