@@ -155,7 +155,11 @@ pub const PACKAGE: Package = Package {
         krate!("thiserror", "2.0.3", "c006c85c7651b3cf2ada4584faa36773bd07bac24acfb39f3c431b36d7e667aa"),
         krate!("thiserror-impl", "1.0.63", "a4558b58466b9ad7ca0f102865eccc95938dca1a74a856f2b57b6629050da261"),
         krate!("thiserror-impl", "2.0.3", "f077553d607adc1caf65430528a576c757a71ed73944b66ebb58ef2bbd243568"),
-        krate!("tikv-jemalloc-sys", "0.6.0+5.3.0-1-ge13ca993e8ccb9ba9847cc330696e02839f328f7", "cd3c60906412afa9c2b5b5a48ca6a5abe5736aec9eb48ad05037a677e52e4e2d"),
+        krate!(
+            "tikv-jemalloc-sys",
+            "0.6.0+5.3.0-1-ge13ca993e8ccb9ba9847cc330696e02839f328f7",
+            "cd3c60906412afa9c2b5b5a48ca6a5abe5736aec9eb48ad05037a677e52e4e2d"
+        ),
         krate!("time", "0.3.36", "5dfd88e563464686c916c7e46e623e520ddc6d79fa6641390f2e3fa86e83e885"),
         krate!("time-macros", "0.2.18", "3f252a68540fde3a3877aeea552b832b40ab9a69e318efd078774a01ddee1ccf"),
         krate!("tinyvec", "1.8.0", "445e881f4f6d382d5f27c034e25eb92edd7c784ceab92a0937db7f2e9471b938"),
@@ -173,14 +177,26 @@ pub const PACKAGE: Package = Package {
         krate!("wasm-bindgen", "0.2.92", "4be2531df63900aeb2bca0daaaddec08491ee64ceecbee5076636a3b026795a8"),
         krate!("wasm-bindgen-backend", "0.2.92", "614d787b966d3989fa7bb98a654e369c762374fd3213d212cfc0251257e747da"),
         krate!("wasm-bindgen-macro", "0.2.92", "a1f8823de937b71b9460c0c34e25f3da88250760bec0ebac694b49997550d726"),
-        krate!("wasm-bindgen-macro-support", "0.2.92", "e94f17b526d0a461a191c78ea52bbce64071ed5c04c9ffe424dcb38f74171bb7"),
+        krate!(
+            "wasm-bindgen-macro-support",
+            "0.2.92",
+            "e94f17b526d0a461a191c78ea52bbce64071ed5c04c9ffe424dcb38f74171bb7"
+        ),
         krate!("wasm-bindgen-shared", "0.2.92", "af190c94f2773fdb3729c55b007a722abb5384da03bc0986df4c289bf5567e96"),
         krate!("web-sys", "0.3.69", "77afa9a11836342370f4817622a2f0f418b134426d91a82dfb48f532d2ec13ef"),
         krate!("winapi", "0.3.9", "5c839a674fcd7a98952e593242ea400abe93992746761e38641405d28b00f419"),
-        krate!("winapi-i686-pc-windows-gnu", "0.4.0", "ac3b87c63620426dd9b991e5ce0329eff545bccbbb34f3be09ff6fb6ab51b7b6"),
+        krate!(
+            "winapi-i686-pc-windows-gnu",
+            "0.4.0",
+            "ac3b87c63620426dd9b991e5ce0329eff545bccbbb34f3be09ff6fb6ab51b7b6"
+        ),
         krate!("winapi-util", "0.1.8", "4d4cc384e1e73b93bafa6fb4f1df8c41695c8a91cf9c4c64358067d15a7b6c6b"),
         krate!("winapi-util", "0.1.9", "cf221c93e13a30d793f7645a0e7762c55d169dbb0a49671918a2319d289b10bb"),
-        krate!("winapi-x86_64-pc-windows-gnu", "0.4.0", "712e227841d057c1ee1cd2fb22fa7e5a5461ae8e48fa2ca79ec42cfc1931183f"),
+        krate!(
+            "winapi-x86_64-pc-windows-gnu",
+            "0.4.0",
+            "712e227841d057c1ee1cd2fb22fa7e5a5461ae8e48fa2ca79ec42cfc1931183f"
+        ),
         krate!("windows", "0.52.0", "e48a53791691ab099e5e2ad123536d0fff50652600abaf43bbf952894110d0be"),
         krate!("windows", "0.57.0", "12342cb4d8e3b046f3d80effd474a7a02447231330ef77d71daa6fbc40681143"),
         krate!("windows-core", "0.52.0", "33ab640c8d7e35bf8ba19b884ba838ceb4fba93a4e8c65a9059d08afcfc683d9"),
