@@ -112,10 +112,10 @@ fn a_rebuild_on_another_root_must_give_its_originals_image() {
     tree.add_package(
         "thing-again",
         &["bootstrap", "root-a", "root-b", "thing"],
-        "use cairn_package::{Package, Rebuild, Recipe};\npub const PACKAGE: Package = Package { name: \"thing-again\", \
+        "use cairn_package::{Expect, Package, Rebuild, Recipe};\npub const PACKAGE: Package = Package { name: \"thing-again\", \
          version: \"1\", license: \"MIT\", sources: thing::PACKAGE.sources, deps: &[&bootstrap::PACKAGE, &root_b::PACKAGE], \
          runtime: &[], files: thing::PACKAGE.files, recipe: Recipe::Rebuild(Rebuild { of: &thing::PACKAGE, \
-         replace: &[(&root_a::PACKAGE, &root_b::PACKAGE)] }) };\n",
+         replace: &[(&root_a::PACKAGE, &root_b::PACKAGE)], expect: Expect::Same { proof: \"toolchain\" } }) };\n",
         "",
     );
 
