@@ -343,7 +343,7 @@ fn add_sealed(tree: &Tree) {
 
 const BAD_HASH: &str = r#"
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "badhash",
     version: "1",
     license: "MIT",
@@ -363,7 +363,7 @@ pub const PACKAGE: Package = Package {
 fn plain(name: &str, deps: &[&str]) -> String {
     let deps: Vec<String> = deps.iter().map(|d| format!("&{}::PACKAGE", d.replace('-', "_"))).collect();
     format!(
-        "use cairn_package::{{Package, Recipe}};\npub const PACKAGE: Package = Package {{ name: \"{name}\", version: \"1\", \
+        "use cairn_package::{{Package, Recipe}};\npub static PACKAGE: Package = Package {{ name: \"{name}\", version: \"1\", \
          license: \"MIT\", sources: &[], deps: &[{}], runtime: &[], files: &[], recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n",
         deps.join(", ")
     )

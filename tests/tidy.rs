@@ -131,8 +131,10 @@ fn package_crates_have_the_expected_shape() {
             );
             let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
             assert!(
-                lib.contains("pub const PACKAGE: Package"),
-                "{} does not declare `pub const PACKAGE: Package`",
+                lib.contains("pub static PACKAGE: Package"),
+                "{} does not declare `pub static PACKAGE: Package` (a `const` is copied into \
+                 every crate that names it, dependencies and all: a long chain of them takes \
+                 minutes to compile)",
                 dir.display()
             );
             if lib.contains("include_str!(\"../Containerfile\")") {

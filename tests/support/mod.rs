@@ -99,7 +99,7 @@ impl Tree {
     }
 
     /// Adds a package crate: `deps` are crates of this tree (`bootstrap` is
-    /// `bootstrap/toolchain`), `lib` the body of its PACKAGE after `pub const PACKAGE`.
+    /// `bootstrap/toolchain`), `lib` the body of its PACKAGE after `pub static PACKAGE`.
     pub fn add_package(&self, name: &str, deps: &[&str], lib: &str, containerfile: &str) {
         let dir = self.root.join("pkgs").join(name);
         std::fs::create_dir_all(dir.join("src")).unwrap();
@@ -172,6 +172,19 @@ impl Tree {
 
     pub fn out(&self, name: &str) -> PathBuf {
         self.root.join("out").join(name)
+    }
+
+    /// Copies in each of `names` that `CAIRN_CHAIN_FROM`, the `out/` of an earlier build,
+    /// holds (its layout and layer tarball), so a long chain's test builds only the rest.
+    pub fn take_built_from_env(&self, names: &[&str]) {
+        let Some(from) = std::env::var_os("CAIRN_CHAIN_FROM").map(PathBuf::from) else { return };
+        for name in names {
+            if from.join(name).join("index.json").is_file() {
+                copy_dir(&from.join(name), &self.out(name));
+                let tgz = format!("{name}.tgz");
+                std::fs::copy(from.join(&tgz), self.root.join("out").join(&tgz)).unwrap();
+            }
+        }
     }
 }
 

@@ -32,7 +32,7 @@ use clap::{Parser, Subcommand};
 
 /// Reproducible, hermetic, multi-signed OCI images built from source.
 ///
-/// Every package is a crate under pkgs/ or bootstrap/ whose `PACKAGE` constant names its
+/// Every package is a crate under pkgs/ or bootstrap/ whose `PACKAGE` static names its
 /// sources (pinned by sha256), its dependencies (other package crates) and its
 /// Containerfile. `build` turns them into deterministic OCI image layouts under out/ and
 /// records their digests in manifest/; `reproduce` rebuilds from scratch and compares;

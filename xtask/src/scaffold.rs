@@ -55,7 +55,7 @@ fn lib_rs(name: &str) -> String {
 
 use cairn_package::{{Package, Recipe}};
 
-pub const PACKAGE: Package = Package {{
+pub static PACKAGE: Package = Package {{
     name: "{name}",
     version: "0",
     license: "NOASSERTION",

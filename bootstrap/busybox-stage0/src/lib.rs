@@ -4,7 +4,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "busybox-stage0",
     version: "1.35.0",
     license: "GPL-2.0-only",

@@ -12,7 +12,7 @@
 
 use cairn_package::{Package, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "cross-zig",
     version: cross::PACKAGE.version,
     license: cross::PACKAGE.license,

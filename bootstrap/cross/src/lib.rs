@@ -10,7 +10,7 @@
 
 use cairn_package::{File, Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "cross",
     version: "12.2.0",
     license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND GPL-3.0-or-later AND MIT",

@@ -5,7 +5,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "ddc-debian",
     version: "0.9.27+git20200814.62c30a4a",
     license: "LGPL-2.1-or-later",

@@ -4,7 +4,7 @@
 
 use cairn_package::{Expect, Package, Rebuild, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "gcc-zig",
     version: gcc::PACKAGE.version,
     license: gcc::PACKAGE.license,

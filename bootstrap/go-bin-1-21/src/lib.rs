@@ -4,7 +4,7 @@
 
 use cairn_package::{Location, Package, Recipe, Rootfs, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "go-bin-1-21",
     version: "1.21.13",
     license: "BSD-3-Clause",

@@ -15,7 +15,7 @@
 
 use cairn_package::{Location, Package, Recipe, Rootfs, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "rust-seed-debian",
     version: "1.85.1+dfsg1-1+deb13u1",
     license: "(MIT OR Apache-2.0) AND GPL-3.0-or-later WITH GCC-exception-3.1 AND LGPL-2.1-or-later AND Apache-2.0 WITH LLVM-exception",

@@ -11,7 +11,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "rust-seed-upstream",
     version: "1.84.0",
     license: "(MIT OR Apache-2.0) AND GPL-3.0-or-later WITH GCC-exception-3.1 AND LGPL-2.1-or-later",

@@ -5,7 +5,7 @@
 
 use cairn_package::{Expect, Package, Rebuild, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "rust-stage1-upstream",
     version: rust_stage1::PACKAGE.version,
     license: rust_stage1::PACKAGE.license,

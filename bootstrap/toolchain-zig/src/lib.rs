@@ -4,7 +4,7 @@
 
 use cairn_package::{Expect, Package, Rebuild, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "toolchain-zig",
     version: toolchain::PACKAGE.version,
     license: toolchain::PACKAGE.license,

@@ -6,7 +6,7 @@
 
 use cairn_package::{Package, Recipe, Rootfs, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "bootstrap",
     version: "bookworm",
     license: "GPL-3.0-or-later AND LGPL-2.1-or-later AND GPL-2.0-only",

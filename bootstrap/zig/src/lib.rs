@@ -9,7 +9,7 @@
 
 use cairn_package::{Location, Package, Recipe, Rootfs, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "zig",
     version: "0.17.1",
     license: "MIT AND Apache-2.0 WITH LLVM-exception AND GPL-2.0-only AND GPL-3.0-or-later AND LGPL-2.1-or-later",

@@ -2,7 +2,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "autoconf",
     version: "2.71",
     license: "GPL-3.0-or-later WITH Autoconf-exception-3.0",

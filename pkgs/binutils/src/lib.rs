@@ -3,7 +3,7 @@
 
 use cairn_package::{Package, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "binutils",
     version: "2.40",
     license: "GPL-3.0-or-later",

@@ -3,7 +3,7 @@
 
 use cairn_package::{Package, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "busybox",
     version: "1.35.0",
     license: "GPL-2.0-only",

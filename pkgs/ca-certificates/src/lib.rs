@@ -3,7 +3,7 @@
 
 use cairn_package::{File, Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "ca-certificates",
     version: "20250419",
     license: "MPL-2.0",

@@ -3,7 +3,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "curl",
     version: "8.21.0",
     license: "curl",

@@ -3,7 +3,7 @@
 
 use cairn_package::{File, Package, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "filesystem",
     version: "1",
     license: "MIT",

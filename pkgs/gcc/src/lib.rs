@@ -5,7 +5,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "gcc",
     version: "12.2.0",
     license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND LGPL-3.0-or-later",

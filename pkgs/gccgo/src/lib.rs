@@ -20,7 +20,7 @@
 
 use cairn_package::{File, Package, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "gccgo",
     version: "12.2.0",
     license: "GPL-3.0-or-later WITH GCC-exception-3.1 AND LGPL-3.0-or-later AND BSD-3-Clause",

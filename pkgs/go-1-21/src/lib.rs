@@ -33,7 +33,7 @@ pub const SOURCE_1_23: Source = Source {
 /// nothing is fetched unless the user says so.
 pub const GO_ENV: File = File { name: "go.env", contents: include_bytes!("../go.env") };
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "go-1-21",
     version: "1.21.13",
     license: "BSD-3-Clause",

@@ -5,7 +5,7 @@
 
 use cairn_package::{Package, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "go-1-23",
     version: "1.23.4",
     license: "BSD-3-Clause",

@@ -5,7 +5,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "go-1-24",
     version: "1.24.9",
     license: "BSD-3-Clause",

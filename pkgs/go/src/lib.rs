@@ -5,7 +5,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "go",
     version: "1.27.1",
     license: "BSD-3-Clause",

@@ -3,7 +3,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "libffi",
     version: "3.4.8",
     license: "MIT",

@@ -2,7 +2,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "libtool",
     version: "2.4.7",
     license: "GPL-2.0-or-later AND LGPL-2.0-or-later",

@@ -4,7 +4,7 @@
 
 use cairn_package::{Package, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "libunwind",
     version: "19.1.7",
     license: "Apache-2.0 WITH LLVM-exception",

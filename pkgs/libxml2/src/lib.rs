@@ -2,7 +2,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "libxml2",
     version: "2.15.4",
     license: "MIT",

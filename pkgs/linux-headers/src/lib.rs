@@ -7,7 +7,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "linux-headers",
     version: "6.1.176",
     license: "GPL-2.0-only WITH Linux-syscall-note",

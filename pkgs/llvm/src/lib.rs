@@ -5,7 +5,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "llvm",
     version: "19.1.7",
     license: "Apache-2.0 WITH LLVM-exception",

@@ -2,7 +2,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "m4",
     version: "1.4.19",
     license: "GPL-3.0-or-later",

@@ -9,7 +9,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "make",
     version: "4.3",
     license: "GPL-3.0-or-later",

@@ -4,7 +4,7 @@
 
 use cairn_package::{Package, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "musl",
     version: "1.2.3",
     license: "MIT",

@@ -3,7 +3,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "openssl",
     version: "3.5.7",
     license: "Apache-2.0",

@@ -2,7 +2,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "perl",
     version: "5.36.0",
     license: "Artistic-1.0-Perl OR GPL-1.0-or-later",

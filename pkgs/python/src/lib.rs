@@ -3,7 +3,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "python",
     version: "3.13.15",
     license: "PSF-2.0",

@@ -30,7 +30,7 @@ macro_rules! krate {
     };
 }
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "rust-source",
     version: "1.85.1",
     license: "(MIT OR Apache-2.0) AND Apache-2.0 WITH LLVM-exception AND LicenseRef-vendored-crates",

@@ -9,7 +9,7 @@
 
 use cairn_package::{Package, Recipe};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "rust",
     version: "1.85.1",
     license: "(MIT OR Apache-2.0) AND Apache-2.0 WITH LLVM-exception",

@@ -2,7 +2,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "sed",
     version: "4.9",
     license: "GPL-3.0-or-later",

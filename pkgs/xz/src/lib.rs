@@ -2,7 +2,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "xz",
     version: "5.4.1",
     license: "0BSD AND GPL-2.0-or-later AND LGPL-2.1-or-later",

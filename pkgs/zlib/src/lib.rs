@@ -2,7 +2,7 @@
 
 use cairn_package::{Location, Package, Recipe, Sha256, Source};
 
-pub const PACKAGE: Package = Package {
+pub static PACKAGE: Package = Package {
     name: "zlib",
     version: "1.2.13",
     license: "Zlib",

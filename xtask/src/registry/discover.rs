@@ -1,4 +1,4 @@
-//! Finding the package crates and reading their `PACKAGE` constants.
+//! Finding the package crates and reading their `PACKAGE` statics.
 //!
 //! Crates are found with `cargo metadata` (every workspace member under `pkgs/` or
 //! `bootstrap/`), so adding one needs no edit elsewhere. A package crate is code that
