@@ -11,7 +11,7 @@
 
 mod support;
 
-use support::{copy_dir, engine_or_skip, here, statuses, Tree};
+use support::{engine_or_skip, here, statuses, Tree};
 
 /// What the Go chain is built from, copied in when `CAIRN_CHAIN_FROM` has it.
 const UNDER: &[&str] = &[
@@ -43,16 +43,7 @@ fn the_go_chain_builds_to_the_recorded_digests_and_builds_programs() {
         return;
     }
     let tree = Tree::new(&["go", "toolchain"]);
-    if let Some(from) = std::env::var_os("CAIRN_CHAIN_FROM") {
-        let from = std::path::PathBuf::from(from);
-        for name in UNDER.iter().chain(CHAIN) {
-            if from.join(name).join("index.json").is_file() {
-                copy_dir(&from.join(name), &tree.out(name));
-                std::fs::copy(from.join(format!("{name}.tgz")), tree.root.join("out").join(format!("{name}.tgz")))
-                    .unwrap();
-            }
-        }
-    }
+    tree.take_built_from_env(&[UNDER, CHAIN].concat());
     let (ok, items) = tree.build(&["go"]);
     assert!(ok, "the Go chain builds: {items:#?}");
     let got = statuses(&items);

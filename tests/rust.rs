@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::{copy_dir, engine_or_skip, here, statuses, Tree};
+use support::{engine_or_skip, here, statuses, Tree};
 
 fn committed(name: &str) -> String {
     let text = std::fs::read_to_string(here().join("manifest/packages").join(format!("{name}.toml"))).unwrap();
@@ -99,16 +99,7 @@ fn the_rust_chain_builds_to_the_recorded_digests_and_builds_programs() {
         return;
     }
     let tree = Tree::new(&["rust"]);
-    if let Some(from) = std::env::var_os("CAIRN_CHAIN_FROM") {
-        let from = std::path::PathBuf::from(from);
-        for name in UNDER.iter().chain(CHAIN) {
-            if from.join(name).join("index.json").is_file() {
-                copy_dir(&from.join(name), &tree.out(name));
-                std::fs::copy(from.join(format!("{name}.tgz")), tree.root.join("out").join(format!("{name}.tgz")))
-                    .unwrap();
-            }
-        }
-    }
+    tree.take_built_from_env(&[UNDER, CHAIN].concat());
     let (ok, items) = tree.build(&["rust"]);
     assert!(ok, "the Rust chain builds: {items:#?}");
     let got = statuses(&items);
