@@ -9,11 +9,25 @@ set -eu
 # x.py runs the stage-0 compiler with its library directory, /usr/lib, on LD_LIBRARY_PATH;
 # a seed is a glibc program, and /usr/lib holds our musl libraries: these wrappers, which
 # config.toml names, drop it, so no glibc program loads a musl library.
+#
+# x.py also compiles the build scripts of std with the stage-0 compiler at every stage,
+# for that compiler's own platform, while it answers cargo's `rustc -vV` with the stage
+# being built (a musl host): cargo then gives a seed's build scripts no linker, and
+# rustc's default, cc, is our musl gcc. So when CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER
+# names one (as a seed's recipe does), the rustc wrapper passes it for every compile
+# without --target; a later -C linker, cargo's own, still wins.
 mkdir -p /opt/stage0/bin
-for tool in rustc cargo; do
-    printf '#!/bin/sh\nunset LD_LIBRARY_PATH\nexec /usr/bin/%s "$@"\n' "$tool" > "/opt/stage0/bin/$tool"
-    chmod 755 "/opt/stage0/bin/$tool"
-done
+printf '#!/bin/sh\nunset LD_LIBRARY_PATH\nexec /usr/bin/cargo "$@"\n' > /opt/stage0/bin/cargo
+{
+    printf '#!/bin/sh\nunset LD_LIBRARY_PATH\n'
+    if [ -n "${CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER:-}" ]; then
+        printf 'case " $* " in\n    *" --target "*) ;;\n    *) set -- -C linker=%s "$@" ;;\nesac\n' \
+            "$CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER"
+    fi
+    printf 'exec /usr/bin/rustc "$@"\n'
+} > /opt/stage0/bin/rustc
+chmod 755 /opt/stage0/bin/rustc /opt/stage0/bin/cargo
+cat /opt/stage0/bin/rustc
 /opt/stage0/bin/rustc -vV
 /opt/stage0/bin/cargo -V
 
