@@ -21,7 +21,10 @@ printf '#!/bin/sh\nunset LD_LIBRARY_PATH\nexec /usr/bin/cargo "$@"\n' > /opt/sta
 {
     printf '#!/bin/sh\nunset LD_LIBRARY_PATH\n'
     if [ -n "${CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER:-}" ]; then
-        printf 'case " $* " in\n    *" --target "*) ;;\n    *) set -- -C linker=%s "$@" ;;\nesac\n' \
+        case "$CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER" in
+            *[!A-Za-z0-9._/+-]*) echo "linker name with unsafe characters" >&2; exit 1 ;;
+        esac
+        printf 'case " $* " in\n    *" --target "* | *" --target="* | *" @"*) ;;\n    *) set -- -C linker=%s "$@" ;;\nesac\n' \
             "$CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER"
     fi
     printf 'exec /usr/bin/rustc "$@"\n'
@@ -30,6 +33,15 @@ chmod 755 /opt/stage0/bin/rustc /opt/stage0/bin/cargo
 cat /opt/stage0/bin/rustc
 /opt/stage0/bin/rustc -vV
 /opt/stage0/bin/cargo -V
+
+# Programs that this rustc compiles for musl link dynamically by default, as everything the
+# toolchain builds does (config.toml's crt-static = false is how x.py itself links): the
+# target's built-in default is static-pie, which our musl's libc.a, not compiled as PIC,
+# cannot give.
+spec=compiler/rustc_target/src/spec/targets/x86_64_unknown_linux_musl.rs
+grep -q '^    base.crt_static_default = true;$' "$spec"
+sed -i 's/^    base.crt_static_default = true;$/    base.crt_static_default = false;/' "$spec"
+grep -q '^    base.crt_static_default = false;$' "$spec"
 
 python3 x.py build --stage 1 library
 python3 x.py build --stage 0 src/tools/cargo
