@@ -11,7 +11,7 @@
 
 mod support;
 
-use support::{engine_or_skip, here, statuses, Tree};
+use support::{engine_or_skip, here, recorded_digest, statuses, Tree};
 
 /// What the Go chain is built from, copied in when `CAIRN_CHAIN_FROM` has it.
 const UNDER: &[&str] = &[
@@ -30,12 +30,6 @@ const UNDER: &[&str] = &[
 /// In build order.
 const CHAIN: &[&str] = &["gccgo", "go-1-21", "go-1-23", "go-1-24", "go"];
 
-fn recorded(name: &str) -> Option<String> {
-    let entry = std::fs::read_to_string(here().join("manifest/packages").join(format!("{name}.toml"))).ok()?;
-    let table: toml::Table = toml::from_str(&entry).unwrap();
-    Some(table["digest"].as_str().unwrap().to_owned())
-}
-
 #[test]
 #[ignore = "builds gccgo and four Go releases: well over an hour on 2 cores"]
 fn the_go_chain_builds_to_the_recorded_digests_and_builds_programs() {
@@ -50,7 +44,7 @@ fn the_go_chain_builds_to_the_recorded_digests_and_builds_programs() {
     for name in CHAIN {
         let (status, built) = &got[*name];
         assert!(status == "built" || status == "up to date", "{name}: {status}");
-        if let Some(digest) = recorded(name) {
+        if let Some(digest) = recorded_digest(&here(), name) {
             assert_eq!(built.as_deref(), Some(digest.as_str()), "{name} has the digest manifest/ records");
         }
         insta::assert_snapshot!(format!("files_of_{name}"), tree.ok(&["files", name]));

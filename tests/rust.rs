@@ -8,13 +8,7 @@
 
 mod support;
 
-use support::{engine_or_skip, here, statuses, Tree};
-
-fn committed(name: &str) -> String {
-    let text = std::fs::read_to_string(here().join("manifest/packages").join(format!("{name}.toml"))).unwrap();
-    let entry: toml::Table = toml::from_str(&text).unwrap();
-    entry["digest"].as_str().unwrap().to_owned()
-}
+use support::{engine_or_skip, here, recorded_digest, statuses, Tree};
 
 #[test]
 fn both_seeds_have_their_recorded_digests_and_build_and_run_programs() {
@@ -28,7 +22,7 @@ fn both_seeds_have_their_recorded_digests_and_build_and_run_programs() {
     for seed in ["rust-seed-debian", "rust-seed-upstream"] {
         let (status, digest) = &got[seed];
         assert_eq!(status, "built", "{seed}");
-        assert_eq!(digest.as_deref(), Some(committed(seed).as_str()), "{seed} has the digest manifest/ records");
+        assert_eq!(digest.as_deref(), recorded_digest(&here(), seed).as_deref(), "{seed} has the digest manifest/ records");
     }
 
     // gcc 14 links for the seeds' own platform under its prefixed name only.
@@ -106,7 +100,7 @@ fn the_rust_chain_builds_to_the_recorded_digests_and_builds_programs() {
     for name in CHAIN {
         let (status, built) = &got[*name];
         assert!(status == "built" || status == "up to date", "{name}: {status}");
-        assert_eq!(built.as_deref(), Some(committed(name).as_str()), "{name} has the digest manifest/ records");
+        assert_eq!(built.as_deref(), recorded_digest(&here(), name).as_deref(), "{name} has the digest manifest/ records");
     }
 
     let script = "set -e; export HOME=/tmp CARGO_HOME=/tmp/cargo; cd /tmp; rustc -V; cargo -V | cut -d' ' -f1-2; \

@@ -20,6 +20,13 @@ pub fn here() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
 }
 
+/// The digest `ROOT/manifest/packages/NAME.toml` records, if there is one.
+pub fn recorded_digest(root: &Path, name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(root.join("manifest/packages").join(format!("{name}.toml"))).ok()?;
+    let entry: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("manifest/packages/{name}.toml: {e}"));
+    Some(entry["digest"].as_str().unwrap().to_owned())
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for item in std::fs::read_dir(from).unwrap() {
@@ -135,9 +142,7 @@ impl Tree {
 
     /// The digest manifest/ records for a package in this tree.
     pub fn recorded_digest(&self, name: &str) -> String {
-        let text = std::fs::read_to_string(self.root.join("manifest/packages").join(format!("{name}.toml"))).unwrap();
-        let value: toml::Table = toml::from_str(&text).unwrap();
-        value["digest"].as_str().unwrap().to_owned()
+        recorded_digest(&self.root, name).unwrap_or_else(|| panic!("manifest/ of the test tree records no {name}"))
     }
 
     /// Runs `xtask`, asserts success, returns stdout.
