@@ -18,5 +18,5 @@ pub static PACKAGE: Package = Package {
     deps: &[],
     runtime: &[],
     files: &[],
-    recipe: Recipe::DebianRootfs(Rootfs { dirs: &[], links: &[], files: &[] }),
+    recipe: Recipe::DebianRootfs(Rootfs { dirs: &[], links: &[], files: &[], installer_prefix: None }),
 };

@@ -127,6 +127,7 @@ pub const ROOTFS: Rootfs = Rootfs {
     dirs: &["tmp"],
     links: &[("lib64", "usr/lib64"), ("lib/x86_64-linux-gnu", "../usr/lib/x86_64-linux-gnu")],
     files: &[],
+    installer_prefix: None,
 };
 
 #[doc(hidden)]

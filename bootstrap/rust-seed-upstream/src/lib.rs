@@ -4,12 +4,19 @@
 //! unchanged, in the stage0 bundle of its `rustc-web` source package (`2025-01-09/` of
 //! `rustc-web_1.85.0+dfsg3.orig-stage0.tar.xz`, 883 MB, pinned here too); each is taken
 //! from the bundle by its own sha256, which is the one the Rust project publishes.
-//! Installed under /usr as their `install.sh --prefix=/usr` would place them, on the same
-//! platform as seed A (glibc 2.41, gcc 14 and binutils 2.44 from Debian trixie), so that
-//! the two seeds offer the same programs at the same paths and one chain's recipes build
-//! the other's with only the seed replaced.
+//! Installed under /usr/lib/rust-1.84.0 as their `install.sh --prefix` would place them,
+//! with rustc, cargo and rustdoc linked from /usr/bin, on the same platform as seed A
+//! (glibc 2.41, gcc 14 and binutils 2.44 from Debian trixie), so that the two seeds offer
+//! the same programs at the same paths and one chain's recipes build the other's with
+//! only the seed replaced.
+//!
+//! Not under /usr itself: these programs look for their libraries in `$ORIGIN/../lib`
+//! first, and a stage puts the seed's /usr/lib beside our musl libraries, where the
+//! glibc loader would take musl's libz.so.1 for their libLLVM and fail on musl's libc.so.
+//! In a directory of its own, `../lib` holds the seed's libraries alone. rustc finds its
+//! sysroot from where its library is, /usr/lib/rust-1.84.0.
 
-use cairn_package::{Location, Package, Recipe, Sha256, Source};
+use cairn_package::{Location, Package, Recipe, Rootfs, Sha256, Source};
 
 pub static PACKAGE: Package = Package {
     name: "rust-seed-upstream",
@@ -19,7 +26,27 @@ pub static PACKAGE: Package = Package {
     deps: &[],
     runtime: &[],
     files: &[],
-    recipe: Recipe::DebianRootfs(rust_seed_debian::ROOTFS),
+    recipe: Recipe::DebianRootfs(ROOTFS),
+};
+
+/// The directory under /usr/lib that the three release tarballs are installed in.
+macro_rules! release {
+    () => {
+        "rust-1.84.0"
+    };
+}
+
+/// Seed A's rootfs additions, and the release installed under a prefix of its own.
+const ROOTFS: Rootfs = Rootfs {
+    installer_prefix: Some(concat!("usr/lib/", release!())),
+    links: &[
+        ("lib64", "usr/lib64"),
+        ("lib/x86_64-linux-gnu", "../usr/lib/x86_64-linux-gnu"),
+        ("usr/bin/rustc", concat!("../lib/", release!(), "/bin/rustc")),
+        ("usr/bin/rustdoc", concat!("../lib/", release!(), "/bin/rustdoc")),
+        ("usr/bin/cargo", concat!("../lib/", release!(), "/bin/cargo")),
+    ],
+    ..rust_seed_debian::ROOTFS
 };
 
 /// Debian's copy of the Rust project's stage0 downloads for rustc 1.85.0.

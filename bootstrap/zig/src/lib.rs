@@ -34,6 +34,7 @@ pub static PACKAGE: Package = Package {
             ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"),
             ("etc/group", "root:x:0:\nnogroup:x:65534:\n"),
         ],
+        installer_prefix: None,
     }),
 };
 

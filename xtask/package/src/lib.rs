@@ -83,6 +83,10 @@ pub struct Rootfs {
     pub links: &'static [(&'static str, &'static str)],
     /// `(path, contents)` regular files to create (mode 0644), replacing what is there.
     pub files: &'static [(&'static str, &'static str)],
+    /// Where the components of Rust installer tarballs among the sources go: `None` for
+    /// `usr`, as `install.sh --prefix=/usr` puts them, or a directory of its own (its
+    /// programs find their libraries at `$ORIGIN/../lib`, which is then theirs alone).
+    pub installer_prefix: Option<&'static str>,
 }
 
 /// A file from the package crate's directory, embedded with `include_bytes!`.

@@ -60,6 +60,9 @@ pub fn input_hash(package: &Package, dep_digests: &BTreeMap<String, String>) -> 
             for (path, target) in &rootfs.links {
                 text.push_str(&format!("link {path} {target}\n"));
             }
+            if let Some(prefix) = &rootfs.installer_prefix {
+                text.push_str(&format!("installers {prefix}\n"));
+            }
         }
     }
     for source in &package.sources {

@@ -74,7 +74,7 @@ pub fn wheel_nodes(wheel: &[u8]) -> Result<Vec<Node>> {
     Ok(nodes)
 }
 
-/// Where an installer tarball's components go.
+/// Where an installer tarball's components go unless the rootfs names another directory.
 pub const INSTALLER_PREFIX: &str = "usr";
 
 /// Whether a source file is laid out as a Rust installer tarball (by its name).
@@ -83,9 +83,9 @@ pub fn is_installer(name: &str) -> bool {
 }
 
 /// The files of a Rust installer tarball (xz or gzip), its components' contents under
-/// [`INSTALLER_PREFIX`]; its top-level files (install.sh, licences) and each component's
+/// `prefix`; its top-level files (install.sh, licences) and each component's
 /// `manifest.in` are left out. Owned by root, without setuid or write bits for others.
-pub fn installer_nodes(tarball: &[u8]) -> Result<Vec<Node>> {
+pub fn installer_nodes(tarball: &[u8], prefix: &str) -> Result<Vec<Node>> {
     let data = compression::decompress(tarball)?;
     let nodes = normalize::read(data.as_slice()).context("reading it as a tar archive")?;
     let tops: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.path.split('/').next().unwrap_or("")).collect();
@@ -102,7 +102,7 @@ pub fn installer_nodes(tarball: &[u8]) -> Result<Vec<Node>> {
         let rest = path.strip_prefix(&top)?.strip_prefix('/')?;
         let (component, inner) = rest.split_once('/')?;
         (components.iter().any(|c| c == component) && inner != "manifest.in")
-            .then(|| format!("{INSTALLER_PREFIX}/{inner}"))
+            .then(|| format!("{prefix}/{inner}"))
     };
     let mut placed = Vec::new();
     for node in &nodes {
@@ -128,7 +128,8 @@ pub fn layout(packages: &[(String, Vec<u8>)], extra: &Rootfs) -> Result<Vec<u8>>
         let nodes = if name.ends_with(".whl") {
             wheel_nodes(bytes).with_context(|| format!("unpacking {name}"))?
         } else if is_installer(name) {
-            installer_nodes(bytes).with_context(|| format!("installing {name}"))?
+            let prefix = extra.installer_prefix.as_deref().unwrap_or(INSTALLER_PREFIX);
+            installer_nodes(bytes, prefix).with_context(|| format!("installing {name}"))?
         } else {
             let data = deb_data(bytes).with_context(|| format!("unpacking {name}"))?;
             normalize::read(data.as_slice()).with_context(|| format!("reading the data of {name}"))?
@@ -192,6 +193,7 @@ mod tests {
             dirs: vec!["tmp".into()],
             links: vec![("usr/bin/cc".into(), "tool".into())],
             files: vec![("etc/passwd".into(), "root:x:0:0::/root:/bin/sh\n".into())],
+            installer_prefix: None,
         };
         let layer = layout(&debs, &extra).unwrap();
         let nodes = normalize::read(layer.as_slice()).unwrap();
@@ -223,7 +225,7 @@ mod tests {
             ]),
         )];
         let links = vec![("usr/bin/tool".into(), "/opt/tool/tool".into())];
-        let extra = Rootfs { dirs: vec![], links, files: vec![] };
+        let extra = Rootfs { links, ..Rootfs::default() };
         let nodes = normalize::read(layout(&packages, &extra).unwrap().as_slice()).unwrap();
         let modes: Vec<(&str, u32)> = nodes.iter().map(|n| (n.path.as_str(), n.mode)).collect();
         assert_eq!(
@@ -246,7 +248,7 @@ mod tests {
     fn a_file_that_is_not_a_deb_is_refused() {
         let error = format!(
             "{:#}",
-            layout(&[("x.deb".into(), b"!<arch>\n".to_vec())], &Rootfs { dirs: vec![], links: vec![], files: vec![] })
+            layout(&[("x.deb".into(), b"!<arch>\n".to_vec())], &Rootfs::default())
                 .unwrap_err()
         );
         assert!(error.contains("unpacking x.deb: no data.tar member"), "{error}");
@@ -283,7 +285,7 @@ mod tests {
                 ("unlisted/bin/evil", 0o755, b"not a component"),
             ],
         );
-        let nodes = installer_nodes(&rustc).unwrap();
+        let nodes = installer_nodes(&rustc, INSTALLER_PREFIX).unwrap();
         let placed: Vec<(&str, u32, u64)> =
             nodes.iter().filter(|n| n.kind != Kind::Dir).map(|n| (n.path.as_str(), n.mode, n.uid)).collect();
         assert_eq!(placed, [("usr/bin/rustc", 0o755, 0), ("usr/lib/librustc_driver.so", 0o644, 0)]);
@@ -296,7 +298,37 @@ mod tests {
         );
 
         let no_list = installer("cargo-1.0-x", &[("cargo/bin/cargo", 0o755, b"\x7fELF")]);
-        let error = format!("{:#}", installer_nodes(&no_list).unwrap_err());
+        let error = format!("{:#}", installer_nodes(&no_list, INSTALLER_PREFIX).unwrap_err());
         assert!(error.contains("no cargo-1.0-x/components file"), "{error}");
+    }
+
+    #[test]
+    fn a_rootfs_can_install_a_tarball_under_a_prefix_of_its_own_and_link_its_programs() {
+        // As seed B does: its programs look for libraries in $ORIGIN/../lib, which must
+        // not be the /usr/lib that a stage fills with musl libraries.
+        let rustc = installer(
+            "rustc-1.0-x",
+            &[
+                ("components", 0o644, b"rustc\n"),
+                ("rustc/bin/rustc", 0o755, b"\x7fELF"),
+                ("rustc/lib/librustc_driver.so", 0o644, b"\x7fELF"),
+            ],
+        );
+        let extra = Rootfs {
+            links: vec![("usr/bin/rustc".into(), "../lib/rust-1.0/bin/rustc".into())],
+            installer_prefix: Some("usr/lib/rust-1.0".into()),
+            ..Rootfs::default()
+        };
+        let layer = layout(&[("rustc-1.0-x.tar.xz".into(), rustc)], &extra).unwrap();
+        let laid: Vec<(String, Kind)> =
+            normalize::read(layer.as_slice()).unwrap().into_iter().filter(|n| n.kind != Kind::Dir).map(|n| (n.path, n.kind)).collect();
+        assert_eq!(
+            laid,
+            [
+                ("usr/bin/rustc".to_owned(), Kind::Symlink("../lib/rust-1.0/bin/rustc".into())),
+                ("usr/lib/rust-1.0/bin/rustc".to_owned(), Kind::File(b"\x7fELF".to_vec())),
+                ("usr/lib/rust-1.0/lib/librustc_driver.so".to_owned(), Kind::File(b"\x7fELF".to_vec())),
+            ]
+        );
     }
 }

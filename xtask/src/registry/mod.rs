@@ -182,6 +182,8 @@ pub struct Rootfs {
     pub dirs: Vec<String>,
     pub links: Vec<(String, String)>,
     pub files: Vec<(String, String)>,
+    #[serde(default)]
+    pub installer_prefix: Option<String>,
 }
 
 /// Every package, by name, in a checked acyclic graph.
@@ -364,6 +366,15 @@ fn check_tokens(package: &Package) -> Result<()> {
                 token("the rootfs link", path)?;
                 token("the rootfs link target", target)?;
             }
+            if let Some(prefix) = &rootfs.installer_prefix {
+                token("the installer prefix", prefix)?;
+                if prefix.starts_with('/') || prefix.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+                    bail!(
+                        "{dir}/src/lib.rs: the installer prefix {prefix:?} must be a path inside the rootfs without \
+                         `.`, `..` or empty parts, like `usr/lib/rust-1.84.0`"
+                    );
+                }
+            }
         }
     }
     Ok(())
@@ -459,10 +470,26 @@ mod tests {
             dirs: vec![],
             links: vec![("bin/sh".into(), "busybox put etc/x".into())],
             files: vec![],
+            installer_prefix: None,
         });
         let error = check_tokens(&spaced).unwrap_err().to_string();
         assert!(error.contains("the rootfs link target"), "{error}");
         assert!(check_package(&package("foo", &[], "FROM scratch\n")).is_ok());
+    }
+
+    #[test]
+    fn an_installer_prefix_that_leaves_the_rootfs_is_refused() {
+        for prefix in ["/usr", "usr/../../etc", "usr//lib", "usr/./lib", "usr/"] {
+            let mut escaping = package("foo", &[], "");
+            escaping.recipe =
+                Recipe::DebianRootfs(Rootfs { installer_prefix: Some(prefix.into()), ..Rootfs::default() });
+            let error = check_tokens(&escaping).unwrap_err().to_string();
+            assert!(error.contains("the installer prefix") && error.contains("inside the rootfs"), "{prefix}: {error}");
+        }
+        let mut inside = package("foo", &[], "");
+        inside.recipe =
+            Recipe::DebianRootfs(Rootfs { installer_prefix: Some("usr/lib/rust-1.84.0".into()), ..Rootfs::default() });
+        assert!(check_tokens(&inside).is_ok());
     }
 
     #[test]
@@ -627,7 +654,7 @@ mod tests {
     #[test]
     fn a_rebuild_of_a_rootfs_is_refused() {
         let rootfs = Package {
-            recipe: Recipe::DebianRootfs(Rootfs { dirs: vec![], links: vec![], files: vec![] }),
+            recipe: Recipe::DebianRootfs(Rootfs::default()),
             ..package("base", &[], "")
         };
         let error = check_package(&rebuild("base-again", &rootfs, &[], &[])).unwrap_err().to_string();

@@ -46,7 +46,12 @@ fn describe(package: &Package) -> Value {
     let recipe = match &package.recipe {
         Recipe::Containerfile(text) => json!({ "containerfile": text }),
         Recipe::DebianRootfs(rootfs) => {
-            json!({ "debian_rootfs": { "dirs": rootfs.dirs, "links": rootfs.links, "files": rootfs.files } })
+            json!({ "debian_rootfs": {
+                "dirs": rootfs.dirs,
+                "links": rootfs.links,
+                "files": rootfs.files,
+                "installer_prefix": rootfs.installer_prefix,
+            } })
         }
         Recipe::Rebuild(rebuild) => json!({ "rebuild": {
             "of": rebuild.of.name,
