@@ -22,7 +22,11 @@ fn both_seeds_have_their_recorded_digests_and_build_and_run_programs() {
     for seed in ["rust-seed-debian", "rust-seed-upstream"] {
         let (status, digest) = &got[seed];
         assert_eq!(status, "built", "{seed}");
-        assert_eq!(digest.as_deref(), recorded_digest(&here(), seed).as_deref(), "{seed} has the digest manifest/ records");
+        assert_eq!(
+            digest.as_deref(),
+            recorded_digest(&here(), seed).as_deref(),
+            "{seed} has the digest manifest/ records"
+        );
     }
 
     // gcc 14 links for the seeds' own platform under its prefixed name only.
@@ -100,7 +104,11 @@ fn the_rust_chain_builds_to_the_recorded_digests_and_builds_programs() {
     for name in CHAIN {
         let (status, built) = &got[*name];
         assert!(status == "built" || status == "up to date", "{name}: {status}");
-        assert_eq!(built.as_deref(), recorded_digest(&here(), name).as_deref(), "{name} has the digest manifest/ records");
+        assert_eq!(
+            built.as_deref(),
+            recorded_digest(&here(), name).as_deref(),
+            "{name} has the digest manifest/ records"
+        );
     }
 
     let script = "set -e; export HOME=/tmp CARGO_HOME=/tmp/cargo; cd /tmp; rustc -V; cargo -V | cut -d' ' -f1-2; \

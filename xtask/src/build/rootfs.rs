@@ -101,8 +101,7 @@ pub fn installer_nodes(tarball: &[u8], prefix: &str) -> Result<Vec<Node>> {
     let place = |path: &str| -> Option<String> {
         let rest = path.strip_prefix(&top)?.strip_prefix('/')?;
         let (component, inner) = rest.split_once('/')?;
-        (components.iter().any(|c| c == component) && inner != "manifest.in")
-            .then(|| format!("{prefix}/{inner}"))
+        (components.iter().any(|c| c == component) && inner != "manifest.in").then(|| format!("{prefix}/{inner}"))
     };
     let mut placed = Vec::new();
     for node in &nodes {
@@ -246,11 +245,8 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_a_deb_is_refused() {
-        let error = format!(
-            "{:#}",
-            layout(&[("x.deb".into(), b"!<arch>\n".to_vec())], &Rootfs::default())
-                .unwrap_err()
-        );
+        let error =
+            format!("{:#}", layout(&[("x.deb".into(), b"!<arch>\n".to_vec())], &Rootfs::default()).unwrap_err());
         assert!(error.contains("unpacking x.deb: no data.tar member"), "{error}");
     }
 
@@ -320,8 +316,12 @@ mod tests {
             ..Rootfs::default()
         };
         let layer = layout(&[("rustc-1.0-x.tar.xz".into(), rustc)], &extra).unwrap();
-        let laid: Vec<(String, Kind)> =
-            normalize::read(layer.as_slice()).unwrap().into_iter().filter(|n| n.kind != Kind::Dir).map(|n| (n.path, n.kind)).collect();
+        let laid: Vec<(String, Kind)> = normalize::read(layer.as_slice())
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.kind != Kind::Dir)
+            .map(|n| (n.path, n.kind))
+            .collect();
         assert_eq!(
             laid,
             [

@@ -368,7 +368,9 @@ fn check_tokens(package: &Package) -> Result<()> {
             }
             if let Some(prefix) = &rootfs.installer_prefix {
                 token("the installer prefix", prefix)?;
-                if prefix.starts_with('/') || prefix.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+                if prefix.starts_with('/')
+                    || prefix.split('/').any(|part| part.is_empty() || part == "." || part == "..")
+                {
                     bail!(
                         "{dir}/src/lib.rs: the installer prefix {prefix:?} must be a path inside the rootfs without \
                          `.`, `..` or empty parts, like `usr/lib/rust-1.84.0`"
@@ -653,10 +655,7 @@ mod tests {
 
     #[test]
     fn a_rebuild_of_a_rootfs_is_refused() {
-        let rootfs = Package {
-            recipe: Recipe::DebianRootfs(Rootfs::default()),
-            ..package("base", &[], "")
-        };
+        let rootfs = Package { recipe: Recipe::DebianRootfs(Rootfs::default()), ..package("base", &[], "") };
         let error = check_package(&rebuild("base-again", &rootfs, &[], &[])).unwrap_err().to_string();
         assert!(error.contains("rebuilds base, which is not built from a Containerfile"), "{error}");
     }
