@@ -29,8 +29,11 @@ fn both_seeds_have_their_recorded_digests_and_build_and_run_programs() {
         );
     }
 
-    // gcc 14 links for the seeds' own platform under its prefixed name only.
-    let script = "set -e; export HOME=/tmp; cd /tmp; rustc -V; \
+    // gcc 14 links for the seeds' own platform under its prefixed name only. A stage puts
+    // our musl libraries in /usr/lib, libz.so.1 among them, which no glibc program may
+    // load (seed B's libLLVM did, through its $ORIGIN/../lib): a file that is no library
+    // at all stands in for it here.
+    let script = "set -e; export HOME=/tmp; cd /tmp; echo 'not a glibc library' > /usr/lib/libz.so.1; rustc -V; \
                   printf 'fn main() { println!(\"{} says hi\", option_env!(\"CARGO_PKG_NAME\").unwrap_or(\"rustc\")); }\\n' > hi.rs; \
                   rustc -O -C linker=x86_64-linux-gnu-gcc-14 hi.rs -o hi && ./hi; \
                   cargo new -q --vcs none greeter && cd greeter; \
