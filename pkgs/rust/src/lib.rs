@@ -7,7 +7,7 @@
 //! `rust-upstream` rebuild from the Rust project's release; both must give this image
 //! (`cargo xtask bootstrap prove --rust`).
 
-use cairn_package::{Package, Recipe};
+use cairn_package::{File, Package, Recipe};
 
 pub static PACKAGE: Package = Package {
     name: "rust",
@@ -29,6 +29,10 @@ pub static PACKAGE: Package = Package {
         &rust_source::PACKAGE,
     ],
     runtime: rust_stage1::PACKAGE.runtime,
-    files: &[rust_stage1::CONFIG, rust_stage1::BUILD_SH],
+    files: &[rust_stage1::CONFIG, rust_stage1::BUILD_SH, SYSROOT],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
+
+/// Run before build.sh: stage 1's rustc and cargo compile std again for stage 1's sysroot,
+/// so that no hash the seed's cargo computed reaches this image.
+pub const SYSROOT: File = File { name: "sysroot.sh", contents: include_bytes!("../sysroot.sh") };
