@@ -76,6 +76,15 @@ fn plain_http_hint(error: anyhow::Error, engine: &str) -> anyhow::Error {
     }
 }
 
+/// Whether a stream of the engine's JSON messages failed only because its last chunk
+/// held a partial line. Docker ends each message with "\r\n"; when the last message's
+/// "\r\n" comes in a chunk of its own, bollard's decoder keeps the "\r" and reports it
+/// at the end as bytes left over. Whoever ignores this must know the work is done by
+/// other means: the image ID the engine sent, or a check of the image.
+fn partial_last_line(error: &bollard::errors::Error) -> bool {
+    matches!(error, bollard::errors::Error::IOError { err } if err.to_string() == "bytes remaining on stream")
+}
+
 /// Seconds a single API request may take: a gcc build is one request.
 const REQUEST_TIMEOUT: u64 = 6 * 3600;
 
@@ -242,7 +251,11 @@ impl Engine {
             None,
         );
         while let Some(item) = stream.next().await {
-            let info = item.with_context(|| format!("loading {tag} into the engine"))?;
+            let info = match item {
+                // The check below finds whether the image is there.
+                Err(error) if partial_last_line(&error) => break,
+                item => item.with_context(|| format!("loading {tag} into the engine"))?,
+            };
             if let Some(error) = info.error_detail.and_then(|e| e.message) {
                 bail!("loading {tag} into the engine: {error}");
             }
@@ -283,6 +296,10 @@ impl Engine {
         let options = CreateImageOptionsBuilder::new().from_image(reference).build();
         let mut stream = self.docker.create_image(Some(options), None, credentials);
         while let Some(item) = stream.next().await {
+            if matches!(&item, Err(error) if partial_last_line(error)) {
+                // The check below finds whether the image is there.
+                break;
+            }
             let info = item
                 .map_err(|error| plain_http_hint(error.into(), &self.name))
                 .with_context(|| format!("pulling {reference} into the engine"))?;
@@ -319,6 +336,9 @@ impl Engine {
             .forcerm(true)
             .build();
         let mut stream = self.docker.build_image(options, None, Some(body_full(context.into())));
+        // Whether the engine said the image is built: it sends the image's ID, and
+        // Docker then prints "Successfully tagged".
+        let mut built = false;
         while let Some(item) = stream.next().await {
             let info = match item {
                 Ok(info) => info,
@@ -326,11 +346,16 @@ impl Engine {
                     writeln!(log, "{error}")?;
                     bail!("{error}");
                 }
+                Err(error) if built && partial_last_line(&error) => {
+                    tracing::debug!("{tag}: the build stream ended with a partial line after the image was built");
+                    break;
+                }
                 Err(error) => return Err(error).context("the engine's build stream broke"),
             };
             if let Some(text) = &info.stream {
                 log.write_all(text.as_bytes())?;
                 let line = text.trim();
+                built |= line.starts_with("Successfully tagged ");
                 // Docker prints " ---> <id>" after each step, Podman "--> <id>".
                 if let Some(id) = line.strip_prefix("---> ").or_else(|| line.strip_prefix("--> ")) {
                     let pinned = self.pinned.lock().expect("not poisoned").iter().any(|p| p.starts_with(id));
@@ -348,6 +373,7 @@ impl Engine {
                     step(line);
                 }
             }
+            built |= info.aux.is_some();
             if let Some(error) = info.error_detail.and_then(|e| e.message) {
                 writeln!(log, "{error}")?;
                 bail!("{error}");
@@ -524,5 +550,83 @@ mod tests {
         assert_eq!(Network::of(true, "5.4.0").unwrap().mode(), "1");
         let refused = Network::of(true, "3.4.4").unwrap_err().to_string();
         assert!(refused.contains("cannot be relied on"), "{refused}");
+    }
+
+    /// An engine on a unix socket that answers one `POST /build` with `chunks`, each
+    /// sent on its own, and closes.
+    fn engine_answering(chunks: &'static [&'static str]) -> (Engine, tempfile::TempDir) {
+        use std::io::{BufRead, BufReader, Read};
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("engine.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                if let Some((name, value)) = header.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+                if header.trim().is_empty() {
+                    break;
+                }
+            }
+            reader.read_exact(&mut vec![0; length]).unwrap();
+            let mut stream = stream;
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .unwrap();
+            for chunk in chunks {
+                write!(stream, "{:x}\r\n{chunk}\r\n", chunk.len()).unwrap();
+                stream.flush().unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            stream.write_all(b"0\r\n\r\n").unwrap();
+        });
+        let docker = Docker::connect_with_unix(socket.to_str().unwrap(), 30, bollard::API_DEFAULT_VERSION).unwrap();
+        let engine = Engine {
+            docker,
+            name: "Docker 20.10.24".to_owned(),
+            network: Network::DockerNone,
+            kernel: None,
+            created: Default::default(),
+            intermediates: Default::default(),
+            pinned: Default::default(),
+            endpoint: format!("unix://{}", socket.display()),
+            podman: false,
+            _service: None,
+        };
+        (engine, dir)
+    }
+
+    async fn build_on(chunks: &'static [&'static str]) -> (Result<()>, String) {
+        let (engine, dir) = engine_answering(chunks);
+        let path = dir.path().join("build.log");
+        let mut log = std::fs::File::create(&path).unwrap();
+        let result = engine.build(Vec::new(), "cairn/t:x", &mut log, |_| {}).await;
+        (result, std::fs::read_to_string(&path).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_build_whose_last_line_break_comes_alone_is_built() {
+        let (result, log) = build_on(&[
+            "{\"stream\":\"Step 1/1 : FROM scratch\\n\"}\r\n",
+            "{\"aux\":{\"ID\":\"sha256:0123\"}}\r\n{\"stream\":\"Successfully tagged cairn/t:x\\n\"}",
+            "\r\n",
+        ])
+        .await;
+        result.unwrap();
+        assert!(log.ends_with("Successfully tagged cairn/t:x\n"), "{log}");
+    }
+
+    #[tokio::test]
+    async fn a_build_stream_cut_before_the_image_is_built_is_an_error() {
+        let (result, _) = build_on(&["{\"stream\":\"Step 1/1 : RUN make\\n\"}\r\n{\"stream\":\"cc -c", "\r\n"]).await;
+        let error = format!("{:#}", result.unwrap_err());
+        assert!(error.contains("the engine's build stream broke"), "{error}");
     }
 }
