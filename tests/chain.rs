@@ -9,7 +9,7 @@
 
 mod support;
 
-use support::{copy_dir, engine_or_skip, here, statuses, Tree};
+use support::{engine_or_skip, here, statuses, Tree};
 
 /// In build order; the bootstrap and linux-headers come with them as dependencies.
 const CHAIN: &[&str] = &[
@@ -66,16 +66,7 @@ fn the_gcc_chain_builds_to_the_recorded_digests() {
     let mut packages: Vec<String> = CHAIN.iter().filter(|n| !STAGES.contains(n)).map(|n| n.to_string()).collect();
     packages.extend(STAGES[1..].iter().map(|n| format!("bootstrap/{n}")));
     let tree = Tree::new(&packages.iter().map(String::as_str).collect::<Vec<_>>());
-    if let Some(from) = std::env::var_os("CAIRN_CHAIN_FROM") {
-        let from = std::path::PathBuf::from(from);
-        for name in CHAIN {
-            if from.join(name).join("index.json").is_file() {
-                copy_dir(&from.join(name), &tree.out(name));
-                std::fs::copy(from.join(format!("{name}.tgz")), tree.root.join("out").join(format!("{name}.tgz")))
-                    .unwrap();
-            }
-        }
-    }
+    tree.take_built_from_env(CHAIN);
 
     let (ok, items) = tree.build(CHAIN);
     assert!(ok, "the chain builds: {items:#?}");

@@ -179,11 +179,17 @@ impl Tree {
         self.root.join("out").join(name)
     }
 
-    /// Copies in each of `names` that `CAIRN_CHAIN_FROM`, the `out/` of an earlier build,
-    /// holds (its layout and layer tarball), so a long chain's test builds only the rest.
-    pub fn take_built_from_env(&self, names: &[&str]) {
+    /// Copies in every image that building `targets` needs (as a dry run in this tree
+    /// lists them) which `CAIRN_CHAIN_FROM`, the `out/` of an earlier build, holds (its
+    /// layout and layer tarball), so a long chain's test builds only the rest.
+    pub fn take_built_from_env(&self, targets: &[&str]) {
         let Some(from) = std::env::var_os("CAIRN_CHAIN_FROM").map(PathBuf::from) else { return };
-        for name in names {
+        let mut args = vec!["build", "--dry-run", "--json"];
+        args.extend_from_slice(targets);
+        let output = self.xtask(&args);
+        let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("build --dry-run --json printed no JSON ({e}):\n{}", text(&output.stderr)));
+        for name in items.iter().map(|i| i["name"].as_str().unwrap()) {
             if from.join(name).join("index.json").is_file() {
                 copy_dir(&from.join(name), &self.out(name));
                 let tgz = format!("{name}.tgz");
