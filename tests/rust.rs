@@ -55,7 +55,7 @@ fn both_seeds_have_their_recorded_digests_and_build_and_run_programs() {
 }
 
 /// In build order: seed A's chain.
-const CHAIN: &[&str] = &["llvm", "libunwind", "rust-source", "rust-stage1", "rust"];
+const CHAIN: &[&str] = &["llvm-objects", "llvm", "libunwind", "rust-source", "rust-stage1", "rust"];
 
 /// Seed A's chain end to end, to the digests manifest/ records, and the rust image used as
 /// a user would: a program with std alone, and one with a vendored crate (taken from the
