@@ -3,9 +3,9 @@
 # llvm-objects and llvm, so that both configure LLVM alike. It runs the compile command it
 # is given. With LLVM_OBJECTS_SAVE=DIR, it also keeps the object, its depfile and the
 # command under DIR at the object's path. With LLVM_OBJECTS=DIR, an object that DIR holds
-# from exactly this command (compared whole) is copied from there, with its depfile, and
-# not compiled again (and its path is added to /tmp/llvm-objects-reused); any other is
-# compiled.
+# from exactly this command and compiler (compared whole) is copied from there with its
+# depfile, not compiled again, and its path added to /tmp/llvm-objects-reused; any other
+# is compiled.
 set -eu
 out= dep= prev=
 for arg; do
@@ -15,8 +15,13 @@ for arg; do
     esac
     prev=$arg
 done
+# The command, and the compiler's own account of itself (its path alone could hide another).
+signature() {
+    printf '%s\n' "$@"
+    "$1" --version | head -n 1
+}
 if [ -n "$out" ] && [ -n "$dep" ] && [ -n "${LLVM_OBJECTS:-}" ] && [ -f "$LLVM_OBJECTS/$out.command" ] \
-    && [ "$(printf '%s\n' "$@")" = "$(cat "$LLVM_OBJECTS/$out.command")" ]; then
+    && [ "$(signature "$@")" = "$(cat "$LLVM_OBJECTS/$out.command")" ]; then
     mkdir -p "$(dirname "$out")" "$(dirname "$dep")"
     cp "$LLVM_OBJECTS/$out" "$out"
     cp "$LLVM_OBJECTS/$out.d" "$dep"
@@ -28,5 +33,5 @@ if [ -n "$out" ] && [ -n "$dep" ] && [ -n "${LLVM_OBJECTS_SAVE:-}" ]; then
     mkdir -p "$LLVM_OBJECTS_SAVE/$(dirname "$out")"
     cp "$out" "$LLVM_OBJECTS_SAVE/$out"
     cp "$dep" "$LLVM_OBJECTS_SAVE/$out.d"
-    printf '%s\n' "$@" > "$LLVM_OBJECTS_SAVE/$out.command"
+    signature "$@" > "$LLVM_OBJECTS_SAVE/$out.command"
 fi

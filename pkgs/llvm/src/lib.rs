@@ -32,8 +32,6 @@ pub static PACKAGE: Package = Package {
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 
-/// The LLVM project's sources, every subproject: llvm, clang, lld and libunwind build
-/// from it.
-
-/// LLVM's source tarball, shared by every package built from it.
+/// The LLVM project's sources, every subproject: llvm-objects, llvm, libunwind and the
+/// Rust tree take from it.
 pub use llvm_objects::LLVM_PROJECT;
