@@ -1,7 +1,8 @@
 #!/bin/sh
 # The compiler launcher (CMAKE_C_COMPILER_LAUNCHER and CMAKE_CXX_COMPILER_LAUNCHER) of
 # the builds in two halves: llvm-objects and llvm, clang-objects and clang. Both halves of
-# one build name it, so that they configure alike. It runs the compile command it is given. With LLVM_OBJECTS_SAVE=DIR, it also keeps the object, its depfile and the
+# one build name it, so that they configure alike. It runs the compile command it is
+# given. With LLVM_OBJECTS_SAVE=DIR, it also keeps the object, its depfile and the
 # command under DIR at the object's path. With LLVM_OBJECTS=DIR, an object that DIR holds
 # from exactly this command and compiler (compared whole) is copied from there with its
 # depfile, not compiled again, and its path added to /tmp/llvm-objects-reused; any other
