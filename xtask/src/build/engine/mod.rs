@@ -80,7 +80,7 @@ fn plain_http_hint(error: anyhow::Error, engine: &str) -> anyhow::Error {
 /// held a partial line. Docker ends each message with "\r\n"; when the last message's
 /// "\r\n" comes in a chunk of its own, bollard's decoder keeps the "\r" and reports it
 /// at the end as bytes left over. Whoever ignores this must know the work is done by
-/// other means: the image ID the engine sent, or a check of the image.
+/// other means: the engine's last message seen, or a check of the image.
 fn partial_last_line(error: &bollard::errors::Error) -> bool {
     matches!(error, bollard::errors::Error::IOError { err } if err.to_string() == "bytes remaining on stream")
 }
@@ -336,9 +336,9 @@ impl Engine {
             .forcerm(true)
             .build();
         let mut stream = self.docker.build_image(options, None, Some(body_full(context.into())));
-        // Whether the engine said the image is built: it sends the image's ID, and
-        // Docker then prints "Successfully tagged".
-        let mut built = false;
+        // Whether Docker said it tagged the image, its last message. (Podman ends its
+        // messages with "\n" alone, which the decoder never leaves behind.)
+        let mut tagged = false;
         while let Some(item) = stream.next().await {
             let info = match item {
                 Ok(info) => info,
@@ -346,8 +346,8 @@ impl Engine {
                     writeln!(log, "{error}")?;
                     bail!("{error}");
                 }
-                Err(error) if built && partial_last_line(&error) => {
-                    tracing::debug!("{tag}: the build stream ended with a partial line after the image was built");
+                Err(error) if tagged && partial_last_line(&error) => {
+                    tracing::debug!("{tag}: the build stream ended with a partial line after the image was tagged");
                     break;
                 }
                 Err(error) => return Err(error).context("the engine's build stream broke"),
@@ -355,7 +355,7 @@ impl Engine {
             if let Some(text) = &info.stream {
                 log.write_all(text.as_bytes())?;
                 let line = text.trim();
-                built |= line.starts_with("Successfully tagged ");
+                tagged |= line.starts_with("Successfully tagged ");
                 // Docker prints " ---> <id>" after each step, Podman "--> <id>".
                 if let Some(id) = line.strip_prefix("---> ").or_else(|| line.strip_prefix("--> ")) {
                     let pinned = self.pinned.lock().expect("not poisoned").iter().any(|p| p.starts_with(id));
@@ -373,7 +373,6 @@ impl Engine {
                     step(line);
                 }
             }
-            built |= info.aux.is_some();
             if let Some(error) = info.error_detail.and_then(|e| e.message) {
                 writeln!(log, "{error}")?;
                 bail!("{error}");
@@ -624,8 +623,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_build_stream_cut_before_the_image_is_built_is_an_error() {
-        let (result, _) = build_on(&["{\"stream\":\"Step 1/1 : RUN make\\n\"}\r\n{\"stream\":\"cc -c", "\r\n"]).await;
+    async fn a_stream_that_ends_so_before_the_image_is_built_is_broken() {
+        // The same lone "\r\n" at the end, after a step line: no image ID, no tag.
+        let (result, _) = build_on(&["{\"stream\":\"Step 1/1 : RUN make\\n\"}", "\r\n"]).await;
+        let error = format!("{:#}", result.unwrap_err());
+        assert!(error.contains("the engine's build stream broke: bytes remaining on stream"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_stream_cut_inside_a_message_after_the_image_id_is_broken() {
+        let (result, _) =
+            build_on(&["{\"aux\":{\"ID\":\"sha256:0123\"}}\r\n{\"stream\":\"Successfully tagged cai"]).await;
         let error = format!("{:#}", result.unwrap_err());
         assert!(error.contains("the engine's build stream broke"), "{error}");
     }
