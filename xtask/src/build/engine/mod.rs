@@ -296,13 +296,13 @@ impl Engine {
         let options = CreateImageOptionsBuilder::new().from_image(reference).build();
         let mut stream = self.docker.create_image(Some(options), None, credentials);
         while let Some(item) = stream.next().await {
-            if matches!(&item, Err(error) if partial_last_line(error)) {
+            let info = match item {
                 // The check below finds whether the image is there.
-                break;
-            }
-            let info = item
-                .map_err(|error| plain_http_hint(error.into(), &self.name))
-                .with_context(|| format!("pulling {reference} into the engine"))?;
+                Err(error) if partial_last_line(&error) => break,
+                item => item
+                    .map_err(|error| plain_http_hint(error.into(), &self.name))
+                    .with_context(|| format!("pulling {reference} into the engine"))?,
+            };
             if let Some(error) = info.error_detail.and_then(|e| e.message) {
                 bail!("pulling {reference} into the engine: {error}");
             }
