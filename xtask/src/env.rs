@@ -39,10 +39,13 @@ pub struct Engines {
 impl Env {
     /// Reads the environment of this process.
     pub fn resolve() -> Result<Env> {
-        // CARGO_MANIFEST_DIR is xtask/ when run through `cargo xtask`.
-        let root = std::env::var_os("CAIRN_ROOT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+        let root = match std::env::var_os("CAIRN_ROOT") {
+            Some(root) => PathBuf::from(root),
+            None => {
+                let cwd = std::env::current_dir().context("reading the current directory")?;
+                checkout(std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from), &cwd, COMPILED_FOR)?
+            }
+        };
         let root = root.canonicalize().unwrap_or(root);
         let out = std::env::var_os("CAIRN_OUT").map(PathBuf::from).unwrap_or_else(|| root.join("out"));
         let cache = match std::env::var_os("CAIRN_CACHE") {
@@ -74,7 +77,86 @@ impl Env {
     }
 }
 
+/// The checkout this binary was compiled from (`.cargo/config.toml` sets it for every
+/// compile in the workspace; cargo rebuilds the xtask when it changes).
+const COMPILED_FOR: &str = env!("CAIRN_CHECKOUT");
+
+/// The checkout a command acts on: the one `cargo xtask` ran in (cargo hands the binary
+/// the xtask's `CARGO_MANIFEST_DIR`), else the one around the current directory; and it
+/// must be the checkout this binary was compiled from. A binary built for another
+/// checkout (a shared `CARGO_TARGET_DIR`, a copied binary) would run its own code on this
+/// tree, or act on its own tree from here: it refuses instead.
+fn checkout(manifest_dir: Option<PathBuf>, cwd: &Path, compiled_for: &str) -> Result<PathBuf> {
+    let here = match manifest_dir {
+        Some(xtask) => xtask.join(".."),
+        None => cwd.ancestors().find(|dir| is_checkout(dir)).map(Path::to_owned).with_context(|| {
+            format!(
+                "{} is not inside a cairn checkout (no Cargo.toml with xtask/ above it): run `cargo xtask` \
+                     in the checkout, or set CAIRN_ROOT",
+                cwd.display()
+            )
+        })?,
+    };
+    let here = here.canonicalize().with_context(|| format!("reading {}", here.display()))?;
+    let compiled = Path::new(compiled_for);
+    let compiled = compiled.canonicalize().unwrap_or_else(|_| compiled.to_owned());
+    if here != compiled {
+        anyhow::bail!(
+            "this xtask was compiled from the checkout {}, not from {}, the one you run it in: its code and \
+             its tree are another checkout's (a CARGO_TARGET_DIR shared between checkouts?). Run `cargo \
+             xtask` again in {} (cargo rebuilds it for this checkout), or set CAIRN_ROOT to act on a tree \
+             on purpose",
+            compiled.display(),
+            here.display(),
+            here.display()
+        );
+    }
+    Ok(here)
+}
+
+/// A cairn checkout: a workspace manifest beside the xtask.
+fn is_checkout(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file() && dir.join("xtask/Cargo.toml").is_file()
+}
+
 /// A program of that name is on PATH.
 pub fn on_path(program: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clone() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("xtask")).unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), "[workspace]\n").unwrap();
+        std::fs::write(dir.path().join("xtask/Cargo.toml"), "[package]\n").unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_binary_acts_only_on_the_checkout_it_was_compiled_from() {
+        let (a, b) = (clone(), clone());
+        let a_root = a.path().canonicalize().unwrap();
+        let a_text = a_root.to_str().unwrap();
+        // `cargo xtask` in A, with A's binary: A.
+        assert_eq!(checkout(Some(a.path().join("xtask")), Path::new("/"), a_text).unwrap(), a_root);
+        // A's binary run by hand from inside A: the checkout around the directory.
+        std::fs::create_dir_all(a.path().join("pkgs/musl")).unwrap();
+        assert_eq!(checkout(None, &a.path().join("pkgs/musl"), a_text).unwrap(), a_root);
+        let error = format!("{:#}", checkout(None, Path::new("/"), a_text).unwrap_err());
+        assert!(error.contains("not inside a cairn checkout"), "{error}");
+        // `cargo xtask` in B ran A's binary (a shared target directory): refused, naming both,
+        // and so is A's binary run by hand from inside B.
+        let error = format!("{:#}", checkout(Some(b.path().join("xtask")), Path::new("/"), a_text).unwrap_err());
+        assert_eq!(error, format!("{:#}", checkout(None, &b.path().join("pkgs"), a_text).unwrap_err()));
+        let b_root = b.path().canonicalize().unwrap();
+        assert!(
+            error.contains(&format!("compiled from the checkout {a_text}, not from {}", b_root.display())),
+            "{error}"
+        );
+        assert!(error.contains("CARGO_TARGET_DIR"), "{error}");
+    }
 }

@@ -7,6 +7,7 @@ mod bench;
 mod build;
 mod cli;
 mod diff;
+mod distribution;
 mod env;
 mod exchange;
 mod files;
@@ -126,6 +127,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     build::runs::claim(&env.cache.join("runs"));
+    workspace::sweep_manifest(&env.root);
     let result = match args.command {
         Command::List(args) => graph::list(args, &env),
         Command::Graph(args) => graph::graph(args, &env),

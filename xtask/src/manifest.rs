@@ -100,8 +100,12 @@ impl Manifest {
     }
 }
 
+/// An entry is a few hundred bytes.
+const ENTRY_CAP: u64 = 64 << 10;
+
 fn read_entry(path: &Path) -> Result<Entry> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = crate::workspace::read_regular(path, ENTRY_CAP)?;
+    let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))?;
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("NAME");
     let entry: Entry = toml::from_str(&text).with_context(|| {
         format!(

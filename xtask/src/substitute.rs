@@ -9,36 +9,29 @@
 //! keyring the user chose (named, or authenticated from the history). An entry whose
 //! input hash is stale is never looked up: its package is built.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
-use futures_util::StreamExt;
 use oci_spec::image::ImageManifest;
 
+use crate::distribution::oci::{Remote, Target, TransportArgs, SMALL_BLOB};
 use crate::image::layout::{self, sha256};
 use crate::manifest::Entry;
-use crate::push::Target;
 use crate::trust::keyring::Keyring;
-
-/// A manifest or config larger than this is no cairn image's.
-const SMALL_BLOB: u64 = 1 << 20;
-/// No layer of ours is near this; a source that offers more is refused before reading.
-const LARGEST_LAYER: u64 = 16 << 30;
 
 /// Where substitutes come from.
 #[derive(Debug, Clone)]
 pub enum Source {
     /// `HOST[:PORT]/NAMESPACE` (or `docker://…`): `<repository>/<name>@<digest>`.
-    Registry { text: String, target: Target, plain_http: bool },
+    Registry { text: String, target: Target, transport: TransportArgs },
     /// A directory of OCI layouts, `DIR/<name>/`, as `cairn xtask export` writes them.
     Dir(PathBuf),
 }
 
 impl Source {
     /// A directory when the text names one (or looks like a path), else a registry.
-    pub fn parse(text: &str, plain_http: bool) -> Result<Source> {
+    pub fn parse(text: &str, transport: TransportArgs) -> Result<Source> {
         let path = Path::new(text);
         if text.starts_with(['/', '.', '~']) || path.is_dir() {
             if !path.is_dir() {
@@ -48,7 +41,7 @@ impl Source {
         }
         let target = Target::parse(text)
             .with_context(|| format!("substitute source `{text}` is neither a directory nor a registry"))?;
-        Ok(Source::Registry { text: text.to_owned(), target, plain_http })
+        Ok(Source::Registry { text: text.to_owned(), target, transport })
     }
 
     /// How reports name the source.
@@ -71,9 +64,9 @@ pub struct SubstituteArgs {
     pub sources: Vec<String>,
     #[command(flatten)]
     pub gate: GateArgs,
-    /// Speak plain HTTP to substitute registries that are not on a loopback address.
-    #[arg(long)]
-    pub plain_http: bool,
+    /// How substitute registries and the --store registry are spoken to.
+    #[command(flatten)]
+    pub transport: TransportArgs,
 }
 
 impl SubstituteArgs {
@@ -82,7 +75,7 @@ impl SubstituteArgs {
             .sources
             .iter()
             .filter(|text| !text.trim().is_empty())
-            .map(|text| Source::parse(text.trim(), self.plain_http))
+            .map(|text| Source::parse(text.trim(), self.transport))
             .collect::<Result<Vec<_>>>()?;
         if self.gate.threshold.is_some() && sources.is_empty() {
             bail!("--threshold gates substitutes: name a source with --substitute SOURCE");
@@ -180,89 +173,59 @@ pub async fn fetch(source: &Source, entry: &Entry) -> Result<layout::Image> {
             let (dir, owned) = (dir.join(&entry.name), entry.clone());
             tokio::task::spawn_blocking(move || from_dir(&dir, &owned)).await??
         }
-        Source::Registry { target, plain_http, .. } => from_registry(target, *plain_http, entry).await?,
+        Source::Registry { target, transport, .. } => from_registry(target, *transport, entry).await?,
     };
     let owned = entry.clone();
     tokio::task::spawn_blocking(move || admit(&owned, fetched)).await?
 }
 
 /// Reads the blobs of `entry`'s digest from the layout `dir` (its index is not trusted
-/// or needed: the digest is known).
+/// or needed: the digest is known). Each is read only as a regular file and only up to
+/// the size it may have: the layer at the size manifest/ records, the config at the size
+/// the recorded manifest gives it.
 fn from_dir(dir: &Path, entry: &Entry) -> Result<Fetched> {
     if !dir.is_dir() {
         bail!("{} has no layout of {}", dir.display(), entry.name);
     }
-    let blob = |digest: &str, limit: u64| -> Result<Vec<u8>> {
+    let blob = |digest: &str, size: u64| -> Result<Vec<u8>> {
         let hex = digest.strip_prefix("sha256:").context("not a sha256 digest")?;
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             bail!("`{digest}` is not a sha256 digest");
         }
         let path = dir.join("blobs/sha256").join(hex);
-        let metadata = std::fs::symlink_metadata(&path)
-            .with_context(|| format!("{} does not hold blob {digest}", dir.display()))?;
-        if !metadata.is_file() {
-            bail!("{} is not a regular file", path.display());
+        if std::fs::symlink_metadata(&path).is_err() {
+            bail!("{} does not hold blob {digest}", dir.display());
         }
-        if metadata.len() > limit {
-            bail!("{} is {} bytes, more than any blob of this kind", path.display(), metadata.len());
-        }
-        let mut bytes = Vec::with_capacity(metadata.len() as usize);
-        std::fs::File::open(&path)?.take(limit + 1).read_to_end(&mut bytes)?;
-        Ok(bytes)
+        crate::workspace::read_regular(&path, size)
     };
     let manifest = blob(&entry.digest, SMALL_BLOB)?;
     let parsed = parse_manifest(entry, &manifest)?;
-    let config = blob(parsed.config().digest().as_ref(), SMALL_BLOB)?;
-    let layer_gz = blob(&entry.layer, LARGEST_LAYER)?;
+    let config = blob(parsed.config().digest().as_ref(), config_size(&parsed)?)?;
+    let layer_gz = blob(&entry.layer, entry.size)?;
     Ok(Fetched { manifest, config, layer_gz })
 }
 
-async fn from_registry(target: &Target, plain_http: bool, entry: &Entry) -> Result<Fetched> {
-    let client = crate::push::client(target, plain_http);
-    let auth = crate::push::auth();
-    let text = format!("{}@{}", target.repository(&entry.name), entry.digest);
-    let reference: oci_client::Reference =
-        text.parse().with_context(|| format!("`{text}` is not an image reference"))?;
-    let (manifest, _) = client
-        .pull_manifest_raw(&reference, &auth, &[oci_client::manifest::OCI_IMAGE_MEDIA_TYPE])
-        .await
-        .with_context(|| format!("pulling the manifest {text}"))?;
-    if manifest.len() as u64 > SMALL_BLOB {
-        bail!("{text}: a manifest of {} bytes is no cairn image's", manifest.len());
+/// What a registry or a directory may send for the config: the size the recorded (and
+/// so verified) manifest gives it, and never more than any config of ours.
+fn config_size(manifest: &ImageManifest) -> Result<u64> {
+    let size = manifest.config().size();
+    if size > SMALL_BLOB {
+        bail!("the recorded manifest gives its config {size} bytes, more than any cairn image's");
     }
+    Ok(size)
+}
+
+/// The three blobs from a registry, each cut off at the size it may have: the manifest at
+/// [`SMALL_BLOB`], the config at the size the recorded manifest gives it, the layer at the
+/// size manifest/ records.
+async fn from_registry(target: &Target, transport: TransportArgs, entry: &Entry) -> Result<Fetched> {
+    let remote = Remote::new(target, transport)?;
+    let manifest = remote.manifest(&entry.name, &entry.digest, SMALL_BLOB).await?;
     let parsed = parse_manifest(entry, &manifest)?;
     let config_digest = parsed.config().digest().to_string();
-    let config = pull(&client, &reference, &config_digest, SMALL_BLOB).await?;
-    let layer_gz = pull(&client, &reference, &entry.layer, LARGEST_LAYER).await?;
+    let config = remote.blob(&entry.name, &config_digest, config_size(&parsed)?).await?;
+    let layer_gz = remote.blob(&entry.name, &entry.layer, entry.size).await?;
     Ok(Fetched { manifest, config, layer_gz })
-}
-
-/// One blob, read no further than `limit` bytes whatever the registry sends.
-async fn pull(
-    client: &oci_client::Client,
-    reference: &oci_client::Reference,
-    digest: &str,
-    limit: u64,
-) -> Result<Vec<u8>> {
-    let mut stream = client
-        .pull_blob_stream(reference, digest)
-        .await
-        .with_context(|| format!("pulling blob {digest} of {reference}"))?;
-    if stream.content_length.is_some_and(|length| length > limit) {
-        bail!(
-            "{reference}: blob {digest} is offered at {} bytes, more than any blob of this kind",
-            stream.content_length.unwrap_or_default()
-        );
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.with_context(|| format!("pulling blob {digest} of {reference}"))?;
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() as u64 > limit {
-            bail!("{reference}: blob {digest} goes on past {limit} bytes");
-        }
-    }
-    Ok(bytes)
 }
 
 /// The manifest, if it is the recorded one: its bytes hash to the recorded digest.

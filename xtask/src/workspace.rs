@@ -5,22 +5,194 @@
 //! destination and swapped in, so an interrupted run leaves the old state or the new.
 
 use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 /// Writes `bytes` to `path` atomically, creating parent directories.
+///
+/// The bytes go to a file with no name (`O_TMPFILE`) until they are on disk; only then is
+/// it linked under a temporary name carrying this process's id and renamed over `path`.
+/// A run killed while writing leaves nothing; one killed in the instant between the link
+/// and the rename leaves a name that [`sweep_leftovers`] removes once this process is gone.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = path.parent().context("a file to write has a parent directory")?;
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let mut file = tempfile::NamedTempFile::new_in(parent)
-        .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
-    file.write_all(bytes)?;
-    // Temporary files are private; what we publish is readable like any other file.
-    file.as_file().set_permissions(<std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o644))?;
-    file.as_file().sync_all()?;
-    file.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    let temporary = parent.join(temporary_name());
+    match unnamed_file(parent) {
+        Ok(mut file) => {
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            link_unnamed(&file, &temporary).with_context(|| format!("linking {}", temporary.display()))?;
+        }
+        // A filesystem without O_TMPFILE: a named temporary file from the start.
+        Err(_) => {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o644)
+                .open(&temporary)
+                .with_context(|| format!("creating {}", temporary.display()))?;
+            let written = file.write_all(bytes).and_then(|()| file.sync_all());
+            if let Err(error) = written {
+                let _ = std::fs::remove_file(&temporary);
+                return Err(error).with_context(|| format!("writing {}", temporary.display()));
+            }
+        }
+    }
+    // What we publish is readable like any other file, whatever the umask.
+    std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o644))?;
+    if let Err(error) = std::fs::rename(&temporary, path) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error).with_context(|| format!("writing {}", path.display()));
+    }
+    std::fs::File::open(parent)?.sync_all()?;
     Ok(())
+}
+
+/// Writes `bytes` under the first of `names` (in `dir`) that does not exist yet, never
+/// replacing a file another writer made meanwhile; returns the name taken. Like
+/// [`write_atomic`], nothing is named until the bytes are on disk.
+pub fn write_first_free(dir: &Path, names: impl Iterator<Item = String>, bytes: &[u8]) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Where the filesystem has no O_TMPFILE, a named temporary file is linked instead.
+    let (file, temporary) = match unnamed_file(dir) {
+        Ok(file) => (file, None),
+        Err(_) => {
+            let temporary = dir.join(temporary_name());
+            let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&temporary);
+            (file.with_context(|| format!("creating {}", temporary.display()))?, Some(temporary))
+        }
+    };
+    let result = (|| {
+        let mut file = &file;
+        file.write_all(bytes)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        file.sync_all()?;
+        for name in names {
+            let path = dir.join(name);
+            let linked = match &temporary {
+                None => link_unnamed(file, &path),
+                Some(temporary) => std::fs::hard_link(temporary, &path),
+            };
+            match linked {
+                Ok(()) => return Ok(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e).with_context(|| format!("writing {}", path.display())),
+            }
+        }
+        anyhow::bail!("no free name left in {}", dir.display())
+    })();
+    if let Some(temporary) = temporary {
+        let _ = std::fs::remove_file(temporary);
+    }
+    let path = result?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(path)
+}
+
+/// Reads a file that someone else may have put there (a signature, a certificate, a
+/// manifest entry, a blob of a layout): only a regular file, never through a link, and
+/// never more than `cap` bytes. A FIFO, a device or a link is refused without blocking
+/// on it; a file that is, or grows, longer than `cap` is refused without being read whole.
+pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file =
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path).map_err(
+            |e| match e.raw_os_error() {
+                Some(libc::ELOOP) => anyhow::anyhow!("{} is a symbolic link, not a regular file", path.display()),
+                _ => anyhow::Error::new(e).context(format!("reading {}", path.display())),
+            },
+        )?;
+    let metadata = file.metadata().with_context(|| format!("reading {}", path.display()))?;
+    if !metadata.is_file() {
+        anyhow::bail!("{} is not a regular file ({})", path.display(), kind(&metadata.file_type()));
+    }
+    if metadata.len() > cap {
+        anyhow::bail!("{} is {} bytes, more than the {cap} such a file may have", path.display(), metadata.len());
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    (&file).take(cap + 1).read_to_end(&mut bytes).with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > cap {
+        anyhow::bail!("{} grew past the {cap} bytes such a file may have while it was read", path.display());
+    }
+    Ok(bytes)
+}
+
+/// What a file that is not regular is, in words.
+fn kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "a FIFO"
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        "a device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
+}
+
+/// `.tmp-<pid>-<n>`: a temporary name whose writer the sweep can tell is gone.
+fn temporary_name() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(".tmp-{}-{n}", std::process::id())
+}
+
+/// A file in `dir` with no name yet.
+fn unnamed_file(dir: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).custom_flags(libc::O_TMPFILE).mode(0o644).open(dir)
+}
+
+/// Gives an unnamed file a name (through /proc, which needs no privilege).
+fn link_unnamed(file: &std::fs::File, name: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    let to = std::ffi::CString::new(name.as_os_str().as_bytes())?;
+    // SAFETY: two NUL-terminated paths that live across the call.
+    let done =
+        unsafe { libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::AT_SYMLINK_FOLLOW) };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Whether the writer of a `.tmp-<pid>-<n>` name may still be writing it: its process
+/// lives. Other `.tmp*` names (tempfile's) are gone with their writer by design.
+fn writer_alive(name: &str) -> bool {
+    let Some(pid) = name.strip_prefix(".tmp-").and_then(|rest| rest.split('-').next()) else { return false };
+    let Ok(pid) = pid.parse::<libc::pid_t>() else { return false };
+    // SAFETY: signal 0 only asks whether the process exists.
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+}
+
+/// Sweeps manifest/ of what killed writes left: temporary files in manifest/packages/,
+/// manifest/keys/ and each signature directory of the lookaside tree. Every command does
+/// this first, so a reviewed tree never shows them.
+pub fn sweep_manifest(root: &Path) {
+    let manifest = root.join("manifest");
+    let mut dirs = vec![manifest.join("packages"), manifest.join("keys")];
+    if let Ok(read) = std::fs::read_dir(manifest.join("signatures").join(crate::trust::payload::NAMESPACE)) {
+        dirs.extend(read.flatten().map(|item| item.path()).filter(|path| path.is_dir()));
+    }
+    for dir in dirs {
+        let Ok(read) = std::fs::read_dir(&dir) else { continue };
+        for item in read.flatten() {
+            let name = item.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".tmp") && !writer_alive(&name) && item.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = std::fs::remove_file(item.path());
+            }
+        }
+    }
 }
 
 /// A directory being assembled beside its final place; dropped unfinished, it vanishes.
@@ -121,7 +293,7 @@ pub fn sweep_leftovers(dir: &Path) {
             if !target.exists() && std::fs::rename(&path, &target).is_ok() {
                 continue;
             }
-        } else if !(name.starts_with(".staging-") || name.starts_with(".tmp")) {
+        } else if !(name.starts_with(".staging-") || name.starts_with(".tmp") && !writer_alive(&name)) {
             continue;
         }
         let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
@@ -250,5 +422,66 @@ mod tests {
         assert!(OutLock::try_take(out.path(), libc::LOCK_SH).is_some(), "readers share");
         assert!(OutLock::try_take(out.path(), libc::LOCK_EX).is_none(), "a writer waits for readers");
         drop(reader);
+    }
+
+    #[test]
+    fn an_untrusted_file_is_read_only_if_regular_and_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("signature-1");
+        let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o644) }, 0);
+        // With no writer, a plain open of the FIFO would block for ever.
+        let error = format!("{:#}", read_regular(&fifo, 1024).unwrap_err());
+        assert!(error.contains("is not a regular file (a FIFO)"), "{error}");
+        let zero = dir.path().join("signature-2");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let error = format!("{:#}", read_regular(&zero, 1024).unwrap_err());
+        assert!(error.contains("is a symbolic link"), "{error}");
+        let big = dir.path().join("signature-3");
+        std::fs::write(&big, vec![0; 1025]).unwrap();
+        let error = format!("{:#}", read_regular(&big, 1024).unwrap_err());
+        assert!(error.contains("1025 bytes, more than the 1024"), "{error}");
+        assert!(format!("{:#}", read_regular(Path::new("/dev/null"), 1024).unwrap_err()).contains("a device"));
+        std::fs::write(&big, b"fits").unwrap();
+        assert_eq!(read_regular(&big, 1024).unwrap(), b"fits");
+    }
+
+    #[test]
+    fn a_write_leaves_only_its_file_and_the_sweep_takes_what_dead_writers_left() {
+        let root = tempfile::tempdir().unwrap();
+        let packages = root.path().join("manifest/packages");
+        write_atomic(&packages.join("musl.toml"), b"entry\n").unwrap();
+        let signatures = root.path().join("manifest/signatures/cairn/musl@sha256=00");
+        let first = write_first_free(&signatures, (1..).map(|n| format!("signature-{n}")), b"one").unwrap();
+        let second = write_first_free(&signatures, (1..).map(|n| format!("signature-{n}")), b"two").unwrap();
+        assert_eq!(
+            (first.file_name().unwrap(), second.file_name().unwrap()),
+            ("signature-1".as_ref(), "signature-2".as_ref())
+        );
+        let names = |dir: &Path| -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(&packages), ["musl.toml"]);
+        assert_eq!(std::fs::metadata(packages.join("musl.toml")).unwrap().permissions().mode() & 0o777, 0o644);
+        // What a killed run left: a name of a process that is gone, and tempfile's kind;
+        // a live writer's name stays.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        for dir in [&packages, &signatures] {
+            std::fs::write(dir.join(format!(".tmp-{dead}-0")), "half").unwrap();
+            std::fs::write(dir.join(".tmpAbC123"), "half").unwrap();
+            std::fs::write(dir.join(format!(".tmp-{}-9", std::process::id())), "being written").unwrap();
+        }
+        sweep_manifest(root.path());
+        let live = format!(".tmp-{}-9", std::process::id());
+        assert_eq!(names(&packages), [live.as_str(), "musl.toml"]);
+        assert_eq!(names(&signatures), [live.as_str(), "signature-1", "signature-2"]);
     }
 }

@@ -29,6 +29,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::{self, JobsArg, JsonArg};
+use crate::distribution::oci::{Target, TransportArgs};
 use crate::env::{Engines, Env};
 use crate::registry::Registry;
 use crate::workspace::OutLock;
@@ -124,7 +125,10 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
         given: BTreeMap::new(),
         dry_run: args.dry_run,
         substitutes: args.substitute.resolve(env)?,
-        store: args.store.as_deref().map(crate::push::Target::parse).transpose()?,
+        store: match args.store.as_deref() {
+            Some(text) => Some(Store { target: Target::parse(text)?, transport: args.substitute.transport }),
+            None => None,
+        },
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let started = Instant::now();
@@ -159,7 +163,14 @@ pub struct Options {
     pub substitutes: crate::substitute::Substitutes,
     /// The registry dependencies reach the engines through (`build --store`), else none:
     /// they are streamed over each engine's API.
-    pub store: Option<crate::push::Target>,
+    pub store: Option<Store>,
+}
+
+/// The registry of `build --store`, and how to speak to it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub target: Target,
+    pub transport: TransportArgs,
 }
 
 /// One package's result.

@@ -51,7 +51,7 @@ impl Keyring {
         paths.sort();
         let mut files = Vec::new();
         for path in paths {
-            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes = crate::workspace::read_regular(&path, CERT_CAP)?;
             files.push((path, bytes));
         }
         Keyring::from_files(dir, files)
@@ -99,9 +99,13 @@ impl Keyring {
     }
 }
 
+/// A certificate file larger than this is no maintainer's (one with a few subkeys and
+/// signatures is a few KB).
+const CERT_CAP: u64 = 1 << 20;
+
 /// Every certificate in a file, armored or binary.
 pub fn read_certs(path: &Path) -> Result<Vec<Cert>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = crate::workspace::read_regular(path, CERT_CAP)?;
     parse_certs(&bytes, path)
 }
 

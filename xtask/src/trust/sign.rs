@@ -74,7 +74,7 @@ pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
     let own =
         Keyring { dir: args.key.clone(), certs: vec![Trusted { path: args.key.clone(), cert: key.cert.clone() }] };
     let (mut signed, mut skipped) = (0, 0);
-    let target = args.identity.as_deref().map(crate::push::Target::for_identity).transpose()?;
+    let target = args.identity.as_deref().map(crate::distribution::oci::Target::for_identity).transpose()?;
     for entry in entries {
         let identity = match &target {
             Some(target) => target.identity(&entry.name, &entry.version),
@@ -135,7 +135,7 @@ fn already_signed(
     cert: &Cert,
 ) -> Result<Option<PathBuf>> {
     for path in numbered.values() {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = crate::workspace::read_regular(path, super::verdict::SIGNATURE_CAP)?;
         match check(&bytes, own, expected, SystemTime::now()) {
             Ok(_) => return Ok(Some(path.clone())),
             // Not ours, or ours for another identity of the image.
@@ -153,25 +153,8 @@ fn already_signed(
 
 /// Writes `signature-N` for the first free N from `next`, never replacing a file another
 /// signer wrote meanwhile.
-fn write_next(dir: &Path, mut next: u32, bytes: &[u8]) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut file = tempfile::Builder::new()
-        .prefix(".signature")
-        .tempfile_in(dir)
-        .with_context(|| format!("writing into {}", dir.display()))?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    loop {
-        let path = dir.join(format!("signature-{next}"));
-        match file.persist_noclobber(&path) {
-            Ok(_) => return Ok(path),
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
-                file = e.file;
-                next += 1;
-            }
-            Err(e) => return Err(e.error).with_context(|| format!("writing {}", path.display())),
-        }
-    }
+fn write_next(dir: &Path, next: u32, bytes: &[u8]) -> Result<PathBuf> {
+    crate::workspace::write_first_free(dir, (next..).map(|n| format!("signature-{n}")), bytes)
 }
 
 fn warn_if_untrusted(root: &Path, cert: &Cert) {

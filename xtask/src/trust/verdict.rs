@@ -38,7 +38,13 @@ pub enum Reason {
     NumberingGap,
     /// A file in a lookaside directory that is not `signature-N`.
     UnexpectedFile,
+    /// `signature-N` is not a regular file of at most [`SIGNATURE_CAP`] bytes (a FIFO, a
+    /// device, a symbolic link, or too long): it is not read.
+    Unreadable,
 }
+
+/// No signature of ours is near this size (a simple signing signature is about 1 KB).
+pub const SIGNATURE_CAP: u64 = 64 << 10;
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {

@@ -34,7 +34,7 @@ and recorded digest. Each maintainer counts once however many files they signed,
 M is a number of independent people who reproduced the image. Every signature that does not count \
 is listed with its reason: malformed, unknown-key, bad-signature, expired-key, revoked-key, \
 unusable-key, invalid-payload, unknown-critical-field, digest-mismatch, identity-mismatch, \
-duplicate-signer, numbering-gap, unexpected-file. Exits 0 only when every image has M good \
+duplicate-signer, numbering-gap, unexpected-file, unreadable (a FIFO, device or link, or over 64 KiB: never read). Exits 0 only when every image has M good \
 signatures, 1 when one has fewer, 2 when the check cannot run.
 
 The tree's own manifest/keys/ is under the control of whoever changes the tree: a change that \
@@ -163,7 +163,7 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
             keyring.dir.display()
         );
     }
-    let identity_target = args.identity.as_deref().map(crate::push::Target::for_identity).transpose()?;
+    let identity_target = args.identity.as_deref().map(crate::distribution::oci::Target::for_identity).transpose()?;
     let now = SystemTime::now();
     let reports = entries
         .iter()
@@ -254,7 +254,7 @@ pub fn verify_image(
     entry: &Entry,
     keyring: &Keyring,
     threshold: u32,
-    registry: Option<&crate::push::Target>,
+    registry: Option<&crate::distribution::oci::Target>,
     now: SystemTime,
 ) -> Result<ImageReport> {
     let identity = identity(&entry.name);
@@ -290,7 +290,13 @@ pub fn verify_image(
             );
             continue;
         }
-        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let bytes = match crate::workspace::read_regular(path, super::verdict::SIGNATURE_CAP) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                reject(path, Rejection::new(Reason::Unreadable, format!("{error:#}")));
+                continue;
+            }
+        };
         match check(&bytes, keyring, &expected, now) {
             // One signer may sign the image under several identities (`cairn/<name>`, and
             // as published); the same identity twice is a duplicate. Either way they count once.

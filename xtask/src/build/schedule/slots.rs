@@ -150,7 +150,7 @@ pub(super) async fn load_dep(
         let tag = format!("cairn/{dep}:{}.{}", &config_digest["sha256:".len()..][..16], crate::build::runs::this());
         if let Some(store) = &shared.options.store {
             let reference = stored(shared, store, dep, &read).await?;
-            let credentials = crate::push::credentials(&store.host);
+            let credentials = crate::distribution::oci::engine_credentials(&store.target.host);
             engine.pull(&reference, &tag, &config_digest, credentials).await?;
             return Ok(tag);
         }
@@ -165,16 +165,16 @@ pub(super) async fn load_dep(
 
 /// Pushes `dep`'s image, `read` (the planned one, already verified), to the store once
 /// per run; returns the reference engines pull it by. The registry must report its digest.
-async fn stored(shared: &Shared, store: &crate::push::Target, dep: &str, read: &layout::Layout) -> Result<String> {
+async fn stored(shared: &Shared, store: &crate::build::Store, dep: &str, read: &layout::Layout) -> Result<String> {
     let cell = shared.stored.lock().expect("not poisoned").entry(dep.to_owned()).or_default().clone();
     cell.get_or_try_init(|| async {
-        let repository = store.repository(dep);
-        let (client, auth) = (crate::push::client(store, false), crate::push::auth());
+        let repository = store.target.repository(dep);
+        let remote = crate::distribution::oci::Remote::new(&store.target, store.transport)?;
         // Tagged by digest, so that a registry that collects untagged manifests keeps it.
-        let reference = format!("{repository}:{}", read.digest.replace(':', "-"));
-        crate::push::push_layout(&client, &auth, read, &reference)
+        let tag = read.digest.replace(':', "-");
+        crate::push::push_layout(&remote, read, dep, &tag)
             .await
-            .with_context(|| format!("storing {dep} in {}", store.host))?;
+            .with_context(|| format!("storing {dep} in {}", store.target.host))?;
         Ok::<_, anyhow::Error>(format!("{repository}@{}", read.digest))
     })
     .await
