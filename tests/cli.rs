@@ -124,3 +124,59 @@ fn a_package_crate_that_would_run_code_when_read_is_refused_before_it_is_compile
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("depends on libc, which is not a package crate"), "{}", text(&output.stderr));
 }
+
+/// The xtask binary, run as `cargo xtask` runs it in the checkout `xtask_dir/..` (cargo
+/// hands it that CARGO_MANIFEST_DIR), from `cwd`, with no CAIRN_ROOT.
+fn as_cargo_runs_it(xtask_dir: Option<&Path>, cwd: &Path, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.args(args).current_dir(cwd).env_remove("CAIRN_ROOT").env_remove("CARGO_MANIFEST_DIR");
+    if let Some(dir) = xtask_dir {
+        command.env("CARGO_MANIFEST_DIR", dir);
+    }
+    command.stdin(std::process::Stdio::null()).output().unwrap()
+}
+
+#[test]
+fn a_binary_compiled_for_another_checkout_refuses_to_act_on_this_one() {
+    // A second clone: with a CARGO_TARGET_DIR shared between the two, `cargo xtask` in it
+    // would have run this checkout's binary, and this one's tree would have been written.
+    let clone = Tree::new(&["filesystem"]);
+    std::fs::create_dir_all(clone.root.join("xtask")).unwrap();
+    std::fs::copy(support::here().join("xtask/Cargo.toml"), clone.root.join("xtask/Cargo.toml")).unwrap();
+    let here = support::here();
+    let before = std::fs::read_dir(here.join("manifest/packages")).unwrap().count();
+    for output in [
+        as_cargo_runs_it(Some(&clone.root.join("xtask")), &clone.root, &["list"]),
+        as_cargo_runs_it(None, &clone.root.join("pkgs/filesystem"), &["list"]),
+    ] {
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        let expected = format!("compiled from the checkout {}, not from {}", here.display(), clone.root.display());
+        assert!(stderr.contains(&expected) && stderr.contains("CARGO_TARGET_DIR"), "{stderr}");
+        assert!(output.stdout.is_empty(), "nothing listed from either tree");
+    }
+    assert_eq!(std::fs::read_dir(here.join("manifest/packages")).unwrap().count(), before);
+    // In its own checkout, by cargo or by hand from a folder inside it, it runs.
+    let output = as_cargo_runs_it(Some(&here.join("xtask")), &here, &["graph"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = as_cargo_runs_it(None, &here.join("pkgs"), &["graph"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+#[test]
+fn what_a_killed_write_left_in_manifest_is_swept_by_the_next_run() {
+    let tree = Tree::new(&["bootstrap/musl-stage0"]);
+    let packages = tree.root.join("manifest/packages");
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let gone = child.id();
+    child.wait().unwrap();
+    std::fs::write(packages.join(format!(".tmp-{gone}-0")), "name = \"musl-st").unwrap();
+    std::fs::write(packages.join(".tmpXk2b9Q"), "name = \"musl-st").unwrap();
+    tree.ok(&["list"]);
+    let left: Vec<String> = std::fs::read_dir(&packages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
