@@ -356,6 +356,7 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 "#;
@@ -364,7 +365,7 @@ fn plain(name: &str, deps: &[&str]) -> String {
     let deps: Vec<String> = deps.iter().map(|d| format!("&{}::PACKAGE", d.replace('-', "_"))).collect();
     format!(
         "use cairn_package::{{Package, Recipe}};\npub static PACKAGE: Package = Package {{ name: \"{name}\", version: \"1\", \
-         license: \"MIT\", sources: &[], deps: &[{}], runtime: &[], files: &[], recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n",
+         license: \"MIT\", sources: &[], deps: &[{}], runtime: &[], files: &[], allow: &[], recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n",
         deps.join(", ")
     )
 }
@@ -791,4 +792,122 @@ fn with_a_store_dependencies_reach_the_engine_through_the_registry() {
     assert!(!ok, "{items:#?}");
     let error = items.iter().find(|i| i["name"] == "filesystem").unwrap()["error"].to_string();
     assert!(error.contains(&format!("storing bootstrap in 127.0.0.1:{dead}")), "{error}");
+}
+
+/// The files of a built layer: path -> contents.
+fn layer_files(tree: &Tree, name: &str) -> BTreeMap<String, Vec<u8>> {
+    let gz = std::fs::File::open(tree.out(&format!("{name}.tgz"))).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz));
+    let mut files = BTreeMap::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().display().to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        files.insert(path, bytes);
+    }
+    files
+}
+
+#[test]
+fn cpus_varies_the_builder_and_an_image_that_records_it_shows_it() {
+    if !engine_or_skip() {
+        return;
+    }
+    let tree = Tree::new(&["filesystem"]);
+    // A probe that writes what `nproc` says into its image: one image per core count.
+    tree.add_package(
+        "cores",
+        &["bootstrap"],
+        &plain("cores", &["bootstrap"]),
+        "FROM cairn/bootstrap AS build\nRUN mkdir -p /rootfs && nproc > /rootfs/nproc\n\
+         FROM scratch\nCOPY --from=build /rootfs/ /\n",
+    );
+    let mut digests = Vec::new();
+    for cpus in ["1", "2"] {
+        let (ok, items) = tree.build(&["--rebuild", "--cpus", cpus, "cores", "filesystem"]);
+        assert!(ok, "{items:#?}");
+        let got = statuses(&items);
+        assert_eq!(layer_files(&tree, "cores")["nproc"], format!("{cpus}\n").into_bytes(), "nproc saw {cpus}");
+        // A package that does not record the machine gives its recorded image either way.
+        assert_eq!(got["filesystem"].1, Some(tree.recorded_digest("filesystem")), "{items:#?}");
+        digests.push(got["cores"].1.clone().unwrap());
+    }
+    assert_ne!(digests[0], digests[1], "the probe records the core count");
+
+    // On Podman too (with every core, as CI's Podman reproduce, and with one).
+    if let Some(podman) = Podman::start() {
+        let (ok, items) = tree.build(&["--rebuild", "--cpus", "1", "--engine", &podman.endpoint, "cores"]);
+        assert!(ok, "{items:#?}");
+        assert_eq!(layer_files(&tree, "cores")["nproc"], b"1\n", "nproc saw 1 on Podman");
+    }
+
+    // More CPUs than the machine has: refused before anything runs.
+    let more = (std::thread::available_parallelism().unwrap().get() + 1).to_string();
+    let output = tree.xtask(&["build", "--cpus", &more, "cores"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = support::text(&output.stderr);
+    assert!(stderr.contains(&format!("--cpus {more}: this machine has")), "{stderr}");
+    assert_eq!(tree.xtask(&["build", "--cpus", "0", "cores"]).status.code(), Some(2));
+}
+
+#[test]
+fn an_image_that_holds_the_build_machine_fails_its_build_naming_the_file() {
+    if !engine_or_skip() {
+        return;
+    }
+    let tree = Tree::new(&["filesystem"]);
+    let probe = |name: &str, line: &str| {
+        tree.add_package(
+            name,
+            &["bootstrap"],
+            &plain(name, &["bootstrap"]),
+            &format!(
+                "FROM cairn/bootstrap AS build\nRUN mkdir -p /rootfs/etc && echo probe > /rootfs/etc/probe{line}\n\
+                 FROM scratch\nCOPY --from=build /rootfs/ /\n"
+            ),
+        );
+    };
+    // The kernel's release, and the CPU's model name where this machine's is distinctive.
+    probe("kernel", " && uname -r > /rootfs/etc/built-on");
+    probe("cpu", " && grep -m1 'model name' /proc/cpuinfo > /rootfs/etc/cpu");
+    probe("clean", "");
+    let (ok, items) = tree.build(&["kernel", "cpu", "clean"]);
+    assert!(!ok, "a leak fails the build: {items:#?}");
+    let got = statuses(&items);
+    assert_eq!(got["kernel"].0, "failed", "{items:#?}");
+    assert_eq!(got["clean"].0, "built", "the same probe without the line builds: {items:#?}");
+    let error =
+        |name: &str| items.iter().find(|i| i["name"] == name).unwrap()["error"].as_str().unwrap_or_default().to_owned();
+    let kernel = String::from_utf8(std::process::Command::new("uname").arg("-r").output().unwrap().stdout).unwrap();
+    let failure = error("kernel");
+    assert!(
+        failure.contains(&format!(
+            "etc/built-on holds the kernel release of the machine that built it: `{}`",
+            kernel.trim()
+        )),
+        "{failure}"
+    );
+    assert!(failure.contains("allow: &[Allow"), "the error says how to allow it: {failure}");
+    assert!(!tree.out("kernel").exists(), "nothing of a failed image is written");
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .unwrap_or_default();
+    if model.len() >= 8 {
+        assert_eq!(got["cpu"].0, "failed", "{items:#?}");
+        assert!(error("cpu").contains("etc/cpu holds the CPU model"), "{}", error("cpu"));
+    } else {
+        eprintln!("this machine's CPU model `{model}` is too short to search for: the cpu probe is not judged");
+    }
+
+    // Allowed by its crate, with the reason, the kernel probe builds.
+    let lib = std::fs::read_to_string(tree.root.join("pkgs/kernel/src/lib.rs")).unwrap().replace(
+        "allow: &[]",
+        "allow: &[cairn_package::Allow { file: \"etc/built-on\", reason: \"a test that records the build machine\" }]",
+    );
+    std::fs::write(tree.root.join("pkgs/kernel/src/lib.rs"), lib).unwrap();
+    let (ok, items) = tree.build(&["kernel"]);
+    assert!(ok, "{items:#?}");
 }

@@ -97,7 +97,7 @@ fn new_scaffolds_a_package_on_the_toolchain_and_make_that_loads_as_it_is() {
 fn a_package_crate_that_would_run_code_when_read_is_refused_before_it_is_compiled() {
     let tree = Tree::new(&["bootstrap/musl-stage0"]);
     let lib = "use cairn_package::{Package, Recipe};\npub static PACKAGE: Package = Package { name: \"evil\", \
-               version: \"1\", license: \"MIT\", sources: &[], deps: &[], runtime: &[], files: &[], \
+               version: \"1\", license: \"MIT\", sources: &[], deps: &[], runtime: &[], files: &[], allow: &[], \
                recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) };\n";
     tree.add_package("evil", &[], lib, "FROM scratch\n");
     let marker = tree.root.join("build-script-ran");

@@ -74,7 +74,7 @@ fn lib(name: &str, deps: &[&str]) -> String {
     let deps: Vec<String> = deps.iter().map(|d| format!("&{}::PACKAGE", d.replace('-', "_"))).collect();
     format!(
         "use cairn_package::{{Package, Recipe}};\npub static PACKAGE: Package = Package {{ name: \"{name}\", \
-         version: \"1\", license: \"MIT\", sources: &[], deps: &[{}], runtime: &[], files: &[], \
+         version: \"1\", license: \"MIT\", sources: &[], deps: &[{}], runtime: &[], files: &[], allow: &[], \
          recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n",
         deps.join(", ")
     )
@@ -114,7 +114,7 @@ fn a_rebuild_on_another_root_must_give_its_originals_image() {
         &["bootstrap", "root-a", "root-b", "thing"],
         "use cairn_package::{Expect, Package, Rebuild, Recipe};\npub static PACKAGE: Package = Package { name: \"thing-again\", \
          version: \"1\", license: \"MIT\", sources: thing::PACKAGE.sources, deps: &[&bootstrap::PACKAGE, &root_b::PACKAGE], \
-         runtime: &[], files: thing::PACKAGE.files, recipe: Recipe::Rebuild(Rebuild { of: &thing::PACKAGE, \
+         runtime: &[], files: thing::PACKAGE.files, allow: &[], recipe: Recipe::Rebuild(Rebuild { of: &thing::PACKAGE, \
          replace: &[(&root_a::PACKAGE, &root_b::PACKAGE)], expect: Expect::Same { proof: \"toolchain\" } }) };\n",
         "",
     );

@@ -44,7 +44,8 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     // Without bootstrap in out/, reproduce rebuilds it first and starts filesystem from
     // it only because it gives the recorded digest.
     std::fs::rename(tree.out("bootstrap"), tree.out("bootstrap.aside")).unwrap();
-    let json: Value = serde_json::from_str(&tree.ok(&["reproduce", "filesystem", "--json"])).unwrap();
+    // On one CPU: the builder varied, the image the same.
+    let json: Value = serde_json::from_str(&tree.ok(&["reproduce", "filesystem", "--json", "--cpus", "1"])).unwrap();
     std::fs::rename(tree.out("bootstrap.aside"), tree.out("bootstrap")).unwrap();
     let names: Vec<(&str, bool)> = json
         .as_array()
@@ -59,6 +60,14 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     assert_eq!(json["differences"], serde_json::json!([]));
     assert_eq!(json["input_current"], true);
     assert_eq!(kept(&tree), Vec::<PathBuf>::new(), "a run that reproduced leaves no scratch area");
+    // Where it was rebuilt, as whoever counts signatures needs to tell machines apart.
+    let machine = &json["machine"];
+    assert_eq!(machine["cpus"], 1, "{machine:#}");
+    for key in ["cpu_vendor", "cpu_model", "kernel", "engine", "storage_driver"] {
+        assert!(machine[key].as_str().is_some_and(|v| !v.is_empty()), "{key}: {machine:#}");
+    }
+    assert!(machine["rootless"].is_boolean(), "{machine:#}");
+    assert!(json["tool"].as_str().unwrap().contains("(commit "), "{json:#}");
 
     // Each image it rebuilt with the recorded digest leaves a receipt, which is what
     // `sign` requires; a layout in out/ alone is not enough.
@@ -66,6 +75,8 @@ fn reproduce_names_exactly_the_file_that_embeds_the_build_time() {
     let receipt_path = tree.out("receipts").join(format!("filesystem@{}.json", recorded.replacen(':', "=", 1)));
     let receipt: Value = serde_json::from_str(&std::fs::read_to_string(&receipt_path).unwrap()).unwrap();
     assert_eq!(receipt["package"], "filesystem");
+    assert_eq!(receipt["machine"], json["machine"], "the receipt records the machine");
+    assert_eq!(receipt["tool"], json["tool"]);
     assert_eq!(receipt["digest"].as_str().unwrap(), recorded);
     assert!(
         receipt["engine"].as_str().unwrap().starts_with("Docker")

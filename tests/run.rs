@@ -17,7 +17,7 @@ const HELLO: &str = "FROM cairn/bootstrap AS build\n\
 fn hello(runtime: &str) -> String {
     format!(
         "use cairn_package::{{Package, Recipe}};\npub static PACKAGE: Package = Package {{ name: \"hello\", version: \"1\", \
-         license: \"MIT\", sources: &[], deps: &[&bootstrap::PACKAGE], runtime: &[{runtime}], files: &[], \
+         license: \"MIT\", sources: &[], deps: &[&bootstrap::PACKAGE], runtime: &[{runtime}], files: &[], allow: &[], \
          recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n"
     )
 }

@@ -53,6 +53,7 @@ fn quick_tree(env: &Env, engines: Vec<crate::env::Engines>) -> Result<f64> {
         given: Default::default(),
         dry_run: false,
         store: None,
+        cpus: None,
     };
     let registry = Registry::load(&env.root)?;
     let order = registry.order(QUICK.iter().map(|name| name.to_string()))?;
@@ -212,6 +213,7 @@ fn noop_build(runs: usize, env: &Env) -> Result<Option<f64>> {
         given: Default::default(),
         dry_run: true,
         store: None,
+        cpus: None,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let mut times: Vec<Duration> = Vec::new();

@@ -55,6 +55,29 @@ impl JobsArg {
     }
 }
 
+/// `--cpus`: the builder's core count, varied on purpose.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct CpusArg {
+    /// Give each build N CPUs (the engine's cpuset: `nproc` in a build prints N), as a
+    /// machine with N cores would; at most as many as the machine has. The image must not
+    /// change: reproduce with another N than the one it was built with to show it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub cpus: Option<u32>,
+}
+
+impl CpusArg {
+    /// The count, refused when this machine has fewer CPUs (the engine's own count is
+    /// checked again when it connects).
+    pub fn resolve(self) -> anyhow::Result<Option<u32>> {
+        let Some(cpus) = self.cpus else { return Ok(None) };
+        let here = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+        if cpus > here {
+            anyhow::bail!("--cpus {cpus}: this machine has {here} CPUs; give at most {here}");
+        }
+        Ok(Some(cpus))
+    }
+}
+
 /// `--json`: the report for a machine, on stdout.
 #[derive(clap::Args, Clone, Copy, Debug, Default)]
 pub struct JsonArg {

@@ -79,7 +79,7 @@ impl Env {
 
 /// The checkout this binary was compiled from (`.cargo/config.toml` sets it for every
 /// compile in the workspace; cargo rebuilds the xtask when it changes).
-const COMPILED_FOR: &str = env!("CAIRN_CHECKOUT");
+pub const COMPILED_FOR: &str = env!("CAIRN_CHECKOUT");
 
 /// The checkout a command acts on: the one `cargo xtask` ran in (cargo hands the binary
 /// the xtask's `CARGO_MANIFEST_DIR`), else the one around the current directory; and it

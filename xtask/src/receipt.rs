@@ -32,8 +32,37 @@ pub struct Receipt {
     pub reproduced_at: String,
     /// How long the rebuild took, in seconds.
     pub seconds: f64,
-    /// The tool that rebuilt it.
+    /// The tool that rebuilt it, with its commit: `cairn xtask 0.1.0 (commit 6384304…)`.
     pub tool: String,
+    /// The machine it was rebuilt on: CPUs, CPU, kernel, engine (absent in receipts
+    /// written before machines were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<crate::build::machine::Machine>,
+}
+
+/// The tool as receipts name it: its version and the commit of the checkout it was
+/// compiled from, `modified` when the xtask's files there differ from that commit.
+pub fn tool() -> String {
+    let root = Path::new(crate::env::COMPILED_FOR);
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let version = concat!("cairn xtask ", env!("CARGO_PKG_VERSION"));
+    match git(&["rev-parse", "HEAD"]) {
+        Some(commit) if !commit.is_empty() => {
+            let modified = git(&["status", "--porcelain", "--", "xtask", "Cargo.lock", ".cargo"])
+                .is_some_and(|changes| !changes.is_empty());
+            format!("{version} (commit {commit}{})", if modified { ", modified" } else { "" })
+        }
+        _ => format!("{version} (not in a git checkout)"),
+    }
 }
 
 /// `out/receipts/`.
@@ -111,6 +140,7 @@ mod tests {
             reproduced_at: "2026-12-02T00:00:00Z".into(),
             seconds: 1.5,
             tool: "cairn xtask 0.1.0".into(),
+            machine: None,
         }
     }
 

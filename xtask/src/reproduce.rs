@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
+
+use crate::build::machine::Machine;
 use serde_json::{json, Value};
 
 use crate::build::{self, Outcome};
@@ -43,6 +45,8 @@ pub struct ReproduceArgs {
     pub json: JsonArg,
     #[command(flatten)]
     pub jobs: JobsArg,
+    #[command(flatten)]
+    pub cpus: crate::cli::CpusArg,
 }
 
 /// How reproducing one package ended.
@@ -70,6 +74,10 @@ struct Report {
     /// Set when the image reproduced but manifest/ recorded it for other inputs (the
     /// recipe or a dependency changed without changing the image): the entry is stale.
     stale_input: Option<String>,
+    /// The machine it was rebuilt on.
+    machine: Option<Machine>,
+    /// The tool that rebuilt it.
+    tool: String,
 }
 
 impl Report {
@@ -100,6 +108,8 @@ impl Report {
             reproduced: matches!(self.verdict, Verdict::Reproduced),
             input_current: self.stale_input.is_none(),
             differences,
+            machine: self.machine.as_ref(),
+            tool: &self.tool,
         }
     }
 }
@@ -117,6 +127,11 @@ struct PackageReport<'a> {
     input_current: bool,
     /// As `diff --json` reports them, plus a `note` or a `not-built` reason.
     differences: Vec<Value>,
+    /// Where it was rebuilt: `cpus`, `cpu_vendor`, `cpu_model`, `kernel`, `engine`,
+    /// `storage_driver`, `rootless` (absent when nothing was built).
+    machine: Option<&'a Machine>,
+    /// The tool that rebuilt it, with its commit.
+    tool: &'a str,
 }
 
 pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
@@ -125,6 +140,8 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
     let registry = Registry::load(&root)?;
     let manifest = Manifest::load(&root)?;
     let wanted = wanted(&args.packages, &registry, &manifest)?;
+    let cpus = args.cpus.resolve()?;
+    let tool = receipt::tool();
     let order = registry.order(wanted.iter().cloned())?;
     let out = env.out.clone();
 
@@ -176,7 +193,16 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
                 let verdict = Verdict::NotBuilt { reason };
                 reports.insert(
                     name.clone(),
-                    Report { name, expected, layout: None, verdict, elapsed: Duration::ZERO, stale_input: None },
+                    Report {
+                        name,
+                        expected,
+                        layout: None,
+                        verdict,
+                        elapsed: Duration::ZERO,
+                        stale_input: None,
+                        machine: None,
+                        tool: tool.clone(),
+                    },
                 );
             } else if package.deps.iter().all(|d| recorded.contains_key(d)) {
                 ready.push(name);
@@ -225,6 +251,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
             given,
             dry_run: false,
             store: None,
+            cpus,
         };
         eprintln!("rebuilding {} in {}", ready.join(", "), dir.display());
         let results = runtime.block_on(build::build_all(&registry, &ready, &options))?;
@@ -256,7 +283,8 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
                             engine: result.engine.clone().unwrap_or_default(),
                             reproduced_at: crate::trust::utc(std::time::SystemTime::now()),
                             seconds: result.elapsed.as_secs_f64(),
-                            tool: format!("cairn xtask {}", env!("CARGO_PKG_VERSION")),
+                            tool: tool.clone(),
+                            machine: result.machine.clone(),
                         },
                     )?;
                     Verdict::Reproduced
@@ -303,6 +331,8 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
                     verdict,
                     elapsed: result.elapsed,
                     stale_input,
+                    machine: result.machine.clone(),
+                    tool: tool.clone(),
                 },
             );
         }

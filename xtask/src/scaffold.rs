@@ -65,6 +65,7 @@ pub static PACKAGE: Package = Package {{
     // What its programs load when they run: musl's libc.so, and each library's package.
     runtime: &[&musl::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 }};
 "#

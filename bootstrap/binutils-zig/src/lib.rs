@@ -12,6 +12,7 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &cross_zig::PACKAGE],
     runtime: &[],
     files: binutils::PACKAGE.files,
+    allow: &[],
     recipe: Recipe::Rebuild(Rebuild {
         of: &binutils::PACKAGE,
         replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)],

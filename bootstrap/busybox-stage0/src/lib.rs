@@ -12,6 +12,7 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &musl_stage0::PACKAGE],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

@@ -20,5 +20,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &linux_headers::PACKAGE, &zig::PACKAGE],
     runtime: &[],
     files: &[cross::SCRIPT],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

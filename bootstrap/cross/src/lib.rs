@@ -18,6 +18,7 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &linux_headers::PACKAGE],
     runtime: &[],
     files: &[SCRIPT],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

@@ -13,6 +13,7 @@ pub static PACKAGE: Package = Package {
     deps: &[&zig::PACKAGE, &musl_stage0::PACKAGE],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

@@ -12,6 +12,7 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &cross_zig::PACKAGE],
     runtime: &[],
     files: gcc::PACKAGE.files,
+    allow: &[],
     recipe: Recipe::Rebuild(Rebuild {
         of: &gcc::PACKAGE,
         replace: &[(&cross::PACKAGE, &cross_zig::PACKAGE)],

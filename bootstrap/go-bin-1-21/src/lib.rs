@@ -18,5 +18,6 @@ pub static PACKAGE: Package = Package {
     deps: &[],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::DebianRootfs(Rootfs { dirs: &[], links: &[], files: &[], installer_prefix: None }),
 };

@@ -12,5 +12,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

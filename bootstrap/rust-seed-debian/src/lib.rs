@@ -117,6 +117,7 @@ pub static PACKAGE: Package = Package {
     deps: &[],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::DebianRootfs(ROOTFS),
 };
 

@@ -26,6 +26,7 @@ pub static PACKAGE: Package = Package {
     ],
     runtime: rust_stage1::PACKAGE.runtime,
     files: rust_stage1::PACKAGE.files,
+    allow: &[],
     recipe: Recipe::Rebuild(Rebuild {
         of: &rust_stage1::PACKAGE,
         replace: &[(&rust_seed_debian::PACKAGE, &rust_seed_upstream::PACKAGE)],

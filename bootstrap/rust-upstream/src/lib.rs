@@ -25,6 +25,7 @@ pub static PACKAGE: Package = Package {
     ],
     runtime: rust::PACKAGE.runtime,
     files: rust::PACKAGE.files,
+    allow: &[],
     recipe: Recipe::Rebuild(Rebuild {
         of: &rust::PACKAGE,
         replace: &[(&rust_stage1::PACKAGE, &rust_stage1_upstream::PACKAGE)],

@@ -18,6 +18,7 @@ pub static PACKAGE: Package = Package {
     ],
     runtime: &[],
     files: toolchain::PACKAGE.files,
+    allow: &[],
     recipe: Recipe::Rebuild(Rebuild {
         of: &toolchain::PACKAGE,
         replace: &[

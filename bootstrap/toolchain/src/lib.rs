@@ -14,6 +14,7 @@ pub static PACKAGE: Package = Package {
     deps: &[],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::DebianRootfs(Rootfs {
         dirs: &["tmp", "root", "usr/local/bin", "src"],
         links: LINKS,

@@ -27,6 +27,7 @@ pub static PACKAGE: Package = Package {
     deps: &[],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::DebianRootfs(Rootfs {
         dirs: &["tmp", "root", "src"],
         links: LINKS,

@@ -15,5 +15,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &m4::PACKAGE, &perl::PACKAGE],
     runtime: &[&m4::PACKAGE, &perl::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -11,5 +11,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &cross::PACKAGE],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -17,5 +17,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&toolchain::PACKAGE, &perl::PACKAGE],
     runtime: &[],
     files: &[File { name: "certdata2pem.pl", contents: include_bytes!("../certdata2pem.pl") }],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -27,6 +27,7 @@ pub static PACKAGE: Package = Package {
     ],
     runtime: &[],
     files: &[CONFIGURE, llvm_objects::REUSE],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

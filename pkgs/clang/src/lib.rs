@@ -28,5 +28,6 @@ pub static PACKAGE: Package = Package {
     // libLLVM, and through it the toolchain (libstdc++, and what clang compiles with).
     runtime: &[&llvm::PACKAGE],
     files: &[clang_objects::CONFIGURE, llvm_objects::REUSE],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -17,5 +17,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &openssl::PACKAGE],
     runtime: &[&musl::PACKAGE, &openssl::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -15,5 +15,6 @@ pub static PACKAGE: Package = Package {
         File { name: "group", contents: include_bytes!("../group") },
         File { name: "os-release", contents: include_bytes!("../os-release") },
     ],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -13,6 +13,7 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &busybox_stage0::PACKAGE, &cross::PACKAGE],
     runtime: &[&musl_stage0::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

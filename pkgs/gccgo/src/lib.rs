@@ -30,5 +30,6 @@ pub static PACKAGE: Package = Package {
     // /etc/ld-musl-x86_64.path tells it.
     runtime: &[&toolchain::PACKAGE],
     files: &[File { name: "export-type-order.patch", contents: include_bytes!("../export-type-order.patch") }],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -43,5 +43,6 @@ pub static PACKAGE: Package = Package {
     // other systems, which are never loaded.
     runtime: &[],
     files: &[GO_ENV],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -19,5 +19,6 @@ pub static PACKAGE: Package = Package {
     // The toolchain's programs are static; the testdata of its sources is never loaded.
     runtime: &[],
     files: &[go_1_21::GO_ENV],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

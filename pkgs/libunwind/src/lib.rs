@@ -22,5 +22,6 @@ pub static PACKAGE: Package = Package {
     ],
     runtime: &[&musl::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -16,5 +16,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &pkgconf::PACKAGE, &zlib::PACKAGE],
     runtime: &[&musl::PACKAGE, &zlib::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -25,5 +25,6 @@ pub static PACKAGE: Package = Package {
     // libLLVM, and through it the toolchain's libstdc++ and zlib.
     runtime: &[&llvm::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

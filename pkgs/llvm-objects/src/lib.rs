@@ -26,6 +26,7 @@ pub static PACKAGE: Package = Package {
     ],
     runtime: &[],
     files: &[CONFIGURE, REUSE],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

@@ -29,6 +29,7 @@ pub static PACKAGE: Package = Package {
     // musl's loader searches as the toolchain's /etc/ld-musl-x86_64.path tells it.
     runtime: &[&toolchain::PACKAGE, &zlib::PACKAGE],
     files: &[llvm_objects::CONFIGURE, llvm_objects::REUSE],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

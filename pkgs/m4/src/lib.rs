@@ -15,5 +15,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&toolchain::PACKAGE, &make::PACKAGE],
     runtime: &[&musl::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

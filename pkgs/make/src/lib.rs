@@ -83,6 +83,7 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &toolchain::PACKAGE],
     runtime: &[&toolchain::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

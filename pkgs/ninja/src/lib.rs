@@ -23,5 +23,6 @@ pub static PACKAGE: Package = Package {
     ],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

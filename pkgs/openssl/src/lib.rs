@@ -16,5 +16,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&toolchain::PACKAGE, &make::PACKAGE, &perl::PACKAGE],
     runtime: &[&musl::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

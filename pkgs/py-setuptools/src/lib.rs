@@ -16,5 +16,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&toolchain::PACKAGE, &python::PACKAGE, &zlib::PACKAGE, &libffi::PACKAGE],
     runtime: &[&python::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -26,5 +26,6 @@ pub static PACKAGE: Package = Package {
     ],
     runtime: &[&musl::PACKAGE, &openssl::PACKAGE, &zlib::PACKAGE, &bzip2::PACKAGE, &xz::PACKAGE, &libffi::PACKAGE],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -248,6 +248,7 @@ pub static PACKAGE: Package = Package {
     deps: &[&toolchain::PACKAGE],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

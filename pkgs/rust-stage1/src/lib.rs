@@ -30,6 +30,7 @@ pub static PACKAGE: Package = Package {
     // loads libunwind, cargo OpenSSL and zlib.
     runtime: &[&toolchain::PACKAGE, &llvm::PACKAGE, &zlib::PACKAGE, &openssl::PACKAGE, &libunwind::PACKAGE],
     files: &[CONFIG, BUILD_SH],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

@@ -30,6 +30,7 @@ pub static PACKAGE: Package = Package {
     ],
     runtime: rust_stage1::PACKAGE.runtime,
     files: &[rust_stage1::CONFIG, rust_stage1::BUILD_SH, SYSROOT],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };
 

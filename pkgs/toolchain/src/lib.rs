@@ -15,5 +15,6 @@ pub static PACKAGE: Package = Package {
     deps: &[&bootstrap::PACKAGE, &cross::PACKAGE, &binutils::PACKAGE, &gcc::PACKAGE, &linux_headers::PACKAGE],
     runtime: &[],
     files: &[],
+    allow: &[],
     recipe: Recipe::Containerfile(include_str!("../Containerfile")),
 };

@@ -29,8 +29,21 @@ pub struct Package {
     pub runtime: &'static [&'static Package],
     /// Files from the package's own directory added to the build (patches, configs).
     pub files: &'static [File],
+    /// Files of the image allowed to hold a fact of the machine that built it (its
+    /// kernel's release or version, its CPU's model, its host name), each with the reason.
+    /// The build fails on any other such file; nearly every package allows none.
+    pub allow: &'static [Allow],
     /// How the image is made.
     pub recipe: Recipe,
+}
+
+/// A file of the image that may hold a fact of the build machine, and why it must.
+#[derive(Debug)]
+pub struct Allow {
+    /// Its path in the image, without a leading `/`: `usr/lib/perl5/Config.pm`.
+    pub file: &'static str,
+    /// Why the recipe cannot pin it, for review.
+    pub reason: &'static str,
 }
 
 /// How an image is made from its sources.

@@ -12,7 +12,9 @@
 pub mod context;
 pub mod engine;
 mod input;
+pub mod leaks;
 mod linkage;
+pub mod machine;
 pub mod rootfs;
 pub mod runs;
 mod schedule;
@@ -59,6 +61,8 @@ pub struct BuildArgs {
     /// machine streaming it to every engine. The engines must reach the registry.
     #[arg(long, value_name = "REGISTRY", env = "CAIRN_STORE")]
     pub store: Option<String>,
+    #[command(flatten)]
+    pub cpus: cli::CpusArg,
 }
 
 /// How one package's build ended.
@@ -129,6 +133,7 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
             Some(text) => Some(Store { target: Target::parse(text)?, transport: args.substitute.transport }),
             None => None,
         },
+        cpus: args.cpus.resolve()?,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let started = Instant::now();
@@ -164,6 +169,8 @@ pub struct Options {
     /// The registry dependencies reach the engines through (`build --store`), else none:
     /// they are streamed over each engine's API.
     pub store: Option<Store>,
+    /// CPUs each build is given (`--cpus`), else every CPU of its engine.
+    pub cpus: Option<u32>,
 }
 
 /// The registry of `build --store`, and how to speak to it.
@@ -181,6 +188,8 @@ pub struct PackageResult {
     pub elapsed: Duration,
     /// The engine it was built on ("Docker 20.10.24"), when it was built.
     pub engine: Option<String>,
+    /// The machine it was built on, when it was built.
+    pub machine: Option<machine::Machine>,
 }
 
 /// One package in `build --json`.
@@ -199,6 +208,9 @@ struct PackageReport<'a> {
     /// The engine it was built on.
     #[serde(skip_serializing_if = "Option::is_none")]
     engine: Option<&'a str>,
+    /// The machine it was built on (as receipts record it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    machine: Option<&'a machine::Machine>,
 }
 
 fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<ExitCode> {
@@ -223,6 +235,7 @@ fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<Ex
                     _ => None,
                 },
                 engine: r.engine.as_deref(),
+                machine: r.machine.as_ref(),
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&items)?);

@@ -279,18 +279,6 @@ pub fn write(nodes: &[Node]) -> Result<Vec<u8>> {
     Ok(builder.into_inner()?)
 }
 
-/// The paths of the files in a layer whose contents hold `needle`.
-pub fn files_containing(layer: &[u8], needle: &[u8]) -> Result<Vec<String>> {
-    let finder = memchr::memmem::Finder::new(needle);
-    Ok(read(layer)?
-        .into_iter()
-        .filter_map(|node| match &node.kind {
-            Kind::File(data) if finder.find(data).is_some() => Some(node.path),
-            _ => None,
-        })
-        .collect())
-}
-
 /// A reviewable listing of a layer: one line per entry with mode, owner, size, sha256.
 pub fn listing(nodes: &[Node]) -> String {
     let mut out = String::new();
@@ -319,26 +307,6 @@ mod tests {
 
     fn file(path: &str, data: &[u8], mode: u32) -> Node {
         Node { path: path.into(), kind: Kind::File(data.to_vec()), mode, uid: 0, gid: 0 }
-    }
-
-    #[test]
-    fn files_containing_names_the_files_that_hold_the_bytes_and_no_others() {
-        let nodes = vec![
-            Node { path: "etc".into(), kind: Kind::Dir, mode: 0o755, uid: 0, gid: 0 },
-            file("etc/config", b"built on linux 6.1.0-13-amd64 #1 SMP", 0o644),
-            file("usr/bin/tool", b"\x7fELF\0\x006.1.0-13-amd64\0", 0o755),
-            file("usr/share/doc", b"6.1.0-13", 0o644),
-            Node {
-                path: "usr/lib/link".into(),
-                kind: Kind::Symlink("6.1.0-13-amd64".into()),
-                mode: 0o777,
-                uid: 0,
-                gid: 0,
-            },
-        ];
-        let layer = normalize(export(&nodes, &[7]).as_slice()).unwrap();
-        assert_eq!(files_containing(&layer, b"6.1.0-13-amd64").unwrap(), ["etc/config", "usr/bin/tool"]);
-        assert!(files_containing(&layer, b"5.10.0").unwrap().is_empty());
     }
 
     /// Writes nodes as an engine might: in the given order, with the given times and names.

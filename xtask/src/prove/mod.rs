@@ -127,6 +127,7 @@ fn build(
         given: BTreeMap::new(),
         dry_run: false,
         store: None,
+        cpus: None,
     };
     let results = tokio::runtime::Runtime::new()?.block_on(build::build_all(registry, &order, &options))?;
     let failed: Vec<String> = results

@@ -35,6 +35,9 @@ pub struct Package {
     #[serde(default)]
     pub runtime: Vec<String>,
     pub files: Vec<File>,
+    /// Files allowed to hold a fact of the build machine: (path, reason).
+    #[serde(default)]
+    pub allow: Vec<(String, String)>,
     pub recipe: Recipe,
     /// The crate's directory, relative to the root (`pkgs/musl`).
     #[serde(default)]
@@ -271,6 +274,14 @@ fn check_package(package: &Package) -> Result<()> {
     for source in &package.sources {
         check_source(&dir.to_string(), source)?;
     }
+    for (file, reason) in &package.allow {
+        if file.is_empty() || file.starts_with('/') || file.split('/').any(|part| part.is_empty() || part == "..") {
+            bail!("{dir}/src/lib.rs: allow names `{file}`: give the file's path in the image, like `etc/config`");
+        }
+        if reason.trim().is_empty() {
+            bail!("{dir}/src/lib.rs: allow names {file} without a reason: say why the recipe cannot pin it");
+        }
+    }
     check_tokens(package)?;
     match &package.recipe {
         Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
@@ -454,6 +465,7 @@ mod tests {
             deps: deps.iter().map(|d| d.to_string()).collect(),
             runtime: vec![],
             files: vec![],
+            allow: vec![],
             recipe: Recipe::Containerfile(containerfile.into()),
             dir: PathBuf::from("pkgs").join(name),
         }
@@ -690,6 +702,7 @@ mod tests {
             deps: &[],
             runtime: &[],
             files: &[],
+            allow: &[],
             recipe: p::Recipe::Containerfile("FROM scratch\n"),
         };
         const TOOL: p::Package = p::Package {
@@ -709,6 +722,7 @@ mod tests {
             deps: &[&BASE],
             runtime: &[&BASE],
             files: &[p::File { name: "fix.patch", contents: b"\x00\xff" }],
+            allow: &[p::Allow { file: "etc/built-on", reason: "a test" }],
             recipe: p::Recipe::Containerfile("FROM cairn/base\n"),
         };
         let listed: Vec<Package> = serde_json::from_str(&program::describe_all(&[&BASE, &TOOL])).unwrap();

@@ -71,6 +71,7 @@ fn describe(package: &Package) -> Value {
         "deps": package.deps.iter().map(|dep| dep.name).collect::<Vec<_>>(),
         "runtime": package.runtime.iter().map(|dep| dep.name).collect::<Vec<_>>(),
         "files": files,
+        "allow": package.allow.iter().map(|allow| [allow.file, allow.reason]).collect::<Vec<_>>(),
         "recipe": recipe,
     })
 }

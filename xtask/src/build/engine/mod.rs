@@ -21,7 +21,9 @@ use futures_util::StreamExt;
 
 use super::runs;
 use crate::env::Engines;
+use facts::Facts;
 
+mod facts;
 mod sweep;
 mod transport;
 
@@ -111,6 +113,10 @@ pub struct Engine {
     endpoint: String,
     /// Whether the engine is Podman.
     podman: bool,
+    /// What the engine says of its machine (`/info`).
+    facts: Facts,
+    /// Whether the facts too common to search for were named to the user this run.
+    said_skipped: std::sync::atomic::AtomicBool,
     _service: Option<PodmanService>,
 }
 
@@ -177,7 +183,10 @@ impl Engine {
             version.api_version.unwrap_or_default()
         );
         let network = Network::of(product, &release).with_context(|| format!("building on {name}"))?;
+        let facts = Facts::ask(&docker, &name).await;
         Ok(Engine {
+            facts,
+            said_skipped: Default::default(),
             docker,
             name,
             network,
@@ -325,16 +334,31 @@ impl Engine {
     /// streaming the engine's output to `log`; `step` hears each `Step`/`STEP` line.
     /// Intermediate images (earlier stages, steps) are remembered and removed by
     /// `remove_intermediates`.
-    pub async fn build(&self, context: Vec<u8>, tag: &str, log: &mut std::fs::File, step: impl Fn(&str)) -> Result<()> {
+    /// With `cpus`, every step runs on CPUs 0 to cpus-1 only (the engine's cpuset), so
+    /// `nproc` and whatever sizes its work by the CPUs it may use see that many.
+    pub async fn build(
+        &self,
+        context: Vec<u8>,
+        tag: &str,
+        cpus: Option<u32>,
+        log: &mut std::fs::File,
+        step: impl Fn(&str),
+    ) -> Result<()> {
         self.remember(tag);
-        let options = BuildImageOptionsBuilder::new()
+        let mut options = BuildImageOptionsBuilder::new()
             .dockerfile("Containerfile")
             .t(tag)
             .networkmode(self.network.mode())
             .nocache(true)
             .rm(true)
-            .forcerm(true)
-            .build();
+            .forcerm(true);
+        if let Some(cpus) = cpus {
+            if let Some(has) = self.facts.ncpu().filter(|&has| cpus > has) {
+                bail!("--cpus {cpus}: {} has {has} CPUs; give at most {has}", self.name);
+            }
+            options = options.cpusetcpus(&if cpus == 1 { "0".to_owned() } else { format!("0-{}", cpus - 1) });
+        }
+        let options = options.build();
         let mut stream = self.docker.build_image(options, None, Some(body_full(context.into())));
         // Whether Docker said it tagged the image, its last message. (Podman ends its
         // messages with "\n" alone, which the decoder never leaves behind.)
@@ -597,6 +621,8 @@ mod tests {
             pinned: Default::default(),
             endpoint: format!("unix://{}", socket.display()),
             podman: false,
+            facts: Default::default(),
+            said_skipped: Default::default(),
             _service: None,
         };
         (engine, dir)
@@ -606,7 +632,7 @@ mod tests {
         let (engine, dir) = engine_answering(chunks);
         let path = dir.path().join("build.log");
         let mut log = std::fs::File::create(&path).unwrap();
-        let result = engine.build(Vec::new(), "cairn/t:x", &mut log, |_| {}).await;
+        let result = engine.build(Vec::new(), "cairn/t:x", None, &mut log, |_| {}).await;
         (result, std::fs::read_to_string(&path).unwrap())
     }
 

@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 
 use super::engine::Engine;
 use super::input::input_hash;
+use super::machine::Machine;
 use super::{Options, Outcome, PackageResult};
 use crate::image::{layout, normalize};
 use crate::manifest::{self, Entry, Manifest};
@@ -79,7 +80,10 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         .iter()
         .map(|(name, digest)| {
             let outcome = Outcome::UpToDate { digest: digest.clone() };
-            (name.clone(), PackageResult { name: name.clone(), outcome, elapsed: Duration::ZERO, engine: None })
+            (
+                name.clone(),
+                PackageResult { name: name.clone(), outcome, elapsed: Duration::ZERO, engine: None, machine: None },
+            )
         })
         .collect();
     let mut pending: Vec<String> = order.clone();
@@ -103,6 +107,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                     outcome: Outcome::WouldBuild,
                     elapsed: Duration::ZERO,
                     engine: None,
+                    machine: None,
                 };
                 outcomes.insert(package.name.clone(), result);
                 overall.inc(1);
@@ -116,6 +121,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                     outcome: Outcome::Skipped { because },
                     elapsed: Duration::ZERO,
                     engine: None,
+                    machine: None,
                 };
                 progress::say(&shared.progress, &format!("skipped {}: {}", package.name, bad.name));
                 outcomes.insert(package.name.clone(), result);
@@ -164,7 +170,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             }
         };
         let (name, outcome, elapsed) = finished.expect("a task is running").context("a build task panicked")?;
-        let (outcome, engine) = match outcome {
+        let (outcome, engine, machine) = match outcome {
             Ok(done) => done,
             Err(error) => {
                 let log = shared.options.out.join("logs").join(format!("{name}.log"));
@@ -173,14 +179,14 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                     &shared.progress,
                     &format!("FAILED {name}: {error:#}\n{tail}  (full log: {})", log.display()),
                 );
-                (Outcome::Failed { error: format!("{error:#}") }, None)
+                (Outcome::Failed { error: format!("{error:#}") }, None, None)
             }
         };
         if let Outcome::Built { digest } = &outcome {
             progress::say(&shared.progress, &format!("built {name} {digest} in {:.1}s", elapsed.as_secs_f64()));
         }
         overall.inc(1);
-        outcomes.insert(name.clone(), PackageResult { name, outcome, elapsed, engine });
+        outcomes.insert(name.clone(), PackageResult { name, outcome, elapsed, engine, machine });
     }
     overall.finish_and_clear();
     cleanup(&shared).await;
@@ -203,7 +209,7 @@ fn up_to_date(shared: &Shared, package: &Package, input: &str) -> Option<String>
 }
 
 /// How a package ended, and on which engine it was built.
-type Done = (Outcome, Option<String>);
+type Done = (Outcome, Option<String>, Option<Machine>);
 
 async fn build_one(
     shared: &Arc<Shared>,
@@ -220,20 +226,21 @@ async fn build_one(
     let input = input_hash(package, deps);
     if let Some(digest) = up_to_date(shared, package, &input) {
         check_recorded(shared, package).await?;
-        return Ok((Outcome::UpToDate { digest }, None));
+        return Ok((Outcome::UpToDate { digest }, None, None));
     }
     if shared.options.dry_run {
-        return Ok((Outcome::WouldBuild, None));
+        return Ok((Outcome::WouldBuild, None, None));
     }
     let out = &shared.options.out;
     let log_path = out.join("logs").join(format!("{}.log", package.name));
     let mut log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     if let Some(outcome) = substitute(shared, package, &input, &mut log).await? {
         check_recorded(shared, package).await?;
-        return Ok((outcome, None));
+        return Ok((outcome, None, None));
     }
     let spinner = shared.progress.add(progress::spinner(&format!("{}: starting", package.name)));
     let mut built_on = None;
+    let mut machine = None;
     let result = async {
         let layer = match &package.recipe {
             Recipe::DebianRootfs(rootfs) => {
@@ -244,6 +251,7 @@ async fn build_one(
                     .map(|s| Ok((s.file.clone(), shared.cache.read(s)?)))
                     .collect::<Result<_>>()?;
                 let rootfs = rootfs.clone();
+                machine = Some(Machine::here());
                 tokio::task::spawn_blocking(move || super::rootfs::layout(&debs, &rootfs)).await??
             }
             Recipe::Containerfile(_) | Recipe::Rebuild(_) => {
@@ -270,6 +278,7 @@ async fn build_one(
                     match in_engine(shared, slot, &engine, package, deps, &mut log, &spinner).await {
                         Ok(layer) => {
                             built_on = Some(slot.label(&engine));
+                            machine = Some(engine.machine(shared.options.cpus));
                             break layer;
                         }
                         Err(error) if shared.slots.len() > 1 && !engine.answers().await => {
@@ -328,7 +337,7 @@ async fn build_one(
         Ok(Outcome::Built { digest: image.digest })
     }
     .await
-    .map(|outcome| (outcome, built_on.clone()));
+    .map(|outcome| (outcome, built_on.clone(), machine.clone()));
     spinner.finish_and_clear();
     result
 }
@@ -426,7 +435,9 @@ async fn in_engine(
     let tag = format!("cairn/{}:{}.{}", package.name, shared.options.label, super::runs::this());
     let name = package.name.clone();
     let step_spinner = spinner.clone();
-    let built = engine.build(context, &tag, log, move |step| step_spinner.set_message(format!("{name}: {step}"))).await;
+    let cpus = shared.options.cpus;
+    let built =
+        engine.build(context, &tag, cpus, log, move |step| step_spinner.set_message(format!("{name}: {step}"))).await;
     if let Err(error) = built {
         engine.remove(&tag).await.ok();
         engine.remove_intermediates(&tag).await;
@@ -438,34 +449,27 @@ async fn in_engine(
     engine.remove_intermediates(&tag).await;
     let export = export?;
     spinner.set_message(format!("{}: normalizing", package.name));
-    // A file holding the kernel's release was shaped by this machine: another
-    // one builds other bytes, which a reproduce here cannot show.
-    let kernel = engine.kernel.clone().filter(|k| k.len() >= 6);
-    let scanned = kernel.clone();
-    let (layer, leaks) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, Vec<String>)> {
-        let layer = normalize::normalize(export.as_slice())?;
-        let leaks = match &scanned {
-            Some(kernel) => normalize::files_containing(&layer, kernel.as_bytes())?,
-            None => vec![],
-        };
-        Ok((layer, leaks))
-    })
-    .await??;
-    if !leaks.is_empty() {
-        let shown: Vec<&str> = leaks.iter().take(3).map(String::as_str).collect();
+    // A file holding a fact of this machine was shaped by it: another machine builds
+    // other bytes, which a reproduce here cannot show. Such a file fails the package.
+    let (facts, skipped) = super::leaks::facts(engine.leak_facts());
+    if !skipped.is_empty() && !engine.said_skipped() {
+        let shown: Vec<String> = skipped.iter().map(|(f, why)| format!("{} `{}` ({why})", f.what, f.text)).collect();
         progress::say(
             &shared.progress,
             &format!(
-                "warning: {}: {} file(s) hold this machine's kernel release {} ({}{}): another machine \
-                             will build other bytes; make the recipe pin what records it (uname -r)",
-                package.name,
-                leaks.len(),
-                kernel.as_deref().unwrap_or_default(),
-                shown.join(", "),
-                if leaks.len() > shown.len() { ", ..." } else { "" }
+                "note: not searched for in the images built on {}: {}; an image holding it would not be caught here",
+                engine.name,
+                shown.join(", ")
             ),
         );
     }
+    let (layer, findings) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let layer = normalize::normalize(export.as_slice())?;
+        let findings = super::leaks::scan(&layer, &facts)?;
+        Ok((layer, findings))
+    })
+    .await??;
+    super::leaks::judge(&package.name, findings, &package.allow)?;
     Ok(layer)
 }
 
