@@ -9,7 +9,6 @@ mod cli;
 mod diff;
 mod distribution;
 mod env;
-mod exchange;
 mod files;
 mod gc;
 mod graph;
@@ -18,14 +17,11 @@ mod load;
 mod manifest;
 mod progress;
 mod prove;
-mod push;
-mod receipt;
 mod registry;
 mod reproduce;
 mod run;
 mod scaffold;
 mod source;
-mod substitute;
 mod trust;
 mod workspace;
 
@@ -85,11 +81,11 @@ enum Command {
     /// manifest/keys/ of its parent, of every parent for a merge (checked with Sequoia).
     Authenticate(trust::authenticate::AuthenticateArgs),
     /// Publish out/ images to an OCI registry by digest, tagged with their version.
-    Push(push::PushArgs),
+    Push(distribution::push::PushArgs),
     /// Write out/ images as OCI layouts into a directory, to carry to another machine.
-    Export(exchange::ExportArgs),
+    Export(distribution::exchange::ExportArgs),
     /// Take images from a directory of layouts into out/, only as manifest/ records them.
-    Import(exchange::ImportArgs),
+    Import(distribution::exchange::ImportArgs),
     /// Remove from the engine what killed runs of this host left there (tags, build
     /// images, containers), and nothing else.
     Gc(gc::GcArgs),
@@ -144,9 +140,9 @@ fn main() -> std::process::ExitCode {
         Command::Authenticate(args) => trust::authenticate::run(args, &env),
         Command::Keys(command) => trust::keys::run(command, &env),
         Command::Bootstrap(command) => prove::run(command, &env),
-        Command::Push(args) => push::run(args, &env),
-        Command::Export(args) => exchange::export(args, &env),
-        Command::Import(args) => exchange::import(args, &env),
+        Command::Push(args) => distribution::push::run(args, &env),
+        Command::Export(args) => distribution::exchange::export(args, &env),
+        Command::Import(args) => distribution::exchange::import(args, &env),
         Command::Gc(args) => gc::run(args, &env),
         Command::Bench(args) => bench::run(args, &env),
     };

@@ -21,17 +21,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-
-use crate::build::machine::Machine;
 use serde_json::{json, Value};
 
+use crate::build::machine::Machine;
 use crate::build::{self, Outcome};
 use crate::cli::{self, EngineArg, JobsArg, JsonArg};
+use crate::distribution::receipt;
 use crate::env::Env;
 use crate::image::diff::{self, Difference, Side};
 use crate::image::layout;
 use crate::manifest::Manifest;
-use crate::receipt;
 use crate::registry::Registry;
 
 #[derive(clap::Args)]

@@ -54,7 +54,7 @@ pub struct BuildArgs {
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
-    pub substitute: crate::substitute::SubstituteArgs,
+    pub substitute: crate::distribution::substitute::SubstituteArgs,
     /// Load dependencies into the engines through this registry (HOST[:PORT]/NAMESPACE,
     /// as `push` takes it; also CAIRN_STORE): each is pushed there once per run, by
     /// digest, and each engine that needs it pulls it from there, instead of this
@@ -165,7 +165,7 @@ pub struct Options {
     /// Decide what is up to date, build nothing.
     pub dry_run: bool,
     /// Where an image may be fetched instead of built (`build --substitute`).
-    pub substitutes: crate::substitute::Substitutes,
+    pub substitutes: crate::distribution::substitute::Substitutes,
     /// The registry dependencies reach the engines through (`build --store`), else none:
     /// they are streamed over each engine's API.
     pub store: Option<Store>,

@@ -110,7 +110,7 @@ pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
 fn check_reproduced(out: &Path, entries: &[&Entry]) -> Result<()> {
     let mut problems = Vec::new();
     for entry in entries {
-        if let Some(problem) = crate::receipt::missing(out, entry)? {
+        if let Some(problem) = crate::distribution::receipt::missing(out, entry)? {
             problems.push(problem);
         }
     }

@@ -386,7 +386,7 @@ async fn substitute(
     }
     for source in &substitutes.sources {
         let started = Instant::now();
-        match crate::substitute::fetch(source, entry).await {
+        match crate::distribution::substitute::fetch(source, entry).await {
             Ok(image) => {
                 let (out, name, version) = (shared.options.out.clone(), package.name.clone(), package.version.clone());
                 tokio::task::spawn_blocking(move || layout::write(&out, &name, &version, &image)).await??;

@@ -172,7 +172,7 @@ async fn stored(shared: &Shared, store: &crate::build::Store, dep: &str, read: &
         let remote = crate::distribution::oci::Remote::new(&store.target, store.transport)?;
         // Tagged by digest, so that a registry that collects untagged manifests keeps it.
         let tag = read.digest.replace(':', "-");
-        crate::push::push_layout(&remote, read, dep, &tag)
+        crate::distribution::push::push_layout(&remote, read, dep, &tag)
             .await
             .with_context(|| format!("storing {dep} in {}", store.target.host))?;
         Ok::<_, anyhow::Error>(format!("{repository}@{}", read.digest))

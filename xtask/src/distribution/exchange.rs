@@ -8,11 +8,11 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::cli::JsonArg;
+use crate::distribution::substitute::{GateArgs, Source};
 use crate::env::Env;
 use crate::image::layout;
 use crate::manifest::Manifest;
 use crate::registry::Registry;
-use crate::substitute::{GateArgs, Source};
 use crate::workspace::OutLock;
 
 const EXPORT_ABOUT: &str = "\
@@ -174,7 +174,7 @@ pub fn import(args: ImportArgs, env: &Env) -> Result<ExitCode> {
                 continue;
             }
         }
-        match runtime.block_on(crate::substitute::fetch(&source, entry)) {
+        match runtime.block_on(crate::distribution::substitute::fetch(&source, entry)) {
             Ok(image) => {
                 layout::write(&env.out, &entry.name, &entry.version, &image)?;
                 eprintln!("imported {} {}", entry.name, entry.digest);

@@ -95,7 +95,7 @@ pub fn run(args: PushArgs, env: &Env) -> Result<ExitCode> {
     let target = Target::parse(&args.registry)?;
     let manifest = Manifest::load(&env.root)?;
     // Nothing is pushed unless every image is the one recorded.
-    let entries = crate::exchange::recorded_layouts(env, &manifest, &args.packages, "push")?;
+    let entries = crate::distribution::exchange::recorded_layouts(env, &manifest, &args.packages, "push")?;
     let remote = Remote::new(&target, args.transport)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut pushed = Vec::new();
