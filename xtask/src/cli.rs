@@ -34,9 +34,9 @@ impl EnginesArg {
     pub fn resolve(&self, env: &crate::env::Env) -> Vec<crate::env::Engines> {
         let given: Vec<&String> = self.engines.iter().filter(|e| !e.trim().is_empty()).collect();
         if given.is_empty() {
-            return vec![env.engines(&EngineArg { engine: None })];
+            return vec![env.engines(None)];
         }
-        given.into_iter().map(|endpoint| env.engines(&EngineArg { engine: Some(endpoint.trim().to_owned()) })).collect()
+        given.into_iter().map(|endpoint| env.engines(Some(endpoint.trim()))).collect()
     }
 }
 

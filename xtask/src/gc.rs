@@ -33,7 +33,7 @@ pub struct GcArgs {
 
 pub fn run(args: GcArgs, env: &Env) -> Result<ExitCode> {
     let (name, swept) = tokio::runtime::Runtime::new()?.block_on(async {
-        let engine = Engine::connect(&env.engines(&args.engine)).await?;
+        let engine = Engine::connect(&env.engines(args.engine.engine.as_deref())).await?;
         let swept = engine.sweep_dead_runs().await?;
         Ok::<_, anyhow::Error>((engine.name.clone(), swept))
     })?;

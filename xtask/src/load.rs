@@ -27,7 +27,7 @@ pub fn run(args: LoadArgs, env: &Env) -> Result<ExitCode> {
     let tag = format!("cairn/{}:latest", args.package);
     let archive = layout::docker_archive(&read, &tag)?;
     tokio::runtime::Runtime::new()?.block_on(async {
-        let engine = Engine::connect(&env.engines(&args.engine)).await?;
+        let engine = Engine::connect(&env.engines(args.engine.engine.as_deref())).await?;
         engine.load(archive, &tag, &config_digest).await?;
         println!("loaded cairn/{} ({}) into {}; image ID {config_digest}", args.package, read.digest, engine.name);
         Ok::<_, anyhow::Error>(())

@@ -243,7 +243,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
             out: dir.clone(),
             jobs: args.jobs.get(),
             rebuild: true,
-            engines: vec![env.engines(&args.engine)],
+            engines: vec![env.engines(args.engine.engine.as_deref())],
             label: "reproduce",
             record: false,
             check_runtime: false,

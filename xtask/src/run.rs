@@ -61,7 +61,7 @@ pub fn run(args: RunArgs, env: &Env) -> Result<ExitCode> {
     let tag = format!("cairn/run:{}", runs::this());
     let (archive, config_digest) = layout::stacked_archive(&images, &tag)?;
     let code = tokio::runtime::Runtime::new()?.block_on(async {
-        let engine = Engine::connect(&env.engines(&args.engine)).await?;
+        let engine = Engine::connect(&env.engines(args.engine.engine.as_deref())).await?;
         let code = async {
             engine.load(archive, &tag, &config_digest).await?;
             engine.run(&tag, &args.command).await

@@ -180,8 +180,14 @@ fn writer_alive(name: &str) -> bool {
 pub fn sweep_manifest(root: &Path) {
     let manifest = root.join("manifest");
     let mut dirs = vec![manifest.join("packages"), manifest.join("keys")];
-    if let Ok(read) = std::fs::read_dir(manifest.join("signatures").join(crate::trust::payload::NAMESPACE)) {
-        dirs.extend(read.flatten().map(|item| item.path()).filter(|path| path.is_dir()));
+    // manifest/signatures/<namespace>/<name>@sha256=<hex>/
+    let subdirs = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir).map_or(vec![], |read| {
+            read.flatten().filter(|item| item.file_type().is_ok_and(|t| t.is_dir())).map(|item| item.path()).collect()
+        })
+    };
+    for namespace in subdirs(&manifest.join("signatures")) {
+        dirs.extend(subdirs(&namespace));
     }
     for dir in dirs {
         let Ok(read) = std::fs::read_dir(&dir) else { continue };

@@ -77,10 +77,7 @@ pub fn wheel_nodes(wheel: &[u8]) -> Result<Vec<Node>> {
 /// Where an installer tarball's components go unless the rootfs names another directory.
 pub const INSTALLER_PREFIX: &str = "usr";
 
-/// Whether a source file is laid out as a Rust installer tarball (by its name).
-pub fn is_installer(name: &str) -> bool {
-    name.ends_with(".tar.xz") || name.ends_with(".tar.gz")
-}
+pub use crate::registry::is_installer;
 
 /// The files of a Rust installer tarball (xz or gzip), its components' contents under
 /// `prefix`; its top-level files (install.sh, licences) and each component's

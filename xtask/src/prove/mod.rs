@@ -120,7 +120,7 @@ fn build(
         out: env.out.clone(),
         jobs: args.jobs.get(),
         rebuild: false,
-        engines: vec![env.engines(&args.engine)],
+        engines: vec![env.engines(args.engine.engine.as_deref())],
         label: "prove",
         record: true,
         check_runtime: false,

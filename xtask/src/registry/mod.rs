@@ -253,6 +253,12 @@ pub fn valid_name(name: &str) -> bool {
 /// What out/ holds beside `out/<package>/`: logs, receipts, the runtime check's scans.
 const RESERVED: &[&str] = &["logs", "receipts", "linkage"];
 
+/// Whether a source of a rootfs recipe is laid out as a Rust installer tarball (by its
+/// name), rather than a `.deb` or a wheel.
+pub fn is_installer(name: &str) -> bool {
+    name.ends_with(".tar.xz") || name.ends_with(".tar.gz")
+}
+
 fn check_package(package: &Package) -> Result<()> {
     let dir = package.dir.display();
     if !valid_name(&package.name) {
@@ -322,7 +328,7 @@ fn check_package(package: &Package) -> Result<()> {
                 bail!("{dir}/src/lib.rs: a rootfs laid out from binary packages has no dependencies");
             }
             if let Some(source) = package.sources.iter().find(|s| {
-                !s.file.ends_with(".deb") && !s.file.ends_with(".whl") && !crate::build::rootfs::is_installer(&s.file)
+                !s.file.ends_with(".deb") && !s.file.ends_with(".whl") && !is_installer(&s.file)
             }) {
                 bail!(
                     "{dir}/src/lib.rs: `{}` is neither a .deb, a .whl nor a Rust installer tarball (.tar.xz, \

@@ -24,7 +24,6 @@ pub mod compression;
 mod locations;
 
 pub use cache::{Cache, Unfetched};
-pub use locations::debian_mirrors;
 
 use crate::env::Env;
 use crate::registry::{Registry, Source};
