@@ -193,9 +193,11 @@ fn a_registry_or_directory_that_sends_more_than_the_recorded_image_is_cut_off() 
         let (manifest, config, config_digest, layer) =
             (manifest.clone(), config.clone(), config_digest.clone(), layer.clone());
         let hostile = Hostile::start(move |path| {
-            if path.ends_with(&format!("/blobs/{layer}")) && what == "layer" {
-                flood.clone()
-            } else if path.contains("/manifests/") && what == "manifest" {
+            let flooded = match what {
+                "layer" => path.ends_with(&format!("/blobs/{layer}")),
+                _ => path.contains("/manifests/"),
+            };
+            if flooded {
                 flood.clone()
             } else if path.contains("/manifests/") {
                 Reply::Bytes(manifest.clone())

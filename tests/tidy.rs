@@ -143,3 +143,70 @@ fn package_crates_have_the_expected_shape() {
         }
     }
 }
+
+/// The layers ARCHITECTURE.md writes in its `layers` block: module -> its line, from 0 at
+/// the bottom.
+fn layers() -> std::collections::BTreeMap<String, usize> {
+    let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let block = text.split("```layers\n").nth(1).expect("ARCHITECTURE.md has a ```layers block");
+    let block = block.split("```").next().unwrap();
+    let mut layers = std::collections::BTreeMap::new();
+    for (line, names) in block.lines().enumerate() {
+        for name in names.split_whitespace() {
+            assert!(layers.insert(name.to_owned(), line).is_none(), "{name} is placed twice in the layers");
+        }
+    }
+    layers
+}
+
+/// The top-level modules each file of `xtask/src/` names through `crate::`, outside its tests.
+fn uses(text: &str) -> std::collections::BTreeSet<String> {
+    let code = text.split("\n#[cfg(test)]").next().unwrap_or_default();
+    let name =
+        |text: &str| -> String { text.trim().chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect() };
+    let mut used = std::collections::BTreeSet::new();
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        match rest.strip_prefix('{') {
+            // `crate::{a, b::c}`: each first name inside the braces.
+            Some(group) => {
+                let group = group.split('}').next().unwrap_or_default();
+                used.extend(group.split(',').map(name).filter(|n| !n.is_empty()));
+            }
+            None => {
+                used.insert(name(rest));
+            }
+        }
+    }
+    used
+}
+
+#[test]
+fn every_module_uses_only_the_layers_below_its_own() {
+    let layers = layers();
+    let src = root().join("xtask/src");
+    let mut wrong = Vec::new();
+    for path in tree().iter().filter(|p| p.starts_with(&src) && p.extension().is_some_and(|e| e == "rs")) {
+        let relative = path.strip_prefix(&src).unwrap();
+        let top =
+            relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
+        if top == "main" {
+            continue;
+        }
+        let Some(&own) = layers.get(&top) else {
+            wrong.push(format!("{}: the module `{top}` is in no layer of ARCHITECTURE.md", relative.display()));
+            continue;
+        };
+        for used in uses(&std::fs::read_to_string(path).unwrap()) {
+            if used == top {
+                continue;
+            }
+            match layers.get(&used) {
+                Some(&theirs) if theirs < own => {}
+                Some(_) => wrong.push(format!("{}: `{top}` uses `crate::{used}`, not below it", relative.display())),
+                None => wrong.push(format!("{}: `crate::{used}` is in no layer", relative.display())),
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "the layers of ARCHITECTURE.md are broken:\n{}", wrong.join("\n"));
+}

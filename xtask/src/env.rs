@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-
 /// Where a run reads and writes, and what it may reach.
 #[derive(Debug, Clone)]
 pub struct Env {

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::build::engine::Engine;
 use crate::cli::{EngineArg, JsonArg};
+use crate::engine::Engine;
 use crate::env::Env;
 
 /// The concepts behind the command, shown under its options by `--help`.

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::build::engine::Engine;
 use crate::cli::EngineArg;
+use crate::engine::Engine;
 use crate::env::Env;
 use crate::image::layout;
 

@@ -8,15 +8,18 @@ mod build;
 mod cli;
 mod diff;
 mod distribution;
+mod engine;
 mod env;
 mod files;
 mod gc;
 mod graph;
 mod image;
 mod load;
+mod machine;
 mod manifest;
 mod progress;
 mod prove;
+mod reference;
 mod registry;
 mod reproduce;
 mod run;
@@ -122,7 +125,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(cli::ERROR);
         }
     };
-    build::runs::claim(&env.cache.join("runs"));
+    engine::runs::claim(&env.cache.join("runs"));
     workspace::sweep_manifest(&env.root);
     let result = match args.command {
         Command::List(args) => graph::list(args, &env),
@@ -146,7 +149,7 @@ fn main() -> std::process::ExitCode {
         Command::Gc(args) => gc::run(args, &env),
         Command::Bench(args) => bench::run(args, &env),
     };
-    build::runs::release();
+    engine::runs::release();
     match result {
         Ok(code) => code,
         Err(error) => {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub struct Entry {
     pub name: String,
     pub version: String,
-    /// sha256 over everything the build reads: see `build::input_hash`.
+    /// sha256 over everything the build reads: see `registry::input::input_hash`.
     pub input: String,
     /// The OCI image manifest digest: what signatures are made over.
     pub digest: String,

@@ -23,15 +23,15 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::build::machine::Machine;
 use crate::build::{self, Outcome};
 use crate::cli::{self, EngineArg, JobsArg, JsonArg};
-use crate::distribution::receipt;
 use crate::env::Env;
 use crate::image::diff::{self, Difference, Side};
 use crate::image::layout;
+use crate::machine::Machine;
 use crate::manifest::Manifest;
 use crate::registry::Registry;
+use crate::trust::receipt;
 
 #[derive(clap::Args)]
 pub struct ReproduceArgs {
@@ -262,7 +262,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
             let verdict = match (&result.outcome, &expected) {
                 (Outcome::Built { digest }, Some(expected)) if digest == expected => {
                     recorded.insert(name.clone(), layout_dir.clone());
-                    let input = build::current_input(&registry, &manifest, &name)?;
+                    let input = crate::registry::input::current_input(&registry, &manifest, &name)?;
                     let entry = manifest.get(&name).map(|e| e.input.clone()).unwrap_or_default();
                     if input != entry {
                         stale_input = Some(format!(
@@ -411,7 +411,7 @@ fn explain(
         });
     };
     // Inputs: a rebuild of a changed tree is not a reproduction of the recorded one.
-    let input = build::current_input(registry, manifest, name)?;
+    let input = crate::registry::input::current_input(registry, manifest, name)?;
     let mut notes = Vec::new();
     if input != entry.input {
         notes.push(format!(

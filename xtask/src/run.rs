@@ -10,9 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::build::engine::Engine;
-use crate::build::runs;
 use crate::cli::EngineArg;
+use crate::engine::runs;
+use crate::engine::Engine;
 use crate::env::Env;
 use crate::image::layout;
 use crate::registry::Registry;

@@ -13,14 +13,7 @@
 use anyhow::Result;
 
 use crate::image::normalize;
-
-/// One fact of the build machine, searched for in every image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fact {
-    /// What it is: `the kernel release`, `the CPU model`, ...
-    pub what: &'static str,
-    pub text: String,
-}
+pub use crate::machine::Fact;
 
 /// What the build machine shows through, where: one file and one fact.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,25 +1,21 @@
 //! build/: packages to images, in dependency order, in parallel (`cargo xtask build`).
 //!
-//! Owns the input hash (`input`), the scheduler (`schedule`), the container engine
-//! (`engine`), the build context (`context`) and the rootfs laid out from binary packages
-//! (`rootfs`). The input hash of a package (its recipe, sources, files and the digests of
-//! the images it is built from) decides whether it needs building: an up-to-date package
-//! is skipped once its `out/` layout is checked against manifest/. This folder never
+//! Owns the scheduler (`schedule`), the build context (`context`), the rootfs laid out
+//! from binary packages (`rootfs`), the runtime check (`linkage`) and the leak scan
+//! (`leaks`); it builds on the engine service (`crate::engine`). The input hash of a
+//! package (`registry::input`: its recipe, sources, files and the digests of the images
+//! it is built from) decides whether it needs building: an up-to-date package is skipped
+//! once its `out/` layout is checked against manifest/. This folder never
 //! decides a digest (image/ does, from the bytes the engine exported), never lets a build
 //! reach the network or the host, and writes out/ and manifest/ only through the atomic
 //! writes of `workspace`.
 
 pub mod context;
-pub mod engine;
-mod input;
 pub mod leaks;
 mod linkage;
-pub mod machine;
 pub mod rootfs;
-pub mod runs;
 mod schedule;
 
-pub use input::current_input;
 pub use schedule::build_all;
 
 use std::collections::BTreeMap;
@@ -189,7 +185,7 @@ pub struct PackageResult {
     /// The engine it was built on ("Docker 20.10.24"), when it was built.
     pub engine: Option<String>,
     /// The machine it was built on, when it was built.
-    pub machine: Option<machine::Machine>,
+    pub machine: Option<crate::machine::Machine>,
 }
 
 /// One package in `build --json`.
@@ -210,7 +206,7 @@ struct PackageReport<'a> {
     engine: Option<&'a str>,
     /// The machine it was built on (as receipts record it).
     #[serde(skip_serializing_if = "Option::is_none")]
-    machine: Option<&'a machine::Machine>,
+    machine: Option<&'a crate::machine::Machine>,
 }
 
 fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<ExitCode> {

@@ -155,7 +155,7 @@ pub fn import(args: ImportArgs, env: &Env) -> Result<ExitCode> {
         }
         // The input hash a build would compute now, from the recorded digests of its
         // dependencies: an entry recorded for other inputs is not this tree's image.
-        let current = crate::build::current_input(&registry, &manifest, &entry.name).ok();
+        let current = crate::registry::input::current_input(&registry, &manifest, &entry.name).ok();
         if current.as_deref() != Some(entry.input.as_str()) {
             failed |= named;
             let reason = "manifest/ records it for other inputs than the tree's: build it".to_owned();

@@ -10,6 +10,7 @@
 mod containerfile;
 mod discover;
 mod graph;
+pub mod input;
 // Run by the generated crate; compiled here so that it is checked, and tested below.
 #[cfg_attr(not(test), allow(dead_code))]
 mod program;
@@ -327,9 +328,11 @@ fn check_package(package: &Package) -> Result<()> {
             if !package.deps.is_empty() {
                 bail!("{dir}/src/lib.rs: a rootfs laid out from binary packages has no dependencies");
             }
-            if let Some(source) = package.sources.iter().find(|s| {
-                !s.file.ends_with(".deb") && !s.file.ends_with(".whl") && !is_installer(&s.file)
-            }) {
+            if let Some(source) = package
+                .sources
+                .iter()
+                .find(|s| !s.file.ends_with(".deb") && !s.file.ends_with(".whl") && !is_installer(&s.file))
+            {
                 bail!(
                     "{dir}/src/lib.rs: `{}` is neither a .deb, a .whl nor a Rust installer tarball (.tar.xz, \
                      .tar.gz); a rootfs is laid out from binary packages",
@@ -341,7 +344,7 @@ fn check_package(package: &Package) -> Result<()> {
     Ok(())
 }
 
-/// Every value that enters the input hash's text (`build/input.rs`) as a field is one
+/// Every value that enters the input hash's text (`registry/input.rs`) as a field is one
 /// token: printable ASCII without spaces, as a sha256 is 64 hex digits. With each line a
 /// keyword and a fixed number of fields, the text then names one input only: no value
 /// can end a field or a line early and pass for two.

@@ -2,8 +2,9 @@
 //!
 //! Owns the signature format (`payload`), where signatures live (`lookaside`), the
 //! keyring of trusted maintainers (`keyring`, changed by the `keys` command), the
-//! judgement of one signature (`check`, with its `verdict`), the `sign` and `verify`
-//! commands, and `authenticate`, which walks the git history (`history`) from a pinned
+//! judgement of one signature (`check`, with its `verdict`), the receipts `reproduce`
+//! leaves and `sign` requires (`receipt`), the `sign` and `verify` commands, and
+//! `authenticate`, which walks the git history (`history`) from a pinned
 //! introduction so that the keyring `verify` trusts is one no single change can forge.
 //! `check` and `payload` judge bytes they are given and touch no filesystem; `history`
 //! reads git objects and never the work tree; only `sign` holds secret keys, and
@@ -16,6 +17,7 @@ pub mod keyring;
 pub mod keys;
 pub mod lookaside;
 pub mod payload;
+pub mod receipt;
 pub mod sign;
 pub mod verdict;
 pub mod verify;

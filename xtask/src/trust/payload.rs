@@ -204,3 +204,23 @@ impl<'de> Deserialize<'de> for Strict {
         deserializer.deserialize_any(StrictVisitor)
     }
 }
+
+/// A registry that signatures can name images as published in: its repositories must be
+/// where the lookaside tree keeps their signatures, `<lookaside>/cairn/<name>@...`, so its
+/// namespace is `cairn`.
+pub fn published(text: &str) -> anyhow::Result<crate::reference::Target> {
+    let target = crate::reference::Target::parse(text)?;
+    if target.namespace.rsplit('/').next() != Some(NAMESPACE) {
+        anyhow::bail!(
+            "`{text}`: a signed identity is HOST/cairn/<name>:<version> (containers/image looks up its signatures \
+             under <lookaside>/cairn/<name>@...); push to and sign for a namespace named cairn"
+        );
+    }
+    if target.namespace != NAMESPACE {
+        anyhow::bail!(
+            "`{text}`: sign for HOST/cairn directly (the lookaside tree holds cairn/<name>, not {}/<name>)",
+            target.namespace
+        );
+    }
+    Ok(target)
+}

@@ -74,7 +74,7 @@ pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
     let own =
         Keyring { dir: args.key.clone(), certs: vec![Trusted { path: args.key.clone(), cert: key.cert.clone() }] };
     let (mut signed, mut skipped) = (0, 0);
-    let target = args.identity.as_deref().map(crate::distribution::oci::Target::for_identity).transpose()?;
+    let target = args.identity.as_deref().map(crate::trust::payload::published).transpose()?;
     for entry in entries {
         let identity = match &target {
             Some(target) => target.identity(&entry.name, &entry.version),
@@ -110,7 +110,7 @@ pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
 fn check_reproduced(out: &Path, entries: &[&Entry]) -> Result<()> {
     let mut problems = Vec::new();
     for entry in entries {
-        if let Some(problem) = crate::distribution::receipt::missing(out, entry)? {
+        if let Some(problem) = crate::trust::receipt::missing(out, entry)? {
             problems.push(problem);
         }
     }

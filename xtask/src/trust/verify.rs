@@ -163,7 +163,7 @@ pub fn run(args: VerifyArgs, env: &Env) -> Result<ExitCode> {
             keyring.dir.display()
         );
     }
-    let identity_target = args.identity.as_deref().map(crate::distribution::oci::Target::for_identity).transpose()?;
+    let identity_target = args.identity.as_deref().map(crate::trust::payload::published).transpose()?;
     let now = SystemTime::now();
     let reports = entries
         .iter()
@@ -254,7 +254,7 @@ pub fn verify_image(
     entry: &Entry,
     keyring: &Keyring,
     threshold: u32,
-    registry: Option<&crate::distribution::oci::Target>,
+    registry: Option<&crate::reference::Target>,
     now: SystemTime,
 ) -> Result<ImageReport> {
     let identity = identity(&entry.name);

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use super::engine::Engine;
-use super::input::input_hash;
-use super::machine::Machine;
 use super::{Options, Outcome, PackageResult};
+use crate::engine::Engine;
 use crate::image::{layout, normalize};
+use crate::machine::Machine;
 use crate::manifest::{self, Entry, Manifest};
+use crate::registry::input::input_hash;
 use crate::registry::{Package, Recipe, Registry};
 use crate::source::Cache;
 use crate::{progress, workspace};
@@ -429,10 +429,13 @@ async fn in_engine(
     let pinned =
         crate::registry::pin_containerfile(containerfile, &pins).map_err(|refusal| package.refused(refusal))?;
     // Every image the build makes on the way carries this run's id.
-    let pinned = crate::registry::label_stages(&pinned, &format!("{}={}", super::runs::LABEL, super::runs::this()))
-        .map_err(|refusal| package.refused(refusal))?;
+    let pinned = crate::registry::label_stages(
+        &pinned,
+        &format!("{}={}", crate::engine::runs::LABEL, crate::engine::runs::this()),
+    )
+    .map_err(|refusal| package.refused(refusal))?;
     let context = super::context::assemble(package, &pinned, &shared.cache)?;
-    let tag = format!("cairn/{}:{}.{}", package.name, shared.options.label, super::runs::this());
+    let tag = format!("cairn/{}:{}.{}", package.name, shared.options.label, crate::engine::runs::this());
     let name = package.name.clone();
     let step_spinner = spinner.clone();
     let cpus = shared.options.cpus;

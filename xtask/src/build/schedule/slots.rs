@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use tokio::sync::OnceCell;
 
 use super::Shared;
-use crate::build::engine::Engine;
+use crate::engine::Engine;
 use crate::image::layout;
 use crate::progress;
 
@@ -147,7 +147,7 @@ pub(super) async fn load_dep(
         let config_digest = layout::sha256(&read.config);
         // The image ID is the config digest whoever loads it; the tag is this run's own, so
         // a concurrent run removing its tag never takes the image from under this one.
-        let tag = format!("cairn/{dep}:{}.{}", &config_digest["sha256:".len()..][..16], crate::build::runs::this());
+        let tag = format!("cairn/{dep}:{}.{}", &config_digest["sha256:".len()..][..16], crate::engine::runs::this());
         if let Some(store) = &shared.options.store {
             let reference = stored(shared, store, dep, &read).await?;
             let credentials = crate::distribution::oci::engine_credentials(&store.target.host);

@@ -41,10 +41,10 @@ impl Facts {
 impl Engine {
     /// The machine a build with `cpus` runs on, as far as the engine tells it (and, for an
     /// engine on this machine, the CPU this machine has).
-    pub fn machine(&self, cpus: Option<u32>) -> crate::build::machine::Machine {
+    pub fn machine(&self, cpus: Option<u32>) -> crate::machine::Machine {
         let local = self.endpoint.starts_with("unix://");
-        let (cpu_vendor, cpu_model) = if local { crate::build::machine::local_cpu() } else { (None, None) };
-        crate::build::machine::Machine {
+        let (cpu_vendor, cpu_model) = if local { crate::machine::local_cpu() } else { (None, None) };
+        crate::machine::Machine {
             cpus: cpus.or(self.facts.ncpu),
             cpu_vendor,
             cpu_model,
@@ -63,8 +63,8 @@ impl Engine {
     /// What an image built here must not hold (see `build/leaks.rs`): the kernel's release,
     /// the engine host's name and, for an engine on this machine, the kernel's version
     /// string, the CPU's model name and this host's name.
-    pub fn leak_facts(&self) -> Vec<crate::build::leaks::Fact> {
-        use crate::build::leaks::Fact;
+    pub fn leak_facts(&self) -> Vec<crate::machine::Fact> {
+        use crate::machine::Fact;
         let mut facts = Vec::new();
         if let Some(kernel) = &self.kernel {
             facts.push(Fact { what: "the kernel release", text: kernel.clone() });
@@ -73,13 +73,13 @@ impl Engine {
             facts.push(Fact { what: "the engine's host name", text: name.clone() });
         }
         if self.endpoint.starts_with("unix://") {
-            if let Some(version) = crate::build::machine::local_kernel_version() {
+            if let Some(version) = crate::machine::local_kernel_version() {
                 facts.push(Fact { what: "the kernel version", text: version });
             }
-            if let (_, Some(model)) = crate::build::machine::local_cpu() {
+            if let (_, Some(model)) = crate::machine::local_cpu() {
                 facts.push(Fact { what: "the CPU model", text: model });
             }
-            if let Some(name) = crate::build::machine::local_host_name() {
+            if let Some(name) = crate::machine::local_host_name() {
                 facts.push(Fact { what: "the host name", text: name });
             }
         }

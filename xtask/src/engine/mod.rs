@@ -1,6 +1,10 @@
-//! The container engine, through the Docker Engine API (bollard).
+//! The container engine, through the Docker Engine API (bollard): a service that build,
+//! run, load and gc use.
 //!
-//! Docker and Podman are both first-class: the endpoint is `--engine`, else
+//! Owns connecting (`transport.rs`: unix, TCP, TLS, ssh), loading, building, exporting,
+//! running and removing, the run id every engine object carries (`runs.rs`), the sweep of
+//! what killed runs left (`sweep.rs`) and what the engine tells of its machine
+//! (`facts.rs`). Docker and Podman are both first-class: the endpoint is `--engine`, else
 //! `DOCKER_HOST`, else the default Docker socket, else a Podman socket; if only the
 //! `podman` binary is there, a private `podman system service` is started for the run.
 //! The engine builds (network none, no host mounts, no cache) and exports; it never
@@ -19,11 +23,11 @@ use bollard::query_parameters::{
 use bollard::{body_full, Docker};
 use futures_util::StreamExt;
 
-use super::runs;
 use crate::env::Engines;
 use facts::Facts;
 
 mod facts;
+pub mod runs;
 mod sweep;
 mod transport;
 

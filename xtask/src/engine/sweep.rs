@@ -9,7 +9,7 @@ use bollard::query_parameters::{
 };
 
 use super::Engine;
-use crate::build::runs;
+use crate::engine::runs;
 
 impl Engine {
     /// Removes what runs of this host that are over left in the engine: containers and

@@ -37,7 +37,7 @@ pub struct Receipt {
     /// The machine it was rebuilt on: CPUs, CPU, kernel, engine (absent in receipts
     /// written before machines were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub machine: Option<crate::build::machine::Machine>,
+    pub machine: Option<crate::machine::Machine>,
 }
 
 /// The tool as receipts name it: its version and the commit of the checkout it was

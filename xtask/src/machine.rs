@@ -7,6 +7,14 @@
 
 use serde::{Deserialize, Serialize};
 
+/// One fact of the build machine, searched for in every image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    /// What it is: `the kernel release`, `the CPU model`, ...
+    pub what: &'static str,
+    pub text: String,
+}
+
 /// What one build saw of its machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Machine {
