@@ -911,3 +911,42 @@ fn an_image_that_holds_the_build_machine_fails_its_build_naming_the_file() {
     let (ok, items) = tree.build(&["kernel"]);
     assert!(ok, "{items:#?}");
 }
+
+#[test]
+fn a_podman_whose_containers_conf_changes_the_umask_is_refused_with_the_fix() {
+    if std::process::Command::new("podman").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI must run the Podman tests: podman is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (socket, conf) = (dir.path().join("podman.sock"), dir.path().join("containers.conf"));
+    std::fs::write(
+        &conf,
+        "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nruntime = \"runc\"\n\n\
+         [containers]\numask = \"0077\"\n",
+    )
+    .unwrap();
+    let _service = support::Process::spawn(
+        std::process::Command::new("podman")
+            .args(["system", "service", "--time=0"])
+            .arg(format!("unix://{}", socket.display()))
+            .env("CONTAINERS_CONF", &conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    for _ in 0..100 {
+        if socket.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut tree = Tree::new(&["filesystem"]);
+    tree.env("CONTAINERS_CONF", conf.to_str().unwrap());
+    let endpoint = format!("unix://{}", socket.display());
+    let (ok, items) = tree.build(&["--engine", &endpoint, "filesystem"]);
+    assert!(!ok, "{items:#?}");
+    let failed = items.iter().find(|i| i["name"] == "filesystem").unwrap();
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(error.contains("sets umask = \"0077\"") && error.contains("set umask = \"0022\""), "{error}");
+    assert!(!tree.out("filesystem").exists());
+}

@@ -86,3 +86,104 @@ impl Engine {
         facts
     }
 }
+
+/// The oldest Docker Engine API builds were checked on (Docker 20.10, the README's).
+const OLDEST_DOCKER_API: (u32, u32) = (1, 41);
+
+/// Why an engine cannot build images another machine would build the same, if it
+/// cannot: a Docker API older than any checked, or a Podman on this machine whose
+/// containers.conf gives build steps another umask than 022 or the host's UTS namespace
+/// (its host name). Podman 3 and older are refused with the network (`Network::of`).
+pub(super) fn unfit(podman: bool, api: &str, endpoint: &str) -> Option<String> {
+    if !podman {
+        let mut parts = api.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let version = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        return (version < OLDEST_DOCKER_API).then(|| {
+            format!(
+                "Docker's API {api} is older than {}.{}, the oldest builds were checked on (Docker 20.10): upgrade \
+                 Docker, or build with Podman 4.3 or later",
+                OLDEST_DOCKER_API.0, OLDEST_DOCKER_API.1
+            )
+        });
+    }
+    // Only a Podman on this machine reads the files this process can read.
+    if !endpoint.starts_with("unix://") {
+        return None;
+    }
+    let problems = podman_conf_problems(&containers_conf_files());
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// The containers.conf files a Podman started here reads, in the order later ones win:
+/// `CONTAINERS_CONF` alone when it is set, else the system's.
+fn containers_conf_files() -> Vec<std::path::PathBuf> {
+    if let Some(conf) = std::env::var_os("CONTAINERS_CONF") {
+        return vec![conf.into()];
+    }
+    let mut files = vec!["/usr/share/containers/containers.conf".into(), "/etc/containers/containers.conf".into()];
+    if let Ok(read) = std::fs::read_dir("/etc/containers/containers.conf.d") {
+        let mut more: Vec<std::path::PathBuf> =
+            read.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "conf")).collect();
+        more.sort();
+        files.extend(more);
+    }
+    files
+}
+
+/// What in these containers.conf files makes builds depend on the machine.
+fn podman_conf_problems(files: &[std::path::PathBuf]) -> Vec<String> {
+    let (mut umask, mut utsns) = (None, None);
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(file) else { continue };
+        let Ok(table) = text.parse::<toml::Table>() else { continue };
+        let Some(containers) = table.get("containers").and_then(|c| c.as_table()) else { continue };
+        if let Some(value) = containers.get("umask").and_then(|v| v.as_str()) {
+            umask = Some((value.to_owned(), file.clone()));
+        }
+        if let Some(value) = containers.get("utsns").and_then(|v| v.as_str()) {
+            utsns = Some((value.to_owned(), file.clone()));
+        }
+    }
+    let mut problems = Vec::new();
+    if let Some((value, file)) = umask.filter(|(value, _)| u32::from_str_radix(value, 8).ok() != Some(0o022)) {
+        problems.push(format!(
+            "Podman's containers.conf ({}) sets umask = \"{value}\": files made in build steps would get other modes \
+             than on other machines; set umask = \"0022\" in its [containers] table, or build with Docker",
+            file.display()
+        ));
+    }
+    if let Some((value, file)) = utsns.filter(|(value, _)| value == "host") {
+        problems.push(format!(
+            "Podman's containers.conf ({}) sets utsns = \"{value}\": build steps would see this machine's host name; \
+             remove it from its [containers] table (a private UTS namespace is the default)",
+            file.display()
+        ));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_builder_that_would_build_other_bytes_is_named_with_the_fix() {
+        assert!(unfit(false, "1.41", "unix:///var/run/docker.sock").is_none());
+        assert!(unfit(false, "1.47", "tcp://host:2376").is_none());
+        let old = unfit(false, "1.40", "unix:///var/run/docker.sock").unwrap();
+        assert!(old.contains("older than 1.41") && old.contains("upgrade Docker"), "{old}");
+        let dir = tempfile::tempdir().unwrap();
+        let (system, user) = (dir.path().join("system.conf"), dir.path().join("user.conf"));
+        std::fs::write(&system, "[containers]\numask = \"0077\"\nutsns = \"host\"\n").unwrap();
+        std::fs::write(&user, "[containers]\numask = \"0022\"\n").unwrap();
+        let problems = podman_conf_problems(&[system.clone()]);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("umask = \"0077\"") && problems[0].contains("system.conf"), "{problems:?}");
+        assert!(problems[1].contains("utsns = \"host\""), "{problems:?}");
+        // A later file wins.
+        let problems = podman_conf_problems(&[system, user]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("utsns"), "{problems:?}");
+        assert!(podman_conf_problems(&[dir.path().join("missing.conf")]).is_empty());
+    }
+}

@@ -119,6 +119,8 @@ pub struct Engine {
     podman: bool,
     /// What the engine says of its machine (`/info`).
     facts: Facts,
+    /// Why it cannot build reproducibly, if it cannot: its builds are refused.
+    unfit: Option<String>,
     /// Whether the facts too common to search for were named to the user this run.
     said_skipped: std::sync::atomic::AtomicBool,
     _service: Option<PodmanService>,
@@ -184,11 +186,13 @@ impl Engine {
         let name = format!(
             "{} {release} (API {})",
             if product { "Podman" } else { "Docker" },
-            version.api_version.unwrap_or_default()
+            version.api_version.as_deref().unwrap_or_default()
         );
         let network = Network::of(product, &release).with_context(|| format!("building on {name}"))?;
         let facts = Facts::ask(&docker, &name).await;
+        let unfit = facts::unfit(product, version.api_version.as_deref().unwrap_or_default(), endpoint);
         Ok(Engine {
+            unfit,
             facts,
             said_skipped: Default::default(),
             docker,
@@ -348,6 +352,9 @@ impl Engine {
         log: &mut std::fs::File,
         step: impl Fn(&str),
     ) -> Result<()> {
+        if let Some(why) = &self.unfit {
+            bail!("{} cannot build images other machines build the same: {why}", self.name);
+        }
         self.remember(tag);
         let mut options = BuildImageOptionsBuilder::new()
             .dockerfile("Containerfile")
@@ -626,6 +633,7 @@ mod tests {
             endpoint: format!("unix://{}", socket.display()),
             podman: false,
             facts: Default::default(),
+            unfit: None,
             said_skipped: Default::default(),
             _service: None,
         };
