@@ -176,7 +176,7 @@ mod tests {
         let (system, user) = (dir.path().join("system.conf"), dir.path().join("user.conf"));
         std::fs::write(&system, "[containers]\numask = \"0077\"\nutsns = \"host\"\n").unwrap();
         std::fs::write(&user, "[containers]\numask = \"0022\"\n").unwrap();
-        let problems = podman_conf_problems(&[system.clone()]);
+        let problems = podman_conf_problems(std::slice::from_ref(&system));
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("umask = \"0077\"") && problems[0].contains("system.conf"), "{problems:?}");
         assert!(problems[1].contains("utsns = \"host\""), "{problems:?}");
