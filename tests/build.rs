@@ -872,7 +872,11 @@ fn an_image_that_holds_the_build_machine_fails_its_build_naming_the_file() {
     probe("kernel", " && uname -r > /rootfs/etc/built-on");
     probe("cpu", " && grep -m1 'model name' /proc/cpuinfo > /rootfs/etc/cpu");
     probe("clean", "");
-    let (ok, items) = tree.build(&["kernel", "cpu", "clean"]);
+    // The host name of the step's own container, as Docker names it, and a link left
+    // pointing into the staging root.
+    probe("stephost", " && hostname > /rootfs/etc/host");
+    probe("staged", " && ln -s /rootfs/etc/probe /rootfs/etc/link");
+    let (ok, items) = tree.build(&["kernel", "cpu", "clean", "stephost", "staged"]);
     assert!(!ok, "a leak fails the build: {items:#?}");
     let got = statuses(&items);
     assert_eq!(got["kernel"].0, "failed", "{items:#?}");
@@ -889,6 +893,13 @@ fn an_image_that_holds_the_build_machine_fails_its_build_naming_the_file() {
         "{failure}"
     );
     assert!(failure.contains("allow: &[Allow"), "the error says how to allow it: {failure}");
+    let failure = error("staged");
+    assert!(failure.contains("etc/link is a link into the build's staging root: `/rootfs/etc/probe`"), "{failure}");
+    let engine = items.iter().find(|i| i["name"] == "clean").unwrap()["engine"].as_str().unwrap_or_default().to_owned();
+    // Docker names each step's container ("Running in <id>"); Podman does not say.
+    if engine.starts_with("Docker") {
+        assert!(error("stephost").contains("etc/host holds a build step's host name"), "{}", error("stephost"));
+    }
     assert!(!tree.out("kernel").exists(), "nothing of a failed image is written");
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap()

@@ -23,6 +23,9 @@ pub struct Finding {
     pub text: String,
 }
 
+/// Where recipes install before `COPY --from=build /rootfs/ /` (see `cargo xtask new`).
+const STAGING_ROOT: &str = "/rootfs";
+
 /// Names that many machines have: never searched for.
 const COMMON_NAMES: &[&str] = &[
     "localhost",
@@ -80,6 +83,14 @@ pub fn scan(layer: &[u8], facts: &[Fact]) -> Result<Vec<Finding>> {
         facts.iter().map(|fact| memchr::memmem::Finder::new(fact.text.as_bytes())).collect();
     let mut findings = Vec::new();
     for node in normalize::read(layer)? {
+        // A link into the staging root recipes install into (`DESTDIR=/rootfs`) points at
+        // nothing once the image is copied out of it.
+        if let normalize::Kind::Symlink(target) = &node.kind {
+            if target == STAGING_ROOT || target.starts_with(&format!("{STAGING_ROOT}/")) {
+                let what = "a link into the build's staging root";
+                findings.push(Finding { path: node.path.clone(), what, text: target.clone() });
+            }
+        }
         let normalize::Kind::File(data) = &node.kind else { continue };
         for (fact, finder) in facts.iter().zip(&finders) {
             if finder.find(data).is_some() {
@@ -101,7 +112,10 @@ pub fn judge(package: &str, findings: Vec<Finding>, allowed: &[(String, String)]
     let mut lines: Vec<String> = refused
         .iter()
         .take(10)
-        .map(|f| format!("  {} holds {} of the machine that built it: `{}`", f.path, f.what, f.text))
+        .map(|f| match f.what {
+            "a link into the build's staging root" => format!("  {} is {}: `{}`", f.path, f.what, f.text),
+            _ => format!("  {} holds {} of the machine that built it: `{}`", f.path, f.what, f.text),
+        })
         .collect();
     if refused.len() > 10 {
         lines.push(format!("  and {} more", refused.len() - 10));
@@ -180,19 +194,34 @@ mod tests {
                 uid: 0,
                 gid: 0,
             },
+            Node {
+                path: "usr/lib/libz.so".into(),
+                kind: Kind::Symlink("/rootfs/usr/lib/libz.so.1".into()),
+                mode: 0o777,
+                uid: 0,
+                gid: 0,
+            },
         ])
         .unwrap();
         let facts =
             [fact("the kernel release", "6.1.0-28-amd64"), fact("the CPU model", "Intel(R) Xeon(R) CPU @ 2.20GHz")];
         let findings = scan(&layer, &facts).unwrap();
-        assert_eq!(findings.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["etc/built-on", "usr/lib/cpu"]);
+        assert_eq!(
+            findings.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+            ["etc/built-on", "usr/lib/cpu", "usr/lib/libz.so"]
+        );
         let error = format!("{:#}", judge("probe", findings.clone(), &[]).unwrap_err());
         assert!(error.contains("etc/built-on holds the kernel release of the machine that built it: `6.1.0-28-amd64`"));
         assert!(error.contains("usr/lib/cpu holds the CPU model"), "{error}");
         let one = [("etc/built-on".to_owned(), "records the build machine on purpose".to_owned())];
         let error = format!("{:#}", judge("probe", findings.clone(), &one).unwrap_err());
         assert!(!error.contains("etc/built-on") && error.contains("usr/lib/cpu"), "{error}");
-        let both = [one[0].clone(), ("usr/lib/cpu".to_owned(), "a test".to_owned())];
+        assert!(error.contains("usr/lib/libz.so is a link into the build's staging root: `/rootfs/usr/lib/libz.so.1`"));
+        let both = [
+            one[0].clone(),
+            ("usr/lib/cpu".to_owned(), "a test".to_owned()),
+            ("usr/lib/libz.so".to_owned(), "a test".to_owned()),
+        ];
         judge("probe", findings, &both).unwrap();
     }
 }

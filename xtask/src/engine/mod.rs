@@ -343,7 +343,9 @@ impl Engine {
     /// Intermediate images (earlier stages, steps) are remembered and removed by
     /// `remove_intermediates`.
     /// With `cpus`, every step runs on CPUs 0 to cpus-1 only (the engine's cpuset), so
-    /// `nproc` and whatever sizes its work by the CPUs it may use see that many.
+    /// `nproc` and whatever sizes its work by the CPUs it may use see that many. Returns
+    /// the host names of the step containers the engine names (Docker's "Running in
+    /// <id>": a step's host name is its container's short id), which the image must not hold.
     pub async fn build(
         &self,
         context: Vec<u8>,
@@ -351,7 +353,7 @@ impl Engine {
         cpus: Option<u32>,
         log: &mut std::fs::File,
         step: impl Fn(&str),
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         if let Some(why) = &self.unfit {
             bail!("{} cannot build images other machines build the same: {why}", self.name);
         }
@@ -374,6 +376,7 @@ impl Engine {
         // Whether Docker said it tagged the image, its last message. (Podman ends its
         // messages with "\n" alone, which the decoder never leaves behind.)
         let mut tagged = false;
+        let mut step_hosts = Vec::new();
         while let Some(item) = stream.next().await {
             let info = match item {
                 Ok(info) => info,
@@ -391,6 +394,11 @@ impl Engine {
                 log.write_all(text.as_bytes())?;
                 let line = text.trim();
                 tagged |= line.starts_with("Successfully tagged ");
+                if let Some(id) = line.strip_prefix("---> Running in ").map(str::trim) {
+                    if id.len() >= 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        step_hosts.push(id[..12].to_owned());
+                    }
+                }
                 // Docker prints " ---> <id>" after each step, Podman "--> <id>".
                 if let Some(id) = line.strip_prefix("---> ").or_else(|| line.strip_prefix("--> ")) {
                     let pinned = self.pinned.lock().expect("not poisoned").iter().any(|p| p.starts_with(id));
@@ -414,7 +422,7 @@ impl Engine {
             }
         }
         log.flush()?;
-        Ok(())
+        Ok(step_hosts)
     }
 
     /// Exports the filesystem of `image` through a container that is never started.
@@ -644,7 +652,7 @@ mod tests {
         let (engine, dir) = engine_answering(chunks);
         let path = dir.path().join("build.log");
         let mut log = std::fs::File::create(&path).unwrap();
-        let result = engine.build(Vec::new(), "cairn/t:x", None, &mut log, |_| {}).await;
+        let result = engine.build(Vec::new(), "cairn/t:x", None, &mut log, |_| {}).await.map(|_| ());
         (result, std::fs::read_to_string(&path).unwrap())
     }
 

@@ -441,11 +441,14 @@ async fn in_engine(
     let cpus = shared.options.cpus;
     let built =
         engine.build(context, &tag, cpus, log, move |step| step_spinner.set_message(format!("{name}: {step}"))).await;
-    if let Err(error) = built {
-        engine.remove(&tag).await.ok();
-        engine.remove_intermediates(&tag).await;
-        return Err(error.context(format!("building {} in {}", package.name, engine.name)));
-    }
+    let step_hosts = match built {
+        Ok(hosts) => hosts,
+        Err(error) => {
+            engine.remove(&tag).await.ok();
+            engine.remove_intermediates(&tag).await;
+            return Err(error.context(format!("building {} in {}", package.name, engine.name)));
+        }
+    };
     spinner.set_message(format!("{}: exporting", package.name));
     let export = engine.export(&tag).await;
     engine.remove(&tag).await?;
@@ -454,7 +457,9 @@ async fn in_engine(
     spinner.set_message(format!("{}: normalizing", package.name));
     // A file holding a fact of this machine was shaped by it: another machine builds
     // other bytes, which a reproduce here cannot show. Such a file fails the package.
-    let (facts, skipped) = super::leaks::facts(engine.leak_facts());
+    let mut facts = engine.leak_facts();
+    facts.extend(step_hosts.into_iter().map(|text| crate::machine::Fact { what: "a build step's host name", text }));
+    let (facts, skipped) = super::leaks::facts(facts);
     if !skipped.is_empty() && !engine.said_skipped() {
         let shown: Vec<String> = skipped.iter().map(|(f, why)| format!("{} `{}` ({why})", f.what, f.text)).collect();
         progress::say(
