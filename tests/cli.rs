@@ -180,3 +180,61 @@ fn what_a_killed_write_left_in_manifest_is_swept_by_the_next_run() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// stdout of `xtask args`, which must be one JSON document and nothing else.
+fn json_of(tree: &Tree, args: &[&str]) -> serde_json::Value {
+    let output = tree.xtask(args);
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("xtask {} printed no single JSON document ({e}):\n{}", args.join(" "), text(&output.stdout))
+    })
+}
+
+#[test]
+fn every_command_that_reports_prints_one_json_document_with_json() {
+    let tree = Tree::new(&["filesystem"]);
+    assert!(json_of(&tree, &["list", "--json"]).as_array().unwrap().iter().any(|p| p["name"] == "filesystem"));
+    let graph = json_of(&tree, &["graph", "--json"]);
+    let filesystem = graph.as_array().unwrap().iter().find(|p| p["name"] == "filesystem").unwrap().clone();
+    assert_eq!(filesystem["deps"], serde_json::json!(["bootstrap"]));
+    // filesystem's dependency bootstrap has sources: each is listed with its status.
+    let fetched = json_of(&tree, &["fetch", "filesystem", "--json", "--import", tree.root.to_str().unwrap()]);
+    assert!(fetched.as_array().unwrap().iter().all(|s| s["status"] == "cached" || s["status"] == "missing"));
+    let secrets = tempfile::tempdir().unwrap();
+    let key = secrets.path().join("alice.key");
+    let generated = json_of(
+        &tree,
+        &["keys", "generate", "--userid", "Alice <alice@example.org>", "--output", key.to_str().unwrap(), "--json"],
+    );
+    let fingerprint = generated["fingerprint"].as_str().unwrap().to_owned();
+    let added = json_of(&tree, &["keys", "add", &format!("{}.pub", key.display()), "--json"]);
+    assert_eq!(
+        (added[0]["fingerprint"].as_str(), added[0]["status"].as_str()),
+        (Some(fingerprint.as_str()), Some("added"))
+    );
+    assert!(json_of(&tree, &["keys", "list", "--json"]).to_string().contains(&fingerprint));
+    // A receipt as reproduce writes one (tests/reproduce.rs makes a real one): sign takes it.
+    let entry: toml::Table =
+        toml::from_str(&std::fs::read_to_string(tree.root.join("manifest/packages/filesystem.toml")).unwrap()).unwrap();
+    let digest = entry["digest"].as_str().unwrap();
+    let receipts = tree.root.join("out/receipts");
+    std::fs::create_dir_all(&receipts).unwrap();
+    let receipt = serde_json::json!({
+        "package": "filesystem", "version": entry["version"], "input": entry["input"], "digest": digest,
+        "engine": "Docker 20.10.24", "reproduced_at": "2026-12-07T00:00:00Z", "seconds": 1.0, "tool": "cairn xtask 0.1.0",
+    });
+    std::fs::write(receipts.join(format!("filesystem@{}.json", digest.replace(':', "="))), receipt.to_string())
+        .unwrap();
+    let signed = json_of(&tree, &["sign", "--key", key.to_str().unwrap(), "filesystem", "--json"]);
+    assert_eq!(signed["images"][0]["status"], "signed", "{signed:#}");
+    assert_eq!(signed["fingerprint"].as_str(), Some(fingerprint.as_str()));
+    let again = json_of(&tree, &["sign", "--key", key.to_str().unwrap(), "filesystem", "--json"]);
+    assert_eq!(again["images"][0]["status"], "already-signed", "{again:#}");
+    assert_eq!(json_of(&tree, &["verify", "--threshold", "1", "filesystem", "--json"])["passed"], true);
+    let (a, b) = (tree.root.join("a.tar"), tree.root.join("b.tar"));
+    layer(&a, b"hello\n");
+    layer(&b, b"other\n");
+    json_of(&tree, &["diff", "--json", a.to_str().unwrap(), b.to_str().unwrap()]);
+    // A new package builds on the toolchain and make.
+    let tree = Tree::new(&["make", "musl"]);
+    assert_eq!(json_of(&tree, &["new", "hello", "--json"])["dir"], "pkgs/hello");
+}

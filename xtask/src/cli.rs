@@ -55,6 +55,19 @@ impl JobsArg {
     }
 }
 
+impl JsonArg {
+    /// Prints a command's report: with `--json`, `report` as one JSON document on stdout;
+    /// else what `human` prints. Progress and notes go to stderr either way.
+    pub fn print<T: serde::Serialize>(self, report: &T, human: impl FnOnce()) -> anyhow::Result<()> {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(report)?);
+        } else {
+            human();
+        }
+        Ok(())
+    }
+}
+
 /// `--cpus`: the builder's core count, varied on purpose.
 #[derive(clap::Args, Clone, Copy, Debug, Default)]
 pub struct CpusArg {

@@ -20,8 +20,21 @@ pub struct ListArgs {
 #[derive(clap::Args)]
 pub struct GraphArgs {
     /// Print Graphviz DOT (`cargo xtask graph --dot | dot -Tsvg > graph.svg`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json")]
     pub dot: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+/// One package in `graph --json`, dependencies first.
+#[derive(Serialize)]
+struct Node<'a> {
+    name: &'a str,
+    version: &'a str,
+    /// What it is built from.
+    deps: &'a [String],
+    /// What it needs beside it to run.
+    runtime: &'a [String],
 }
 
 /// One package in `list --json`.
@@ -92,7 +105,15 @@ pub fn list(args: ListArgs, env: &Env) -> Result<ExitCode> {
 
 pub fn graph(args: GraphArgs, env: &Env) -> Result<ExitCode> {
     let registry = Registry::load(&env.root)?;
-    print!("{}", if args.dot { dot(&registry) } else { text(&registry) });
+    let order = registry.order(registry.packages.keys().cloned())?;
+    let nodes: Vec<Node> = order
+        .iter()
+        .map(|name| {
+            let p = &registry.packages[name];
+            Node { name, version: &p.version, deps: &p.deps, runtime: &p.runtime }
+        })
+        .collect();
+    args.json.print(&nodes, || print!("{}", if args.dot { dot(&registry) } else { text(&registry) }))?;
     Ok(ExitCode::SUCCESS)
 }
 

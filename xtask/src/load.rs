@@ -15,6 +15,21 @@ pub struct LoadArgs {
     pub package: String,
     #[command(flatten)]
     pub engine: EngineArg,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArg,
+}
+
+/// `load --json`.
+#[derive(serde::Serialize)]
+struct Loaded<'a> {
+    name: &'a str,
+    /// The tag it has in the engine.
+    tag: &'a str,
+    /// The manifest digest manifest/ records.
+    digest: &'a str,
+    /// The engine's image ID: the config's digest.
+    image_id: &'a str,
+    engine: &'a str,
 }
 
 pub fn run(args: LoadArgs, env: &Env) -> Result<ExitCode> {
@@ -29,8 +44,16 @@ pub fn run(args: LoadArgs, env: &Env) -> Result<ExitCode> {
     tokio::runtime::Runtime::new()?.block_on(async {
         let engine = Engine::connect(&env.engines(args.engine.engine.as_deref())).await?;
         engine.load(archive, &tag, &config_digest).await?;
-        println!("loaded cairn/{} ({}) into {}; image ID {config_digest}", args.package, read.digest, engine.name);
-        Ok::<_, anyhow::Error>(())
+        let loaded = Loaded {
+            name: &args.package,
+            tag: &tag,
+            digest: &read.digest,
+            image_id: &config_digest,
+            engine: &engine.name,
+        };
+        args.json.print(&loaded, || {
+            println!("loaded cairn/{} ({}) into {}; image ID {config_digest}", args.package, read.digest, engine.name)
+        })
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -14,6 +14,18 @@ use crate::workspace::StagedDir;
 pub struct NewArgs {
     /// Package name: lowercase letters, digits and `-` (the image is cairn/NAME).
     pub name: String,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArg,
+}
+
+/// `new --json`.
+#[derive(serde::Serialize)]
+struct Created {
+    name: String,
+    /// The crate's directory, relative to the root.
+    dir: String,
+    /// Its files, relative to the root.
+    files: Vec<String>,
 }
 
 pub fn new(args: NewArgs, env: &Env) -> Result<ExitCode> {
@@ -38,7 +50,12 @@ pub fn new(args: NewArgs, env: &Env) -> Result<ExitCode> {
     std::fs::write(staged.path().join("src/lib.rs"), lib_rs(name))?;
     std::fs::write(staged.path().join("Containerfile"), CONTAINERFILE)?;
     staged.commit()?;
-    println!("created pkgs/{name}: add its sources to src/lib.rs and its build to Containerfile, then `cargo xtask build {name}`");
+    let files = ["Cargo.toml", "src/lib.rs", "Containerfile"].map(|f| format!("pkgs/{name}/{f}")).to_vec();
+    args.json.print(&Created { name: name.clone(), dir: format!("pkgs/{name}"), files }, || {
+        println!(
+            "created pkgs/{name}: add its sources to src/lib.rs and its build to Containerfile, then `cargo xtask build {name}`"
+        )
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

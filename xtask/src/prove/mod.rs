@@ -58,8 +58,24 @@ pub enum BootstrapCommand {
     Prove(ProveArgs),
 }
 
+/// Which proof `bootstrap prove` runs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// tcc from two providers (the default).
+    Tcc,
+    /// The native toolchain from two roots (as --toolchain).
+    Toolchain,
+    /// Go against the Go project's release binaries (as --go).
+    Go,
+    /// Rust from two seeds (as --rust).
+    Rust,
+}
+
 #[derive(clap::Args)]
 pub struct ProveArgs {
+    /// The proof: tcc (the default), toolchain, go or rust; the flags below say the same.
+    #[arg(value_enum, conflicts_with_all = ["toolchain", "go", "rust"])]
+    pub proof: Option<Proof>,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -144,7 +160,13 @@ fn build(
     Ok((options, results))
 }
 
-fn prove(args: ProveArgs, env: &Env) -> Result<ExitCode> {
+fn prove(mut args: ProveArgs, env: &Env) -> Result<ExitCode> {
+    match args.proof {
+        Some(Proof::Toolchain) => args.toolchain = true,
+        Some(Proof::Go) => args.go = true,
+        Some(Proof::Rust) => args.rust = true,
+        Some(Proof::Tcc) | None => {}
+    }
     let _lock = crate::workspace::OutLock::exclusive(&env.out)?;
     let registry = Registry::load(&env.root)?;
     if args.toolchain {

@@ -38,6 +38,22 @@ pub struct FetchArgs {
     /// Downloads to run at once.
     #[arg(short, long, default_value_t = 4)]
     pub jobs: usize,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArg,
+}
+
+/// One source in `fetch --json`.
+#[derive(serde::Serialize)]
+struct Fetched<'a> {
+    file: &'a str,
+    sha256: &'a str,
+    /// The first package that needs it.
+    package: &'a str,
+    /// `cached` (in the cache, its hash checked), or `missing`.
+    status: &'static str,
+    /// Why it could not be fetched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 pub fn run(args: FetchArgs, env: &Env) -> Result<ExitCode> {
@@ -53,18 +69,41 @@ pub fn run(args: FetchArgs, env: &Env) -> Result<ExitCode> {
     };
     let cache = Cache::open(env)?;
     let wanted = wanted_sources(&registry, &names);
+    let report = |failures: &BTreeMap<String, String>| -> Vec<Fetched> {
+        wanted
+            .values()
+            .map(|w| {
+                let cached = cache.has(&w.source.sha256);
+                Fetched {
+                    file: &w.source.file,
+                    sha256: &w.source.sha256,
+                    package: &w.package,
+                    status: if cached { "cached" } else { "missing" },
+                    reason: failures.get(&w.source.sha256).cloned().filter(|_| !cached),
+                }
+            })
+            .collect()
+    };
     if let Some(dir) = &args.import {
         let imported = cache.import(dir, &wanted)?;
         let missing: Vec<&Wanted> = wanted.values().filter(|w| !cache.has(&w.source.sha256)).collect();
-        println!("imported {imported} file(s) from {}; {} source(s) still missing", dir.display(), missing.len());
-        for w in missing {
-            println!("  missing {} ({}) of {}", w.source.file, w.source.sha256, w.package);
-        }
+        args.json.print(&report(&BTreeMap::new()), || {
+            println!("imported {imported} file(s) from {}; {} source(s) still missing", dir.display(), missing.len());
+            for w in &missing {
+                println!("  missing {} ({}) of {}", w.source.file, w.source.sha256, w.package);
+            }
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(cache.fetch_all(wanted.into_values().collect(), args.jobs))?;
-    Ok(ExitCode::SUCCESS)
+    if !args.json.json {
+        runtime.block_on(cache.fetch_all(wanted.values().cloned().collect(), args.jobs))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let failures = runtime.block_on(cache.try_fetch_all(wanted.values().cloned().collect(), args.jobs))?;
+    let failures: BTreeMap<String, String> = failures.iter().map(|(sha, why)| (sha.clone(), why.to_string())).collect();
+    args.json.print(&report(&failures), || {})?;
+    Ok(crate::cli::verdict(failures.is_empty()))
 }
 
 /// A source and the first package that needs it.

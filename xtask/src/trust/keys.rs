@@ -67,6 +67,30 @@ pub struct GenerateArgs {
     /// you are asked on a terminal; with no terminal the key is left unprotected.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+/// `keys generate --json`.
+#[derive(serde::Serialize)]
+struct Generated<'a> {
+    fingerprint: String,
+    userid: &'a str,
+    secret_key: &'a Path,
+    /// Whether a passphrase protects the secret key.
+    protected: bool,
+    certificate: &'a Path,
+    revocation: &'a Path,
+}
+
+/// One certificate in `keys add --json`.
+#[derive(serde::Serialize)]
+struct Added {
+    fingerprint: String,
+    /// `added`, `updated` or `unchanged`.
+    status: &'static str,
+    /// The keyring file.
+    file: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -78,6 +102,8 @@ pub struct AddArgs {
     /// The keyring directory (default: manifest/keys/ of the tree).
     #[arg(long, value_name = "DIR")]
     pub keyring: Option<PathBuf>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(clap::Args)]
@@ -169,15 +195,25 @@ fn generate(args: GenerateArgs) -> Result<ExitCode> {
     write_new(&public, &cert.armored().to_vec()?, 0o644)?;
     write_new(&revocation, &revoked.armored().to_vec()?, 0o600)?;
 
-    println!("generated {} ({}), a signing key", cert.fingerprint(), args.userid);
-    println!(
-        "  secret key:     {}{}",
-        args.output.display(),
-        if protected { "" } else { " (NOT protected by a passphrase)" }
-    );
-    println!("  certificate:    {}", public.display());
-    println!("  revocation:     {} (keep it apart from the secret key)", revocation.display());
-    println!("next: `cargo xtask keys add {}` and commit manifest/keys/ for review", public.display());
+    let generated = Generated {
+        fingerprint: cert.fingerprint().to_string(),
+        userid: &args.userid,
+        secret_key: &args.output,
+        protected,
+        certificate: &public,
+        revocation: &revocation,
+    };
+    args.json.print(&generated, || {
+        println!("generated {} ({}), a signing key", cert.fingerprint(), args.userid);
+        println!(
+            "  secret key:     {}{}",
+            args.output.display(),
+            if protected { "" } else { " (NOT protected by a passphrase)" }
+        );
+        println!("  certificate:    {}", public.display());
+        println!("  revocation:     {} (keep it apart from the secret key)", revocation.display());
+        println!("next: `cargo xtask keys add {}` and commit manifest/keys/ for review", public.display());
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -206,6 +242,13 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 fn add(args: &AddArgs, dir: &Path) -> Result<ExitCode> {
     let mut keyring = Keyring::load(dir)?;
     let policy = StandardPolicy::new();
+    let mut report = Vec::new();
+    // The human report, unless the JSON one is asked for.
+    let say = |line: String| {
+        if !args.json.json {
+            println!("{line}");
+        }
+    };
     for file in &args.files {
         for cert in read_certs(file)? {
             if cert.is_tsk() {
@@ -223,16 +266,26 @@ fn add(args: &AddArgs, dir: &Path) -> Result<ExitCode> {
                     .merge_public(cert)
                     .with_context(|| format!("merging {} into {}", file.display(), trusted.path.display()))?;
                 if merged == trusted.cert {
-                    println!("unchanged {fingerprint}: {} holds nothing new", file.display());
+                    say(format!("unchanged {fingerprint}: {} holds nothing new", file.display()));
+                    report.push(Added {
+                        fingerprint: fingerprint.to_string(),
+                        status: "unchanged",
+                        file: trusted.path.clone(),
+                    });
                     continue;
                 }
                 crate::workspace::write_atomic(&trusted.path, &merged.armored().to_vec()?)?;
                 trusted.cert = merged;
-                println!(
+                say(format!(
                     "updated {fingerprint} in {}: now {}",
                     trusted.path.display(),
                     Status::of(&trusted.cert, &policy).describe()
-                );
+                ));
+                report.push(Added {
+                    fingerprint: fingerprint.to_string(),
+                    status: "updated",
+                    file: trusted.path.clone(),
+                });
                 continue;
             }
             if let Err(why) = can_sign(&cert, &policy) {
@@ -243,14 +296,16 @@ fn add(args: &AddArgs, dir: &Path) -> Result<ExitCode> {
             }
             let path = dir.join(format!("{}.asc", fingerprint.to_hex()));
             crate::workspace::write_atomic(&path, &cert.armored().to_vec()?)?;
-            println!(
+            say(format!(
                 "added {fingerprint} ({}) as {}",
                 primary_userid(&cert, &policy).unwrap_or_default(),
                 path.display()
-            );
+            ));
+            report.push(Added { fingerprint: fingerprint.to_string(), status: "added", file: path.clone() });
             keyring.certs.push(Trusted { path, cert });
         }
     }
+    args.json.print(&report, || {})?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -36,6 +36,27 @@ not enough, it may be a copy), then writes a containers/image \"simple signing\"
 manifest/signatures/cairn/<name>@sha256=<hex>/signature-N. An image your key signed already is \
 skipped. Commit the new files: `cargo xtask verify --threshold M` counts the maintainers who signed.";
 
+/// `sign --json`.
+#[derive(serde::Serialize)]
+struct SignReport<'a> {
+    /// The primary key that signed.
+    fingerprint: &'a str,
+    images: &'a [Signed<'a>],
+}
+
+/// One image in `sign --json`.
+#[derive(serde::Serialize)]
+struct Signed<'a> {
+    name: &'a str,
+    digest: &'a str,
+    /// The identity signed: `cairn/<name>`, or as published.
+    identity: String,
+    /// `signed`, or `already-signed` by this key.
+    status: &'static str,
+    /// The signature file.
+    file: PathBuf,
+}
+
 #[derive(clap::Args)]
 #[command(after_help = ABOUT)]
 pub struct SignArgs {
@@ -44,6 +65,8 @@ pub struct SignArgs {
     /// Your OpenPGP secret key (armored or binary), e.g. from `cargo xtask keys generate`.
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArg,
     /// Unlock the key with the passphrase in this file (first line) instead of asking.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
@@ -74,6 +97,7 @@ pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
     let own =
         Keyring { dir: args.key.clone(), certs: vec![Trusted { path: args.key.clone(), cert: key.cert.clone() }] };
     let (mut signed, mut skipped) = (0, 0);
+    let mut report = Vec::new();
     let target = args.identity.as_deref().map(crate::trust::payload::published).transpose()?;
     for entry in entries {
         let identity = match &target {
@@ -90,17 +114,34 @@ pub fn run(args: SignArgs, env: &Env) -> Result<ExitCode> {
             );
         }
         if let Some(path) = already_signed(&numbered, &own, &expected, &key.cert)? {
-            println!("skip  {:<20} {} already signed by this key in {}", entry.name, entry.digest, path.display());
+            if !args.json.json {
+                println!("skip  {:<20} {} already signed by this key in {}", entry.name, entry.digest, path.display());
+            }
+            report.push(Signed {
+                name: &entry.name,
+                digest: &entry.digest,
+                identity,
+                status: "already-signed",
+                file: path,
+            });
             skipped += 1;
             continue;
         }
         let bytes = make(&Payload::new(&identity, &entry.digest), key.signer.as_mut())
             .with_context(|| format!("signing {}", entry.name))?;
         let path = write_next(&dir, numbered.len() as u32 + 1, &bytes)?;
-        println!("sign  {:<20} {} -> {}", entry.name, entry.digest, path.display());
+        if !args.json.json {
+            println!("sign  {:<20} {} -> {}", entry.name, entry.digest, path.display());
+        }
+        report.push(Signed { name: &entry.name, digest: &entry.digest, identity, status: "signed", file: path });
         signed += 1;
     }
-    println!("{signed} signed, {skipped} already signed by {}", key.cert.fingerprint());
+    let fingerprint = key.cert.fingerprint().to_string();
+    let summary = format!("{signed} signed, {skipped} already signed by {fingerprint}");
+    args.json.print(&SignReport { fingerprint: &fingerprint, images: &report }, || println!("{summary}"))?;
+    if args.json.json {
+        eprintln!("{summary}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
