@@ -433,8 +433,8 @@ fn bad_input_is_refused_with_the_reason_and_stops_only_what_depends_on_it() {
     assert!(!tree.root.join("manifest/packages/online.toml").exists(), "a failed build records nothing");
     assert!(!tree.out("online").exists() && !tree.out("badhash").exists(), "a failed build writes nothing to out/");
 
-    // An image that records the kernel it was built on is built, with a warning that
-    // names the file: another machine would build other bytes.
+    // An image that records the kernel it was built on fails, naming the file: another
+    // machine would build other bytes.
     tree.add_package(
         "leaky",
         &["bootstrap"],
@@ -443,10 +443,10 @@ fn bad_input_is_refused_with_the_reason_and_stops_only_what_depends_on_it() {
          FROM scratch\nCOPY --from=build /rootfs/ /\n",
     );
     let output = tree.xtask(&["build", "leaky"]);
-    assert!(output.status.success());
+    assert_eq!(output.status.code(), Some(1));
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let warning = format!("leaky: 1 file(s) hold this machine's kernel release {} (etc/built-on)", kernel.trim());
-    assert!(support::text(&output.stderr).contains(&warning), "{}", support::text(&output.stderr));
+    let failure = format!("etc/built-on holds the kernel release of the machine that built it: `{}`", kernel.trim());
+    assert!(support::text(&output.stderr).contains(&failure), "{}", support::text(&output.stderr));
 }
 
 /// A tree with a package that needs no other image (`hello`, one file), built once on

@@ -121,7 +121,7 @@ pub fn judge(package: &str, findings: Vec<Finding>, allowed: &[(String, String)]
         lines.push(format!("  and {} more", refused.len() - 10));
     }
     anyhow::bail!(
-        "{package}: the image shows the machine that built it, so another machine builds other bytes:\n{}\n\
+        "the image of {package} shows the machine that built it, so another machine builds other bytes:\n{}\n\
          Make the recipe pin what records it (configure's and libtool's host probes, `uname` in a build \
          script, /proc/cpuinfo): give the value, or delete the file. If the file must hold it, allow it in \
          the package's crate: `allow: &[Allow {{ file: \"{}\", reason: \"...\" }}]`",
