@@ -34,6 +34,10 @@ enum Reply {
     },
     /// 401 asking for Basic credentials, as a registry with htpasswd does.
     Unauthorized,
+    /// 307 to another URL.
+    Redirect(String),
+    /// 401 sending for a token to this realm.
+    Bearer(String),
 }
 
 /// A registry on 127.0.0.1 that answers each request by its path, one connection per
@@ -111,6 +115,19 @@ fn serve(mut stream: TcpStream, recorded: &Mutex<Vec<Vec<u8>>>, answer: &dyn Fn(
         Reply::Unauthorized => stream.write_all(
             b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"cairn\"\r\n\
               Content-Length: 0\r\nConnection: close\r\n\r\n",
+        ),
+        Reply::Redirect(to) => stream.write_all(
+            format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        ),
+        Reply::Bearer(realm) => stream.write_all(
+            format!(
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"{realm}\",service=\"x\"\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
         ),
     };
 }
@@ -364,4 +381,45 @@ fn a_fifo_or_a_link_to_dev_zero_for_a_signature_is_refused_without_reading_it() 
     assert!(rejected[0]["detail"].as_str().unwrap().contains("a FIFO"), "{rejected:#}");
     assert!(rejected[1]["detail"].as_str().unwrap().contains("symbolic link"), "{rejected:#}");
     assert!(peak < BOUND_KIB, "{} MB resident", peak / 1024);
+}
+
+#[test]
+fn a_host_the_registry_redirects_to_gets_no_credentials_whatever_realm_it_names() {
+    if !engine_or_skip() {
+        return;
+    }
+    let tree = Tree::new(&["filesystem"]);
+    let (ok, items) = tree.build(&["filesystem"]);
+    assert!(ok, "{items:#?}");
+    let (_, manifest, config_digest, config, layer, _) = recorded_blobs(&tree);
+    // The token realm, which records what it is sent.
+    let realm = Hostile::start(|_| Reply::Bytes(b"{\"token\":\"t\"}".to_vec()));
+    // The host blobs are redirected to, which asks for credentials and names that realm.
+    let realm_url = format!("http://127.0.0.1:{}/token", realm.port);
+    let elsewhere = Hostile::start(move |_| Reply::Bearer(realm_url.clone()));
+    let elsewhere_url = format!("http://127.0.0.1:{}", elsewhere.port);
+    let registry = Hostile::start(move |path| {
+        if path.contains("/manifests/") {
+            Reply::Bytes(manifest.clone())
+        } else if path.ends_with(&format!("/blobs/{config_digest}")) {
+            Reply::Bytes(config.clone())
+        } else if path.ends_with(&format!("/blobs/{layer}")) {
+            Reply::Redirect(format!("{elsewhere_url}{path}"))
+        } else {
+            Reply::Bytes(b"{}".to_vec())
+        }
+    });
+    std::fs::remove_dir_all(tree.out("filesystem")).unwrap();
+    let mut tree = tree;
+    tree.env("CAIRN_REGISTRY_USER", "alice");
+    tree.env("CAIRN_REGISTRY_PASSWORD", "hunter2");
+    let source = format!("127.0.0.1:{}/cairn", registry.port);
+    let (ok, items) = tree.build(&["--substitute", &source, "filesystem"]);
+    assert!(ok, "{items:#?}");
+    assert_eq!(statuses(&items)["filesystem"].0, "built", "{items:#?}");
+    assert!(!elsewhere.requests().is_empty(), "the layer was redirected there");
+    let sent: Vec<String> = realm.requests().iter().map(|r| String::from_utf8_lossy(r).to_ascii_lowercase()).collect();
+    assert!(sent.iter().all(|r| !r.contains("authorization")), "credentials went to the realm: {sent:?}");
+    let log = std::fs::read_to_string(tree.root.join("out/logs/filesystem.log")).unwrap();
+    assert!(log.contains("they go only to the registry named"), "{log}");
 }

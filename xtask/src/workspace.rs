@@ -178,15 +178,22 @@ fn writer_alive(name: &str) -> bool {
 /// manifest/keys/ and each signature directory of the lookaside tree. Every command does
 /// this first, so a reviewed tree never shows them.
 pub fn sweep_manifest(root: &Path) {
+    // Never through a symbolic link: a tree's link to a directory elsewhere is not swept.
+    let real = |dir: &Path| std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir());
     let manifest = root.join("manifest");
-    let mut dirs = vec![manifest.join("packages"), manifest.join("keys")];
+    if !real(&manifest) {
+        return;
+    }
+    let mut dirs: Vec<PathBuf> =
+        [manifest.join("packages"), manifest.join("keys")].into_iter().filter(|d| real(d)).collect();
     // manifest/signatures/<namespace>/<name>@sha256=<hex>/
     let subdirs = |dir: &Path| -> Vec<PathBuf> {
         std::fs::read_dir(dir).map_or(vec![], |read| {
             read.flatten().filter(|item| item.file_type().is_ok_and(|t| t.is_dir())).map(|item| item.path()).collect()
         })
     };
-    for namespace in subdirs(&manifest.join("signatures")) {
+    let signatures = manifest.join("signatures");
+    for namespace in subdirs(&signatures).into_iter().filter(|_| real(&signatures)) {
         dirs.extend(subdirs(&namespace));
     }
     for dir in dirs {

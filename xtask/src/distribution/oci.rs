@@ -40,8 +40,13 @@ pub struct TransportArgs {
     pub credentials_over_plain_http: bool,
 }
 
-/// Credentials from the environment, else none.
-pub fn credentials() -> Option<(String, String)> {
+/// Credentials from the environment for the registry `host`, else none: with
+/// `CAIRN_REGISTRY_HOST` set, only that host gets them (a substitute registry that asks
+/// for them does not).
+pub fn credentials(host: &str) -> Option<(String, String)> {
+    if std::env::var("CAIRN_REGISTRY_HOST").is_ok_and(|only| !only.is_empty() && only != host) {
+        return None;
+    }
     match (std::env::var("CAIRN_REGISTRY_USER"), std::env::var("CAIRN_REGISTRY_PASSWORD")) {
         (Ok(user), Ok(password)) => Some((user, password)),
         _ => None,
@@ -50,7 +55,7 @@ pub fn credentials() -> Option<(String, String)> {
 
 /// The same credentials, for an engine that pulls from `host`.
 pub fn engine_credentials(host: &str) -> Option<bollard::auth::DockerCredentials> {
-    credentials().map(|(username, password)| bollard::auth::DockerCredentials {
+    credentials(host).map(|(username, password)| bollard::auth::DockerCredentials {
         username: Some(username),
         password: Some(password),
         serveraddress: Some(host.to_owned()),
@@ -70,6 +75,8 @@ pub struct Remote {
     target: Target,
     base: Url,
     http: reqwest::Client,
+    /// For HEAD, POST and PUT: no redirects.
+    upload: reqwest::Client,
     credentials: Option<(String, String)>,
     /// Credentials may go over plain HTTP to hosts that are not loopback.
     clear_credentials: bool,
@@ -80,7 +87,7 @@ pub struct Remote {
 impl Remote {
     /// A registry client for `target`, with the environment's credentials.
     pub fn new(target: &Target, transport: TransportArgs) -> Result<Remote> {
-        Remote::with_credentials(target, transport, credentials())
+        Remote::with_credentials(target, transport, credentials(&target.host))
     }
 
     fn with_credentials(
@@ -100,9 +107,17 @@ impl Remote {
         let scheme = if plain { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{}/", target.host))
             .with_context(|| format!("`{}` is not a registry host", target.host))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(30))
-            .read_timeout(Duration::from_secs(120))
+        let client = || {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(30))
+                .read_timeout(Duration::from_secs(120))
+                .referer(false)
+                .user_agent(concat!("cairn-xtask/", env!("CARGO_PKG_VERSION")))
+        };
+        // What is sent (HEAD, POST, PUT) follows no redirect: an upload goes to the
+        // registry named or nowhere.
+        let upload = client().redirect(reqwest::redirect::Policy::none()).build().context("making an HTTP client")?;
+        let http = client()
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 let downgrade =
                     attempt.url().scheme() == "http" && attempt.previous().iter().any(|url| url.scheme() == "https");
@@ -114,13 +129,13 @@ impl Remote {
                     attempt.follow()
                 }
             }))
-            .user_agent(concat!("cairn-xtask/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("making an HTTP client")?;
         Ok(Remote {
             target: target.clone(),
             base,
             http,
+            upload,
             credentials,
             clear_credentials: transport.credentials_over_plain_http,
             granted: Default::default(),
@@ -190,12 +205,12 @@ impl Remote {
         let path = self.target.path(name);
         let what = format!("blob {digest} to {}", self.target.repository(name));
         let url = self.url(&format!("v2/{path}/blobs/{digest}"))?;
-        let head = self.send(&path, Access::Push, || self.http.head(url.clone())).await?;
+        let head = self.send(&path, Access::Push, || self.upload.head(url.clone())).await?;
         if head.status() == StatusCode::OK {
             return Ok(());
         }
         let start = self.url(&format!("v2/{path}/blobs/uploads/"))?;
-        let response = self.send(&path, Access::Push, || self.http.post(start.clone())).await?;
+        let response = self.send(&path, Access::Push, || self.upload.post(start.clone())).await?;
         let response = ok(response, &format!("starting the upload of {what}")).await?;
         let location =
             response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).with_context(|| {
@@ -214,7 +229,7 @@ impl Remote {
         let body = bytes::Bytes::copy_from_slice(bytes);
         let response = self
             .send(&path, Access::Push, || {
-                self.http.put(upload.clone()).header(CONTENT_TYPE, "application/octet-stream").body(body.clone())
+                self.upload.put(upload.clone()).header(CONTENT_TYPE, "application/octet-stream").body(body.clone())
             })
             .await?;
         ok(response, &format!("pushing {what}")).await?;
@@ -228,7 +243,7 @@ impl Remote {
         let body = bytes::Bytes::copy_from_slice(bytes);
         let response = self
             .send(&path, Access::Push, || {
-                self.http.put(url.clone()).header(CONTENT_TYPE, MANIFEST_MEDIA_TYPE).body(body.clone())
+                self.upload.put(url.clone()).header(CONTENT_TYPE, MANIFEST_MEDIA_TYPE).body(body.clone())
             })
             .await?;
         ok(response, &format!("pushing the manifest of {}:{tag}", self.target.repository(name))).await?;
@@ -252,6 +267,15 @@ impl Remote {
         let response = with(granted).send().await.map_err(|e| self.unreachable(e))?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
+        }
+        // A challenge is answered only when the registry itself asks: a host it redirected
+        // to gets no credentials, whatever realm it names.
+        if response.url().origin() != self.base.origin() {
+            bail!(
+                "{} redirected to {}, which asks for credentials: they go only to the registry named",
+                self.target.host,
+                response.url().origin().ascii_serialization()
+            );
         }
         let challenge = response.headers().get(WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         drop(response);
@@ -368,35 +392,51 @@ async fn ok(response: reqwest::Response, what: &str) -> Result<reqwest::Response
     bail!("{what}: {url} answered {status}: {said}")
 }
 
-/// At most `cap` bytes of a body, refused as soon as it is offered or sent past that.
+/// At most `cap` bytes of a body, refused as soon as it is offered or sent past that, and
+/// within a deadline that grows with the cap (a minute, and a second per 64 KiB): a
+/// registry that trickles cannot hold a build for ever.
 pub async fn read_capped(response: reqwest::Response, cap: u64, what: &str) -> Result<Vec<u8>> {
     if let Some(length) = response.content_length().filter(|&length| length > cap) {
         bail!("{what} is offered at {length} bytes, more than the {cap} it may have: not read");
     }
-    let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(0).min(cap) as usize);
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.with_context(|| format!("reading {what}"))?;
-        if bytes.len() as u64 + chunk.len() as u64 > cap {
-            bail!("{what} goes on past the {cap} bytes it may have: cut off");
+    let deadline = Duration::from_secs(60 + cap / (64 << 10));
+    let read = async {
+        // Room for what is announced, never more than 16 MiB ahead of what arrived.
+        let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(0).min(cap).min(16 << 20) as usize);
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.with_context(|| format!("reading {what}"))?;
+            if bytes.len() as u64 + chunk.len() as u64 > cap {
+                bail!("{what} goes on past the {cap} bytes it may have: cut off");
+            }
+            bytes.extend_from_slice(&chunk);
         }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
+        Ok(bytes)
+    };
+    tokio::time::timeout(deadline, read)
+        .await
+        .map_err(|_| anyhow::anyhow!("{what} did not arrive within {} s: cut off", deadline.as_secs()))?
 }
 
-/// What an error body says, as text, cut at `cap` bytes.
+/// What an error body says, as text cut at `cap` bytes and read for at most 10 s, with
+/// control characters shown as escapes: a registry's words must not drive the terminal.
 async fn read_capped_lossy(response: reqwest::Response, cap: u64) -> String {
-    let mut bytes = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = cap as usize - bytes.len();
-        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if bytes.len() >= cap as usize {
-            break;
+    let read = async {
+        let mut bytes = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(Ok(chunk)) = stream.next().await {
+            let room = cap as usize - bytes.len();
+            bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if bytes.len() >= cap as usize {
+                break;
+            }
         }
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
+        bytes
+    };
+    let bytes = tokio::time::timeout(Duration::from_secs(10), read).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let text: String = text.trim().chars().take(1000).collect();
+    crate::trust::shown(&text)
 }
 
 #[cfg(test)]

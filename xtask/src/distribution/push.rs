@@ -27,8 +27,9 @@ REGISTRY/<name>@sha256:... is the image the signatures in manifest/signatures/ n
 Registries on a loopback address (an IP address in 127.0.0.0/8 or ::1, or localhost; not a name \
 that merely starts with 127.) are spoken to over plain HTTP, others over HTTPS; --plain-http uses \
 HTTP for any. The registry needs no credentials, or takes them from CAIRN_REGISTRY_USER and \
-CAIRN_REGISTRY_PASSWORD, which go over plain HTTP only to a loopback address (or with \
---credentials-over-plain-http). What the registry answers is read only up to the size it may have.";
+CAIRN_REGISTRY_PASSWORD (for the host CAIRN_REGISTRY_HOST alone, when it is set), which go over \
+plain HTTP only to a loopback address (or with --credentials-over-plain-http), and only to the \
+registry itself, never to a host it redirects to. What the registry answers is read only up to the size it may have.";
 
 #[derive(clap::Args)]
 #[command(after_help = ABOUT)]

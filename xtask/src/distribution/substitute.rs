@@ -201,7 +201,7 @@ fn from_dir(dir: &Path, entry: &Entry) -> Result<Fetched> {
     let manifest = blob(&entry.digest, SMALL_BLOB)?;
     let parsed = parse_manifest(entry, &manifest)?;
     let config = blob(parsed.config().digest().as_ref(), config_size(&parsed)?)?;
-    let layer_gz = blob(&entry.layer, entry.size)?;
+    let layer_gz = blob(&entry.layer, layer_size(&parsed, entry)?)?;
     Ok(Fetched { manifest, config, layer_gz })
 }
 
@@ -215,6 +215,30 @@ fn config_size(manifest: &ImageManifest) -> Result<u64> {
     Ok(size)
 }
 
+/// No layer of ours is near this; a manifest/ entry that says more is not believed.
+const LARGEST_LAYER: u64 = 16 << 30;
+
+/// What a source may send for the layer: the size the recorded (so verified) manifest
+/// gives it, which must be the size manifest/ records, and never past [`LARGEST_LAYER`]
+/// (the entry's size is not signed; the manifest's digest is).
+fn layer_size(manifest: &ImageManifest, entry: &Entry) -> Result<u64> {
+    let [layer] = manifest.layers().as_slice() else {
+        bail!("the recorded manifest of {} does not have exactly one layer", entry.name);
+    };
+    if layer.size() != entry.size {
+        bail!(
+            "the recorded manifest gives the layer {} bytes, manifest/ records {} for {}: the entry is not the image's",
+            layer.size(),
+            entry.size,
+            entry.name
+        );
+    }
+    if layer.size() > LARGEST_LAYER {
+        bail!("the recorded manifest gives the layer {} bytes, more than any cairn image's", layer.size());
+    }
+    Ok(layer.size())
+}
+
 /// The three blobs from a registry, each cut off at the size it may have: the manifest at
 /// [`SMALL_BLOB`], the config at the size the recorded manifest gives it, the layer at the
 /// size manifest/ records.
@@ -224,7 +248,7 @@ async fn from_registry(target: &Target, transport: TransportArgs, entry: &Entry)
     let parsed = parse_manifest(entry, &manifest)?;
     let config_digest = parsed.config().digest().to_string();
     let config = remote.blob(&entry.name, &config_digest, config_size(&parsed)?).await?;
-    let layer_gz = remote.blob(&entry.name, &entry.layer, entry.size).await?;
+    let layer_gz = remote.blob(&entry.name, &entry.layer, layer_size(&parsed, entry)?).await?;
     Ok(Fetched { manifest, config, layer_gz })
 }
 
