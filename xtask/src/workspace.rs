@@ -18,31 +18,9 @@ use anyhow::{Context, Result};
 /// and the rename leaves a name that [`sweep_leftovers`] removes once this process is gone.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = path.parent().context("a file to write has a parent directory")?;
-    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staged = Staged::new(parent, bytes)?;
     let temporary = parent.join(temporary_name());
-    match unnamed_file(parent) {
-        Ok(mut file) => {
-            file.write_all(bytes)?;
-            file.sync_all()?;
-            link_unnamed(&file, &temporary).with_context(|| format!("linking {}", temporary.display()))?;
-        }
-        // A filesystem without O_TMPFILE: a named temporary file from the start.
-        Err(_) => {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o644)
-                .open(&temporary)
-                .with_context(|| format!("creating {}", temporary.display()))?;
-            let written = file.write_all(bytes).and_then(|()| file.sync_all());
-            if let Err(error) = written {
-                let _ = std::fs::remove_file(&temporary);
-                return Err(error).with_context(|| format!("writing {}", temporary.display()));
-            }
-        }
-    }
-    // What we publish is readable like any other file, whatever the umask.
-    std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o644))?;
+    staged.link(&temporary).with_context(|| format!("linking {}", temporary.display()))?;
     if let Err(error) = std::fs::rename(&temporary, path) {
         let _ = std::fs::remove_file(&temporary);
         return Err(error).with_context(|| format!("writing {}", path.display()));
@@ -55,41 +33,66 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// replacing a file another writer made meanwhile; returns the name taken. Like
 /// [`write_atomic`], nothing is named until the bytes are on disk.
 pub fn write_first_free(dir: &Path, names: impl Iterator<Item = String>, bytes: &[u8]) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    // Where the filesystem has no O_TMPFILE, a named temporary file is linked instead.
-    let (file, temporary) = match unnamed_file(dir) {
-        Ok(file) => (file, None),
-        Err(_) => {
-            let temporary = dir.join(temporary_name());
-            let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&temporary);
-            (file.with_context(|| format!("creating {}", temporary.display()))?, Some(temporary))
-        }
-    };
-    let result = (|| {
-        let mut file = &file;
-        file.write_all(bytes)?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-        file.sync_all()?;
-        for name in names {
-            let path = dir.join(name);
-            let linked = match &temporary {
-                None => link_unnamed(file, &path),
-                Some(temporary) => std::fs::hard_link(temporary, &path),
-            };
-            match linked {
-                Ok(()) => return Ok(path),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e).with_context(|| format!("writing {}", path.display())),
+    let staged = Staged::new(dir, bytes)?;
+    for name in names {
+        let path = dir.join(name);
+        match staged.link(&path) {
+            Ok(()) => {
+                std::fs::File::open(dir)?.sync_all()?;
+                return Ok(path);
             }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("writing {}", path.display())),
         }
-        anyhow::bail!("no free name left in {}", dir.display())
-    })();
-    if let Some(temporary) = temporary {
-        let _ = std::fs::remove_file(temporary);
     }
-    let path = result?;
-    std::fs::File::open(dir)?.sync_all()?;
-    Ok(path)
+    anyhow::bail!("no free name left in {}", dir.display())
+}
+
+/// Bytes on disk in a directory, mode 0644 whatever the umask, not yet under the name
+/// they are meant for: unnamed (`O_TMPFILE`), or where the filesystem has no such thing,
+/// under a temporary name that goes when this value does.
+struct Staged {
+    file: std::fs::File,
+    temporary: Option<PathBuf>,
+}
+
+impl Staged {
+    fn new(dir: &Path, bytes: &[u8]) -> Result<Staged> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let staged = match unnamed_file(dir) {
+            Ok(file) => Staged { file, temporary: None },
+            Err(_) => {
+                let temporary = dir.join(temporary_name());
+                let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&temporary);
+                Staged {
+                    file: file.with_context(|| format!("creating {}", temporary.display()))?,
+                    temporary: Some(temporary),
+                }
+            }
+        };
+        let mut file = &staged.file;
+        file.write_all(bytes)
+            .and_then(|()| file.set_permissions(std::fs::Permissions::from_mode(0o644)))
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("writing in {}", dir.display()))?;
+        Ok(staged)
+    }
+
+    /// Gives the bytes the name `path`; fails with `AlreadyExists` if it is taken.
+    fn link(&self, path: &Path) -> std::io::Result<()> {
+        match &self.temporary {
+            None => link_unnamed(&self.file, path),
+            Some(temporary) => std::fs::hard_link(temporary, path),
+        }
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(temporary) = &self.temporary {
+            let _ = std::fs::remove_file(temporary);
+        }
+    }
 }
 
 /// Reads a file that someone else may have put there (a signature, a certificate, a
