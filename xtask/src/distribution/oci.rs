@@ -152,31 +152,30 @@ impl Remote {
 
     /// The manifest `reference` (a digest or a tag) of package `name`, at most `cap` bytes.
     pub async fn manifest(&self, name: &str, reference: &str, cap: u64) -> Result<Vec<u8>> {
-        let path = self.target.path(name);
-        let url = self.url(&format!("v2/{path}/manifests/{reference}"))?;
         let what = format!("the manifest {}@{reference}", self.target.repository(name));
-        let response = self
-            .send(&path, Access::Pull, || {
-                self.http.get(url.clone()).header(reqwest::header::ACCEPT, MANIFEST_MEDIA_TYPE)
-            })
-            .await
-            .with_context(|| format!("pulling {what}"))?;
-        let response = ok(response, &what).await?;
-        read_capped(response, cap, &what).await
+        self.pull(name, &format!("manifests/{reference}"), Some(MANIFEST_MEDIA_TYPE), &what, cap).await
     }
 
     /// The blob `digest` of package `name`'s repository, which must be `size` bytes: a
     /// registry that offers more, or goes on sending, is cut off at `size`.
     pub async fn blob(&self, name: &str, digest: &str, size: u64) -> Result<Vec<u8>> {
-        let path = self.target.path(name);
-        let url = self.url(&format!("v2/{path}/blobs/{digest}"))?;
         let what = format!("blob {digest} of {}", self.target.repository(name));
+        self.pull(name, &format!("blobs/{digest}"), None, &what, size).await
+    }
+
+    /// GET `v2/<repository>/<tail>` (accepting `accept`), the body read up to `cap` bytes.
+    async fn pull(&self, name: &str, tail: &str, accept: Option<&str>, what: &str, cap: u64) -> Result<Vec<u8>> {
+        let path = self.target.path(name);
+        let url = self.url(&format!("v2/{path}/{tail}"))?;
         let response = self
-            .send(&path, Access::Pull, || self.http.get(url.clone()))
+            .send(&path, Access::Pull, || match accept {
+                Some(accept) => self.http.get(url.clone()).header(reqwest::header::ACCEPT, accept),
+                None => self.http.get(url.clone()),
+            })
             .await
             .with_context(|| format!("pulling {what}"))?;
-        let response = ok(response, &what).await?;
-        read_capped(response, size, &what).await
+        let response = ok(response, what).await?;
+        read_capped(response, cap, what).await
     }
 
     /// The digest the registry reports for `reference`: its Docker-Content-Digest, else
@@ -201,7 +200,7 @@ impl Remote {
     }
 
     /// Pushes one blob unless the repository has it (monolithic upload: POST, then PUT).
-    pub async fn push_blob(&self, name: &str, digest: &str, bytes: &[u8]) -> Result<()> {
+    pub async fn push_blob(&self, name: &str, digest: &str, body: bytes::Bytes) -> Result<()> {
         let path = self.target.path(name);
         let what = format!("blob {digest} to {}", self.target.repository(name));
         let url = self.url(&format!("v2/{path}/blobs/{digest}"))?;
@@ -226,7 +225,6 @@ impl Remote {
             );
         }
         upload.query_pairs_mut().append_pair("digest", digest);
-        let body = bytes::Bytes::copy_from_slice(bytes);
         let response = self
             .send(&path, Access::Push, || {
                 self.upload.put(upload.clone()).header(CONTENT_TYPE, "application/octet-stream").body(body.clone())

@@ -60,10 +60,12 @@ pub struct Pushed {
 /// registry reports.
 pub async fn push_layout(remote: &Remote, layout: &layout::Layout, name: &str, tag: &str) -> Result<(String, u64)> {
     let reference = format!("{}:{tag}", remote.target().repository(name));
-    let layer = std::fs::read(layout.layer_path())?;
+    // Read once, handed on without a copy (a layer may be hundreds of MB).
+    let layer = bytes::Bytes::from(std::fs::read(layout.layer_path())?);
+    let config = bytes::Bytes::copy_from_slice(&layout.config);
     let config_digest = layout.manifest.config().digest().to_string();
     for (bytes, digest, what) in
-        [(&layer, &layout.layer_digest, "the layer"), (&layout.config, &config_digest, "the config")]
+        [(layer.clone(), &layout.layer_digest, "the layer"), (config, &config_digest, "the config")]
     {
         remote
             .push_blob(name, digest, bytes)
