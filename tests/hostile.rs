@@ -183,14 +183,20 @@ fn recorded_blobs(tree: &Tree) -> (String, Vec<u8>, String, Vec<u8>, String, u64
     (digest, manifest, config_digest, config, layer, entry["size"].as_integer().unwrap() as u64)
 }
 
+/// A tree whose out/ holds filesystem, built at the digest manifest/ records.
+fn built_filesystem() -> Tree {
+    let tree = Tree::new(&["filesystem"]);
+    let (ok, items) = tree.build(&["filesystem"]);
+    assert!(ok, "{items:#?}");
+    tree
+}
+
 #[test]
 fn a_registry_or_directory_that_sends_more_than_the_recorded_image_is_cut_off() {
     if !engine_or_skip() {
         return;
     }
-    let tree = Tree::new(&["filesystem"]);
-    let (ok, items) = tree.build(&["filesystem"]);
-    assert!(ok, "{items:#?}");
+    let tree = built_filesystem();
     let (digest, manifest, config_digest, config, layer, size) = recorded_blobs(&tree);
     assert!(size < 4096, "filesystem's layer is small: {size}");
     // What building filesystem takes with no substitute at all (its bootstrap image is
@@ -305,9 +311,7 @@ fn credentials_never_go_in_the_clear_to_a_name_that_only_looks_like_loopback() {
     if !engine_or_skip() {
         return;
     }
-    let tree = Tree::new(&["filesystem"]);
-    let (ok, items) = tree.build(&["filesystem"]);
-    assert!(ok, "{items:#?}");
+    let tree = built_filesystem();
     let credentials = [("CAIRN_REGISTRY_USER", "alice"), ("CAIRN_REGISTRY_PASSWORD", "hunter2")];
     // A listener that asks for Basic credentials over plain HTTP, and records what came.
     let hostile = Hostile::start(|_| Reply::Unauthorized);
@@ -388,9 +392,7 @@ fn a_host_the_registry_redirects_to_gets_no_credentials_whatever_realm_it_names(
     if !engine_or_skip() {
         return;
     }
-    let tree = Tree::new(&["filesystem"]);
-    let (ok, items) = tree.build(&["filesystem"]);
-    assert!(ok, "{items:#?}");
+    let tree = built_filesystem();
     let (_, manifest, config_digest, config, layer, _) = recorded_blobs(&tree);
     // The token realm, which records what it is sent.
     let realm = Hostile::start(|_| Reply::Bytes(b"{\"token\":\"t\"}".to_vec()));
