@@ -208,7 +208,7 @@ fn up_to_date(shared: &Shared, package: &Package, input: &str) -> Option<String>
     }
 }
 
-/// How a package ended, and on which engine it was built.
+/// How a package ended, and on which engine and machine it was built.
 type Done = (Outcome, Option<String>, Option<Machine>);
 
 async fn build_one(
