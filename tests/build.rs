@@ -961,3 +961,86 @@ fn a_podman_whose_containers_conf_changes_the_umask_is_refused_with_the_fix() {
     assert!(error.contains("sets umask = \"0077\"") && error.contains("set umask = \"0022\""), "{error}");
     assert!(!tree.out("filesystem").exists());
 }
+
+/// `manifest/times.toml` with these seconds (2 CPUs) and nothing else.
+fn write_times(tree: &Tree, times: &[(&str, u64)]) {
+    let text: String = times.iter().map(|(name, seconds)| format!("[{name}]\n2 = {seconds}\n")).collect();
+    std::fs::write(tree.root.join("manifest/times.toml"), text).unwrap();
+}
+
+#[test]
+fn the_longest_remaining_path_starts_first_whatever_the_names_and_plan_says_so() {
+    if !engine_or_skip() {
+        return;
+    }
+    // After bootstrap, one at a time: a-short (first by name, alone) or b-long, which
+    // c-after waits for.
+    let tree = Tree::new(&["bootstrap/toolchain"]);
+    for name in ["a-short", "b-long"] {
+        tree.add_package(
+            name,
+            &["bootstrap"],
+            &plain(name, &["bootstrap"]),
+            &format!(
+                "FROM cairn/bootstrap AS build\nRUN echo {name} > /{name}\nFROM scratch\nCOPY --from=build /{name} /\n"
+            ),
+        );
+    }
+    tree.add_package(
+        "c-after",
+        &["b-long"],
+        &plain("c-after", &["b-long"]),
+        "FROM cairn/b-long AS before\nFROM scratch\nCOPY --from=before /b-long /c-after\n",
+    );
+    let started = |items: &[serde_json::Value], name: &str| -> f64 {
+        let item = items.iter().find(|i| i["name"] == name).unwrap();
+        assert_eq!(item["status"], "built", "{item}");
+        item["started"].as_f64().unwrap_or_else(|| panic!("{name} has no start: {item}"))
+    };
+    let targets = ["-j", "1", "--rebuild", "a-short", "c-after"];
+
+    write_times(&tree, &[("bootstrap", 10), ("a-short", 5), ("b-long", 50), ("c-after", 40)]);
+    let (ok, items) = tree.build(&targets);
+    assert!(ok, "{items:#?}");
+    assert!(started(&items, "b-long") < started(&items, "a-short"), "the long chain goes first: {items:#?}");
+    // Each build's time is recorded, with the CPUs it saw.
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    let recorded: toml::Table =
+        toml::from_str(&std::fs::read_to_string(tree.root.join("manifest/times.toml")).unwrap()).unwrap();
+    for name in ["bootstrap", "a-short", "b-long", "c-after"] {
+        let seconds = recorded[name][&cpus.to_string()].as_integer();
+        assert!(seconds.is_some_and(|s| s < 40), "{name}: {recorded}");
+    }
+
+    // The same tree with a-short the longer: a-short goes first.
+    write_times(&tree, &[("bootstrap", 10), ("a-short", 500), ("b-long", 50), ("c-after", 40)]);
+    let (ok, items) = tree.build(&targets);
+    assert!(ok, "{items:#?}");
+    assert!(started(&items, "a-short") < started(&items, "b-long"), "{items:#?}");
+
+    // plan: the same order and the critical path from the times, for one engine or two;
+    // a package with no time is named.
+    write_times(&tree, &[("bootstrap", 10), ("a-short", 5), ("b-long", 50), ("c-after", 40)]);
+    let plan = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["plan", "--json", "--cpus", "2", "a-short", "c-after"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&tree.ok(&all)).unwrap()
+    };
+    let up_to_date = plan(&[]);
+    assert_eq!(
+        (up_to_date["to_build"].as_u64(), up_to_date["predicted_wall"]["seconds"].as_f64()),
+        (Some(0), Some(0.0))
+    );
+    let one = plan(&["--rebuild", "-j", "1"]);
+    let names = |path: &serde_json::Value| -> Vec<String> {
+        path.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(&one["critical_path"]["packages"]), ["bootstrap", "b-long", "c-after"], "{one:#}");
+    assert_eq!(one["critical_path"]["seconds"], 100.0);
+    assert_eq!(one["predicted_wall"]["seconds"], 105.0, "one at a time: every time added up");
+    assert_eq!(names(&one["schedule"]), ["bootstrap", "b-long", "c-after", "a-short"]);
+    let two = plan(&["--rebuild", "--engines", "2"]);
+    assert_eq!(two["predicted_wall"]["seconds"], 100.0, "two engines: the critical path: {two:#}");
+    write_times(&tree, &[("bootstrap", 10), ("b-long", 50), ("c-after", 40)]);
+    assert_eq!(plan(&["--rebuild"])["no_recorded_time"], serde_json::json!(["a-short"]));
+}

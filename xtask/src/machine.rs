@@ -50,6 +50,11 @@ impl Machine {
     }
 }
 
+/// The CPUs this process may run on.
+pub fn local_cpus() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+}
+
 /// The vendor and model name of this machine's first CPU.
 pub fn local_cpu() -> (Option<String>, Option<String>) {
     let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();

@@ -17,6 +17,7 @@ mod image;
 mod load;
 mod machine;
 mod manifest;
+mod plan;
 mod progress;
 mod prove;
 mod reference;
@@ -25,6 +26,7 @@ mod reproduce;
 mod run;
 mod scaffold;
 mod source;
+mod times;
 mod trust;
 mod workspace;
 
@@ -65,6 +67,13 @@ enum Command {
     /// manifest/ is skipped. A failure stops only what depends on it; logs are in
     /// out/logs/NAME.log.
     Build(build::BuildArgs),
+    /// Say what a build would do and how long it would take, from recorded times.
+    ///
+    /// From manifest/times.toml (each package's last build from scratch, by the CPUs it
+    /// saw): the critical path, the total work, and the wall time the build's schedule
+    /// (longest remaining path first) gives on K engines of N CPUs each. Packages with no
+    /// recorded time are named. Builds nothing, fetches nothing, asks no engine.
+    Plan(plan::PlanArgs),
     /// List the files of a built image: type, mode, owner, size, sha256.
     Files(files::FilesArgs),
     /// Load a built image into the local engine as cairn/PKG.
@@ -133,6 +142,7 @@ fn main() -> std::process::ExitCode {
         Command::New(args) => scaffold::new(args, &env),
         Command::Fetch(args) => source::run(args, &env),
         Command::Build(args) => build::run(args, &env),
+        Command::Plan(args) => plan::run(args, &env),
         Command::Files(args) => files::run(args, &env),
         Command::Load(args) => load::run(args, &env),
         Command::Run(args) => run::run(args, &env),

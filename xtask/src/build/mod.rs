@@ -11,12 +11,13 @@
 //! writes of `workspace`.
 
 pub mod context;
+pub mod estimate;
 pub mod leaks;
 mod linkage;
 pub mod rootfs;
 mod schedule;
 
-pub use schedule::build_all;
+pub use schedule::{build_all, runtime_waits};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -137,6 +138,28 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
     report(&results, started.elapsed(), args.json.json)
 }
 
+/// What `build` would do for `order` (dependencies first) without building or fetching
+/// anything: each package up to date, or to build (`--rebuild`: every one).
+pub fn dry_run(registry: &Registry, order: &[String], env: &Env, rebuild: bool) -> Result<Vec<PackageResult>> {
+    let _lock = OutLock::shared(&env.out)?;
+    let options = Options {
+        env: env.clone(),
+        out: env.out.clone(),
+        jobs: 1,
+        rebuild,
+        engines: vec![env.engines(None)],
+        label: "build",
+        record: false,
+        check_runtime: false,
+        given: BTreeMap::new(),
+        dry_run: true,
+        substitutes: Default::default(),
+        store: None,
+        cpus: None,
+    };
+    tokio::runtime::Runtime::new()?.block_on(build_all(registry, order, &options))
+}
+
 /// Where and how a build runs.
 #[derive(Clone)]
 pub struct Options {
@@ -182,6 +205,8 @@ pub struct PackageResult {
     pub name: String,
     pub outcome: Outcome,
     pub elapsed: Duration,
+    /// When it started, from the start of the run (none if it never started).
+    pub started: Option<Duration>,
     /// The engine it was built on ("Docker 20.10.24"), when it was built.
     pub engine: Option<String>,
     /// The machine it was built on, when it was built.
@@ -196,6 +221,8 @@ struct PackageReport<'a> {
     status: &'static str,
     digest: Option<&'a str>,
     seconds: f64,
+    /// When it started, in seconds from the start of the run; none if it never did.
+    started: Option<f64>,
     /// Why it failed, or which dependency it was skipped for.
     error: Option<&'a str>,
     /// Where a substituted image came from.
@@ -221,6 +248,7 @@ fn report(results: &[PackageResult], elapsed: Duration, json: bool) -> Result<Ex
                 status: r.outcome.label(),
                 digest: r.outcome.digest(),
                 seconds: (r.elapsed.as_secs_f64() * 10.0).round() / 10.0,
+                started: r.started.map(|s| (s.as_secs_f64() * 10.0).round() / 10.0),
                 error: match &r.outcome {
                     Outcome::Failed { error } => Some(error),
                     Outcome::Skipped { because } => Some(because),

@@ -19,7 +19,9 @@ use crate::registry::{Package, Recipe, Registry};
 use crate::source::Cache;
 use crate::{progress, workspace};
 
+mod eta;
 mod slots;
+use eta::Eta;
 use slots::{cleanup, left_names, load_dep, pick, Running, Slot};
 
 struct Shared {
@@ -53,16 +55,8 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
     // The stages under bootstrap/ are build environments, not images people run: a
     // third party's rootfs (Debian's binutils ships gprofng's programs without their
     // library), cross compilers on it, target libraries for a sysroot. They are not checked.
-    let checked = |name: &&String| !registry.packages[*name].dir.starts_with("bootstrap");
-    let runtime = if options.check_runtime && !options.dry_run {
-        order
-            .iter()
-            .filter(checked)
-            .map(|name| Ok((name.clone(), registry.runtime_closure(name)?)))
-            .collect::<Result<_>>()?
-    } else {
-        BTreeMap::new()
-    };
+    let runtime =
+        if options.check_runtime && !options.dry_run { runtime_waits(registry, order)? } else { BTreeMap::new() };
     let shared = Arc::new(Shared {
         options: options.clone(),
         cache,
@@ -75,6 +69,22 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
     });
     let order: Vec<String> = order.iter().filter(|name| !options.given.contains_key(*name)).cloned().collect();
     let overall = shared.progress.add(progress::counter(order.len() as u64, "packages"));
+    // Among ready packages, the one with the longest remaining path (by recorded times)
+    // starts first; the same tree and times give the same order and the same engines.
+    let times = crate::times::Times::load(&options.env.root).unwrap_or_else(|error| {
+        progress::say(&shared.progress, &format!("warning: {error:#}; building in dependency order"));
+        crate::times::Times::default()
+    });
+    let tasks = super::estimate::tasks(registry, &order, &shared.runtime, &times, |_| true);
+    let setup = super::estimate::Setup {
+        engines: shared.slots.len(),
+        cpus: options.cpus.unwrap_or_else(crate::machine::local_cpus),
+        jobs: options.jobs,
+    };
+    let index: BTreeMap<&str, usize> = order.iter().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
+    let paths = super::estimate::remaining_paths(&tasks, setup.cpus);
+    let mut eta = Eta::new(&overall, tasks, setup);
+    let run_started = Instant::now();
     let mut outcomes: BTreeMap<String, PackageResult> = options
         .given
         .iter()
@@ -82,12 +92,23 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             let outcome = Outcome::UpToDate { digest: digest.clone() };
             (
                 name.clone(),
-                PackageResult { name: name.clone(), outcome, elapsed: Duration::ZERO, engine: None, machine: None },
+                PackageResult {
+                    name: name.clone(),
+                    outcome,
+                    elapsed: Duration::ZERO,
+                    started: None,
+                    engine: None,
+                    machine: None,
+                },
             )
         })
         .collect();
     let mut pending: Vec<String> = order.clone();
+    pending.sort_by(|a, b| {
+        paths[index[b.as_str()]].total_cmp(&paths[index[a.as_str()]]).then(index[a.as_str()].cmp(&index[b.as_str()]))
+    });
     let mut running = tokio::task::JoinSet::new();
+    let mut starts: BTreeMap<String, Duration> = BTreeMap::new();
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
@@ -106,10 +127,12 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                     name: package.name.clone(),
                     outcome: Outcome::WouldBuild,
                     elapsed: Duration::ZERO,
+                    started: None,
                     engine: None,
                     machine: None,
                 };
                 outcomes.insert(package.name.clone(), result);
+                eta.finish(index[package.name.as_str()]);
                 overall.inc(1);
                 pending.remove(i);
                 continue;
@@ -120,11 +143,13 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                     name: package.name.clone(),
                     outcome: Outcome::Skipped { because },
                     elapsed: Duration::ZERO,
+                    started: None,
                     engine: None,
                     machine: None,
                 };
                 progress::say(&shared.progress, &format!("skipped {}: {}", package.name, bad.name));
                 outcomes.insert(package.name.clone(), result);
+                eta.finish(index[package.name.as_str()]);
                 overall.inc(1);
                 pending.remove(i);
                 continue;
@@ -145,6 +170,8 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                 }
                 let shared = shared.clone();
                 let package = package.clone();
+                eta.start(index[package.name.as_str()], reserved);
+                starts.insert(package.name.clone(), run_started.elapsed());
                 running.spawn(async move {
                     let started = Instant::now();
                     let outcome = build_one(&shared, &package, &digests, reserved).await;
@@ -158,6 +185,7 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         if running.is_empty() {
             break;
         }
+        eta.show();
         let finished = tokio::select! {
             finished = running.join_next() => finished,
             _ = &mut interrupted => {
@@ -182,15 +210,39 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                 (Outcome::Failed { error: format!("{error:#}") }, None, None)
             }
         };
+        eta.finish(index[name.as_str()]);
         if let Outcome::Built { digest } = &outcome {
-            progress::say(&shared.progress, &format!("built {name} {digest} in {:.1}s", elapsed.as_secs_f64()));
+            let left = eta.left().map(|s| format!("; about {} left", super::estimate::human(s))).unwrap_or_default();
+            progress::say(&shared.progress, &format!("built {name} {digest} in {:.1}s{left}", elapsed.as_secs_f64()));
+            // Its time from scratch, for `plan` and the order of later builds.
+            if shared.options.record {
+                let cpus = machine.as_ref().and_then(|m| m.cpus).unwrap_or_else(crate::machine::local_cpus);
+                if let Err(error) = crate::times::record(&shared.options.env.root, &name, cpus, elapsed.as_secs_f64()) {
+                    progress::say(&shared.progress, &format!("warning: {error:#}"));
+                }
+            }
         }
         overall.inc(1);
-        outcomes.insert(name.clone(), PackageResult { name, outcome, elapsed, engine, machine });
+        let started = starts.get(&name).copied();
+        outcomes.insert(name.clone(), PackageResult { name, outcome, elapsed, started, engine, machine });
     }
+    eta.stop();
     overall.finish_and_clear();
     cleanup(&shared).await;
     Ok(order.iter().filter(|name| !options.given.contains_key(*name)).map(|name| outcomes[name].clone()).collect())
+}
+
+/// What each package of `order` waits for beside its dependencies: what it needs to run
+/// (its runtime closure), checked once it is built. The stages under bootstrap/ are build
+/// environments, not images people run: a third party's rootfs (Debian's binutils ships
+/// gprofng's programs without their library), cross compilers on it, target libraries
+/// for a sysroot. They are not checked.
+pub fn runtime_waits(registry: &Registry, order: &[String]) -> Result<BTreeMap<String, Vec<String>>> {
+    order
+        .iter()
+        .filter(|name| !registry.packages[*name].dir.starts_with("bootstrap"))
+        .map(|name| Ok((name.clone(), registry.runtime_closure(name)?)))
+        .collect()
 }
 
 /// The digest of an up-to-date package, or `None` if it must be built.
