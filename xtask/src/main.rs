@@ -73,6 +73,12 @@ enum Command {
     /// saw): the critical path, the total work, and the wall time the build's schedule
     /// (longest remaining path first) gives on K engines of N CPUs each. Packages with no
     /// recorded time are named. Builds nothing, fetches nothing, asks no engine.
+    ///
+    /// The model: a build with c CPUs takes T1 * (s / min(c, 1) + (1 - s) / c), T1 its
+    /// time on one CPU and s its serial part (fitted to its own times at two CPU counts,
+    /// else 0.35); what is laid out without an engine takes its time on one CPU; builds on
+    /// one engine share its CPUs equally. A time recorded while other builds shared the
+    /// engine is recorded as the time alone this model gives.
     Plan(plan::PlanArgs),
     /// List the files of a built image: type, mode, owner, size, sha256.
     Files(files::FilesArgs),

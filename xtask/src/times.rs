@@ -13,11 +13,12 @@ use anyhow::{bail, Context, Result};
 
 /// What heads the file: it is rewritten whole, so its comments are the tool's.
 const HEADER: &str = "\
-# Wall time of each package's last build from scratch, in whole seconds, keyed by the
-# CPUs its build saw (`[cross]` then `2 = 1500`: 1500 s with 2 CPUs). `cargo xtask build`
-# writes a package's line when it builds it, not when it is up to date or substituted;
-# `cargo xtask plan` and the order `build` starts packages in read them. No build reads
-# this file: a change here changes no input and rebuilds nothing.
+# How long each package's last build from scratch took, in whole seconds, keyed by the
+# CPUs its build saw (`[cross]` then `2 = 1500`: 1500 s with 2 CPUs): its wall time, or,
+# when other builds shared its engine, the time it would have taken alone by the model
+# `cargo xtask plan --help` states. `cargo xtask build` writes a package's line when it
+# builds it, not when it is up to date or substituted; `plan` and the order `build` starts
+# packages in read them. No build reads this file: a change here rebuilds nothing.
 ";
 
 /// The recorded times: package -> CPUs -> seconds.
@@ -116,7 +117,7 @@ mod tests {
         // Under a second is recorded as one: a package that took no time is not unknown.
         assert_eq!(times.get("bootstrap"), Some(&BTreeMap::from([(2, 1)])));
         let text = std::fs::read_to_string(path(temp.path())).unwrap();
-        assert!(text.starts_with("# Wall time"), "{text}");
+        assert!(text.starts_with("# How long each package"), "{text}");
         assert!(text.contains("\n[cross]\n1 = 2400\n2 = 1510\n"), "{text}");
     }
 

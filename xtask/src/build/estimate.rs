@@ -52,7 +52,6 @@ impl Speed {
         Some(Speed { recorded, serial })
     }
 
-    #[cfg(test)]
     pub fn serial(&self) -> f64 {
         self.serial
     }
@@ -73,10 +72,15 @@ impl Speed {
         seconds * self.shape(cpus) / self.shape(*anchor as f64)
     }
 
-    /// Time with `cpus` CPUs relative to one CPU.
     fn shape(&self, cpus: f64) -> f64 {
-        self.serial / cpus.min(1.0) + (1.0 - self.serial) / cpus
+        shape(self.serial, cpus)
     }
+}
+
+/// A build's time with `cpus` CPUs (a share may be less than one) relative to one CPU,
+/// `serial` the part of it that runs on one CPU alone.
+pub fn shape(serial: f64, cpus: f64) -> f64 {
+    serial / cpus.min(1.0) + (1.0 - serial) / cpus
 }
 
 fn ratio(a: f64, b: f64) -> f64 {

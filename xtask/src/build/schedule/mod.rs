@@ -210,14 +210,17 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
                 (Outcome::Failed { error: format!("{error:#}") }, None, None)
             }
         };
-        eta.finish(index[name.as_str()]);
+        let alone = eta.finish(index[name.as_str()]);
         if let Outcome::Built { digest } = &outcome {
             let left = eta.left().map(|s| format!("; about {} left", super::estimate::human(s))).unwrap_or_default();
             progress::say(&shared.progress, &format!("built {name} {digest} in {:.1}s{left}", elapsed.as_secs_f64()));
-            // Its time from scratch, for `plan` and the order of later builds.
+            // Its time from scratch, for `plan` and the order of later builds: as if it had
+            // had its engine alone (by the model of `plan`) when other builds shared it.
             if shared.options.record {
                 let cpus = machine.as_ref().and_then(|m| m.cpus).unwrap_or_else(crate::machine::local_cpus);
-                if let Err(error) = crate::times::record(&shared.options.env.root, &name, cpus, elapsed.as_secs_f64()) {
+                if let Err(error) =
+                    crate::times::record(&shared.options.env.root, &name, cpus, alone.unwrap_or(elapsed.as_secs_f64()))
+                {
                     progress::say(&shared.progress, &format!("warning: {error:#}"));
                 }
             }
