@@ -43,15 +43,15 @@ impl EnginesArg {
 /// `-j`: how many packages build at once.
 #[derive(clap::Args, Clone, Copy, Debug)]
 pub struct JobsArg {
-    /// Packages to build at once.
-    #[arg(short, long, default_value_t = 2)]
-    pub jobs: usize,
+    /// Packages to build at once, across the engines [default: 2 per engine].
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 impl JobsArg {
-    /// At least one.
-    pub fn get(self) -> usize {
-        self.jobs.max(1)
+    /// As given, else two for each of `engines`; at least one.
+    pub fn get(self, engines: usize) -> usize {
+        self.jobs.unwrap_or(2 * engines.max(1)).max(1)
     }
 }
 

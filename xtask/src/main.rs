@@ -17,6 +17,7 @@ mod image;
 mod load;
 mod machine;
 mod manifest;
+mod outdated;
 mod plan;
 mod progress;
 mod prove;
@@ -80,6 +81,14 @@ enum Command {
     /// one engine share its CPUs equally. A time recorded while other builds shared the
     /// engine is recorded as the time alone this model gives.
     Plan(plan::PlanArgs),
+    /// Say which packages pin an older release than their registry lists.
+    ///
+    /// For each source: the upstream version pinned, the newest release Debian's source
+    /// indexes list across suites (a newer member of a versioned family too: gcc-15 ->
+    /// gcc-16) or PyPI lists, and whether the mirror serves that file (it does not serve
+    /// every file its indexes list), with the newest one it serves; and the patch files the
+    /// package carries. Exit 0 when every compared source is current, 1 when one is behind.
+    Outdated(outdated::OutdatedArgs),
     /// List the files of a built image: type, mode, owner, size, sha256.
     Files(files::FilesArgs),
     /// Load a built image into the local engine as cairn/PKG.
@@ -149,6 +158,7 @@ fn main() -> std::process::ExitCode {
         Command::Fetch(args) => source::run(args, &env),
         Command::Build(args) => build::run(args, &env),
         Command::Plan(args) => plan::run(args, &env),
+        Command::Outdated(args) => outdated::run(args, &env),
         Command::Files(args) => files::run(args, &env),
         Command::Load(args) => load::run(args, &env),
         Command::Run(args) => run::run(args, &env),

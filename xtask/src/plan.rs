@@ -24,7 +24,7 @@ pub struct PlanArgs {
     /// Engines of N CPUs each, as `build --engine` given K times.
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub engines: usize,
-    /// Builds at once across the engines (default 2 per engine; give `build` the same -j).
+    /// Builds at once across the engines, as `build -j` [default: 2 per engine, as build].
     #[arg(short, long, value_name = "J")]
     pub jobs: Option<usize>,
     /// Count every package as out of date, as `build --rebuild` does.
@@ -80,14 +80,17 @@ struct Step {
 struct Work {
     /// CPU seconds.
     seconds: f64,
-    /// The same on all the CPUs of the engines at once: work / (engines x CPUs).
+    /// The same on all the CPUs of the engines at once: the work in engines / (engines x
+    /// CPUs), plus what is laid out on this machine.
     spread_seconds: f64,
 }
 
 #[derive(Serialize)]
 struct Wall {
     seconds: f64,
-    /// max(critical path, total work / (engines x CPUs)): no schedule is faster.
+    /// The critical path, or the work in engines on all their CPUs at once, or what is
+    /// laid out on this machine one after the other, whichever is longest: no schedule is
+    /// faster.
     bound_seconds: f64,
 }
 
@@ -98,8 +101,9 @@ struct Entry {
     status: &'static str,
     /// Its time alone on one engine; none if unknown or up to date.
     seconds: Option<f64>,
-    start: f64,
-    end: f64,
+    /// When it would start and end, in seconds from the start of the build.
+    started: f64,
+    ended: f64,
     /// The engine (0 to K-1), for what is built in one.
     engine: Option<usize>,
 }
@@ -139,26 +143,38 @@ pub fn run(args: PlanArgs, env: &Env) -> Result<ExitCode> {
     // The work: what every build would take on one CPU, which it keeps busy the whole
     // time; with more CPUs a build is faster but its serial part leaves some idle.
     let work: f64 = tasks.iter().map(|t| t.alone(1)).sum();
+    let spread = |in_engine: bool| -> f64 {
+        let work: f64 = tasks.iter().filter(|t| t.in_engine == in_engine).map(|t| t.alone(1)).sum();
+        // What is laid out without an engine runs on this machine, one at a time.
+        if in_engine {
+            work / (args.engines as f64 * cpus as f64)
+        } else {
+            work
+        }
+    };
     let wall = slots.iter().flatten().map(|s| s.end).fold(0.0, f64::max);
-    let bound = critical.max(work / (args.engines as f64 * cpus as f64));
+    let bound = critical.max(spread(true)).max(spread(false));
     let no_time: Vec<String> = order.iter().filter(|n| builds(n) && times.get(n).is_none()).cloned().collect();
-    let mut schedule: Vec<Entry> = order
+    let mut schedule: Vec<(usize, Entry)> = order
         .iter()
         .zip(&tasks)
         .zip(&slots)
         .map(|((name, task), slot)| {
             let slot = slot.expect("every task of a plan is scheduled");
-            Entry {
+            let entry = Entry {
                 name: name.clone(),
                 status: if builds(name) { "would build" } else { "up to date" },
                 seconds: task.speed.as_ref().map(|_| round(task.alone(cpus))),
-                start: round(slot.start),
-                end: round(slot.end),
+                started: round(slot.start),
+                ended: round(slot.end),
                 engine: slot.engine,
-            }
+            };
+            (slot.seq, entry)
         })
         .collect();
-    schedule.sort_by(|a, b| a.start.total_cmp(&b.start));
+    // In the order build would start them.
+    schedule.sort_by_key(|(seq, _)| *seq);
+    let schedule: Vec<Entry> = schedule.into_iter().map(|(_, entry)| entry).collect();
     let to_build = order.iter().filter(|n| builds(n)).count();
     let report = Report {
         setup: SetupReport { engines: args.engines, cpus, jobs },
@@ -172,7 +188,7 @@ pub fn run(args: PlanArgs, env: &Env) -> Result<ExitCode> {
                 .filter(|step| step.seconds > 0.0)
                 .collect(),
         },
-        total_work: Work { seconds: round(work), spread_seconds: round(work / (args.engines as f64 * cpus as f64)) },
+        total_work: Work { seconds: round(work), spread_seconds: round(spread(true) + spread(false)) },
         predicted_wall: Wall { seconds: round(wall), bound_seconds: round(bound) },
         no_recorded_time: no_time,
         model: MODEL,
@@ -199,7 +215,7 @@ fn print_human(report: &Report, schedule: bool) {
         setup.engines as u32 * setup.cpus
     );
     println!(
-        "predicted wall  {:>12}  (no schedule beats {}: the critical path or the work on all CPUs)",
+        "predicted wall  {:>12}  (no schedule beats {}: the critical path, or the work on all CPUs)",
         human(report.predicted_wall.seconds),
         human(report.predicted_wall.bound_seconds)
     );
@@ -212,8 +228,8 @@ fn print_human(report: &Report, schedule: bool) {
             let engine = entry.engine.map(|e| format!("engine {e}")).unwrap_or_else(|| "this machine".to_owned());
             println!(
                 "  {:>10} {:>10}  {:<22} {:<12} {}",
-                human(entry.start),
-                human(entry.end),
+                human(entry.started),
+                human(entry.ended),
                 entry.name,
                 engine,
                 entry.status

@@ -241,7 +241,7 @@ pub fn run(args: ReproduceArgs, env: &Env) -> Result<ExitCode> {
             substitutes: Default::default(),
             env: env.clone(),
             out: dir.clone(),
-            jobs: args.jobs.get(),
+            jobs: args.jobs.get(1),
             rebuild: true,
             engines: vec![env.engines(args.engine.engine.as_deref())],
             label: "reproduce",

@@ -23,8 +23,8 @@ use crate::registry::{Recipe, Registry};
 use crate::times::Times;
 
 /// The part of a build that runs on one CPU alone, unless its own times say otherwise:
-/// fitted to the quick tree built with 1 and with 2 CPUs on 2-core machines (see the
-/// README's "How long it takes").
+/// musl-stage0, busybox-stage0 and linux-headers, each built alone with 1 and with 2 CPUs
+/// on a 2-core machine, fit 0.24, 0.34 and 0.50 (see the README's "How long it takes").
 pub const SERIAL: f64 = 0.35;
 
 /// How one package's time depends on its CPUs.
@@ -93,10 +93,11 @@ fn fit(c1: f64, t1: f64, c2: f64, t2: f64) -> f64 {
     // t1 / t2 = (s + (1 - s) / c1) / (s + (1 - s) / c2), solved for s.
     let (a, b, r) = (1.0 / c1, 1.0 / c2, t1 / t2);
     let below = (1.0 - a) - r * (1.0 - b);
-    if below.abs() < 1e-12 {
-        return 1.0;
+    let serial = (r * b - a) / below;
+    if !serial.is_finite() {
+        return SERIAL;
     }
-    ((r * b - a) / below).clamp(0.0, 1.0)
+    serial.clamp(0.0, 1.0)
 }
 
 /// One package of a run, in dependency order: what it waits for come before it.
@@ -198,6 +199,8 @@ pub fn critical_path(tasks: &[Task], cpus: u32) -> (f64, Vec<usize>) {
 /// Where and when one task runs in a schedule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Slot {
+    /// The how-manieth task to start: the order `build` starts them in.
+    pub seq: usize,
     pub start: f64,
     pub end: f64,
     /// The engine, for what is built in one.
@@ -225,9 +228,11 @@ pub fn simulate(tasks: &[Task], setup: Setup, done: &[usize], started: &[Started
     }
     // Running: task -> (engine, fraction left).
     let mut running: BTreeMap<usize, (Option<usize>, f64)> = BTreeMap::new();
+    let mut seq = 0;
     for s in started {
         running.insert(s.task, (s.engine, (1.0 - s.done).clamp(0.0, 1.0)));
-        slots[s.task] = Some(Slot { start: 0.0, end: 0.0, engine: s.engine });
+        slots[s.task] = Some(Slot { seq, start: 0.0, end: 0.0, engine: s.engine });
+        seq += 1;
     }
     let mut pending: Vec<usize> = order.into_iter().filter(|i| !finished[*i] && !running.contains_key(i)).collect();
     let mut now = 0.0f64;
@@ -242,7 +247,8 @@ pub fn simulate(tasks: &[Task], setup: Setup, done: &[usize], started: &[Started
                         .expect("one engine at least")
                 });
                 running.insert(i, (engine, 1.0));
-                slots[i] = Some(Slot { start: now, end: now, engine });
+                slots[i] = Some(Slot { seq, start: now, end: now, engine });
+                seq += 1;
                 pending.remove(k);
                 continue;
             }
@@ -268,7 +274,8 @@ pub fn simulate(tasks: &[Task], setup: Setup, done: &[usize], started: &[Started
                 Some(speed) => speed.at(1.0),
                 None => 0.0,
             };
-            if seconds <= 0.0 {
+            // What is not a time counts as none: the schedule must end.
+            if !(seconds > 0.0 && seconds.is_finite()) {
                 f64::INFINITY
             } else {
                 1.0 / seconds
@@ -296,11 +303,12 @@ pub fn simulate(tasks: &[Task], setup: Setup, done: &[usize], started: &[Started
 
 /// Seconds as people read them: `45 s`, `12 min`, `4 h 12 min`.
 pub fn human(seconds: f64) -> String {
-    let seconds = seconds.max(0.0).round() as u64;
+    let seconds = if seconds.is_finite() { seconds.max(0.0).round() as u64 } else { u64::MAX };
+    let minutes = seconds.saturating_add(30) / 60;
     match seconds {
         0..=99 => format!("{seconds} s"),
-        100..=5999 => format!("{} min", (seconds + 30) / 60),
-        _ => format!("{} h {:02} min", seconds / 3600, (seconds % 3600 + 30) / 60),
+        100..=5999 => format!("{minutes} min"),
+        _ => format!("{} h {:02} min", minutes / 60, minutes % 60),
     }
 }
 
@@ -333,6 +341,8 @@ mod tests {
         assert!((fitted.at(4.0) - 60.0).abs() < 1e-9, "{}", fitted.at(4.0));
         // Slower with more CPUs (a busy machine): all serial, never a negative part.
         assert_eq!(Speed::new(&BTreeMap::from([(1, 50), (2, 60)]), true).unwrap().serial(), 1.0);
+        // Times that fit nothing (none at all) give the default, not NaN.
+        assert_eq!(fit(1.0, 0.0, 2.0, 0.0), SERIAL);
         // Laid out without an engine: its time whatever the CPUs.
         assert_eq!(Speed::new(&BTreeMap::from([(2, 15)]), false).unwrap().at(8.0), 15.0);
     }
@@ -399,5 +409,7 @@ mod tests {
         assert_eq!(human(45.2), "45 s");
         assert_eq!(human(750.0), "13 min");
         assert_eq!(human(15120.0), "4 h 12 min");
+        assert_eq!(human(7190.0), "2 h 00 min");
+        assert_eq!(human(f64::NAN), human(f64::INFINITY));
     }
 }

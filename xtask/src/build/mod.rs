@@ -114,12 +114,13 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
     let registry = Registry::load(&env.root)?;
     let wanted: Vec<String> = if args.packages.is_empty() { registry.default_set() } else { args.packages.clone() };
     let order = registry.order_to_run(wanted)?;
+    let engines = args.engines.resolve(env);
     let options = Options {
         env: env.clone(),
         out: env.out.clone(),
-        jobs: args.jobs.get(),
+        jobs: args.jobs.get(engines.len()),
         rebuild: args.rebuild,
-        engines: args.engines.resolve(env),
+        engines,
         label: "build",
         record: true,
         check_runtime: true,
@@ -140,8 +141,10 @@ pub fn run(args: BuildArgs, env: &Env) -> Result<ExitCode> {
 
 /// What `build` would do for `order` (dependencies first) without building or fetching
 /// anything: each package up to date, or to build (`--rebuild`: every one).
+///
+/// Takes no lock on `out/`: a plan made while a build runs is advisory, and a layout
+/// being swapped in reads as out of date.
 pub fn dry_run(registry: &Registry, order: &[String], env: &Env, rebuild: bool) -> Result<Vec<PackageResult>> {
-    let _lock = OutLock::shared(&env.out)?;
     let options = Options {
         env: env.clone(),
         out: env.out.clone(),

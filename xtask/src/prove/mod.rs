@@ -134,7 +134,7 @@ fn build(
         substitutes: Default::default(),
         env: env.clone(),
         out: env.out.clone(),
-        jobs: args.jobs.get(),
+        jobs: args.jobs.get(1),
         rebuild: false,
         engines: vec![env.engines(args.engine.engine.as_deref())],
         label: "prove",

@@ -21,6 +21,7 @@ use anyhow::Result;
 
 mod cache;
 pub mod compression;
+pub mod index;
 mod locations;
 
 pub use cache::{Cache, Unfetched};

@@ -43,8 +43,7 @@ impl Eta {
         }
     }
 
-    /// The part of `task` that runs on one CPU alone, and its CPUs when `share` builds
-    /// run on its engine.
+    /// The part of `task` that runs on one CPU alone.
     fn serial(&self, task: usize) -> f64 {
         match (&self.tasks[task].speed, self.tasks[task].in_engine) {
             (_, false) => 1.0,
@@ -53,6 +52,7 @@ impl Eta {
         }
     }
 
+    /// The CPUs a build has while `share` builds run on its engine.
     fn cpus(&self, run: &Run, share: usize) -> f64 {
         match run.engine {
             Some(_) => self.setup.cpus as f64 / share.max(1) as f64,
@@ -62,8 +62,7 @@ impl Eta {
 
     /// Counts each running build's progress up to now, at the share it has had since the
     /// last start or end.
-    fn count(&mut self) {
-        let now = Instant::now();
+    fn count(&mut self, now: Instant) {
         let mut shares: BTreeMap<usize, usize> = BTreeMap::new();
         for run in self.running.values() {
             if let Some(engine) = run.engine {
@@ -75,7 +74,7 @@ impl Eta {
             let serial = self.serial(task);
             let run = &self.running[&task];
             let cpus = self.cpus(run, run.engine.map_or(1, |e| shares[&e]));
-            let seconds = now.duration_since(run.counted).as_secs_f64();
+            let seconds = now.saturating_duration_since(run.counted).as_secs_f64();
             let run = self.running.get_mut(&task).expect("running");
             run.one_cpu += seconds / estimate::shape(serial, cpus);
             run.counted = now;
@@ -83,8 +82,12 @@ impl Eta {
     }
 
     pub(super) fn start(&mut self, task: usize, engine: Option<usize>) {
-        self.count();
-        self.running.insert(task, Run { engine, counted: Instant::now(), one_cpu: 0.0 });
+        self.start_at(task, engine, Instant::now());
+    }
+
+    fn start_at(&mut self, task: usize, engine: Option<usize>, now: Instant) {
+        self.count(now);
+        self.running.insert(task, Run { engine, counted: now, one_cpu: 0.0 });
         self.estimate();
     }
 
@@ -92,7 +95,11 @@ impl Eta {
     /// engine: its wall time when nothing shared the engine, less by the model when other
     /// builds did.
     pub(super) fn finish(&mut self, task: usize) -> Option<f64> {
-        self.count();
+        self.finish_at(task, Instant::now())
+    }
+
+    fn finish_at(&mut self, task: usize, now: Instant) -> Option<f64> {
+        self.count(now);
         let alone = self.running.remove(&task).map(|run| {
             let cpus = if run.engine.is_some() { self.setup.cpus as f64 } else { 1.0 };
             run.one_cpu * estimate::shape(self.serial(task), cpus)
@@ -118,7 +125,9 @@ impl Eta {
             .collect();
         let slots = estimate::simulate(&self.tasks, self.setup, &self.done, &started);
         let left = slots.iter().flatten().map(|s| s.end).fold(0.0, f64::max);
-        *self.until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + Duration::from_secs_f64(left));
+        // Never more than a year: a time is not an instant to overflow.
+        let left = Duration::from_secs_f64(if left.is_finite() { left.clamp(0.0, 3.2e7) } else { 3.2e7 });
+        *self.until.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now().checked_add(left);
     }
 
     pub(super) fn left(&self) -> Option<f64> {
@@ -147,5 +156,42 @@ impl Eta {
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(name: &str, seconds_at_2: u64) -> Task {
+        Task {
+            name: name.to_owned(),
+            waits: Vec::new(),
+            speed: estimate::Speed::new(&BTreeMap::from([(2, seconds_at_2)]), true),
+            in_engine: true,
+        }
+    }
+
+    #[test]
+    fn a_build_that_shared_its_engine_is_recorded_at_what_it_would_take_alone() {
+        let bar = indicatif::ProgressBar::hidden();
+        let setup = Setup { engines: 1, cpus: 2, jobs: 2 };
+        let mut eta = Eta::new(&bar, vec![task("a", 100), task("b", 100)], setup);
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        // a alone for 20 s, then beside b (one CPU each) for 40 s.
+        eta.start_at(0, Some(0), at(0));
+        eta.start_at(1, Some(0), at(20));
+        let alone = eta.finish_at(0, at(60)).unwrap();
+        // s = 0.35: 20 s at 2 CPUs is 20 s of its time alone; 40 s at one CPU is
+        // 40 * shape(2) / shape(1) = 40 * 0.675 = 27 s of it.
+        assert!((alone - 47.0).abs() < 1e-6, "{alone}");
+        // b ran beside a for 40 s, then alone for 10 s.
+        let b = eta.finish_at(1, at(70)).unwrap();
+        assert!((b - 37.0).abs() < 1e-6, "{b}");
+        // A build alone is recorded at its wall time.
+        let mut alone_eta = Eta::new(&bar, vec![task("a", 100)], setup);
+        alone_eta.start_at(0, Some(0), at(0));
+        assert!((alone_eta.finish_at(0, at(33)).unwrap() - 33.0).abs() < 1e-6);
     }
 }

@@ -75,7 +75,8 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
         progress::say(&shared.progress, &format!("warning: {error:#}; building in dependency order"));
         crate::times::Times::default()
     });
-    let tasks = super::estimate::tasks(registry, &order, &shared.runtime, &times, |_| true);
+    let likely = likely_current(&shared, registry, &order);
+    let tasks = super::estimate::tasks(registry, &order, &shared.runtime, &times, |name| !likely.contains(name));
     let setup = super::estimate::Setup {
         engines: shared.slots.len(),
         cpus: options.cpus.unwrap_or_else(crate::machine::local_cpus),
@@ -113,74 +114,80 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
     tokio::pin!(interrupted);
     loop {
         // Settle what can be settled without building: skipped because of a failed
-        // dependency; start what is ready, up to `jobs`.
-        let mut i = 0;
-        while i < pending.len() {
-            let package = &registry.packages[&pending[i]];
-            let mut deps: Vec<&PackageResult> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
-            // What it needs to run is checked once it is built: it waits for those too.
-            let needs = shared.runtime.get(&package.name).map(Vec::as_slice).unwrap_or_default();
-            let needed: Vec<&PackageResult> = needs.iter().filter_map(|d| outcomes.get(d)).collect();
-            deps.extend(needed.iter().filter(|r| !package.deps.contains(&r.name)));
-            if deps.iter().any(|r| r.outcome == Outcome::WouldBuild) {
-                let result = PackageResult {
-                    name: package.name.clone(),
-                    outcome: Outcome::WouldBuild,
-                    elapsed: Duration::ZERO,
-                    started: None,
-                    engine: None,
-                    machine: None,
-                };
-                outcomes.insert(package.name.clone(), result);
-                eta.finish(index[package.name.as_str()]);
-                overall.inc(1);
-                pending.remove(i);
-                continue;
-            }
-            if let Some(bad) = deps.iter().find(|r| r.outcome.digest().is_none()) {
-                let because = format!("{} {}", bad.name, bad.outcome.label());
-                let result = PackageResult {
-                    name: package.name.clone(),
-                    outcome: Outcome::Skipped { because },
-                    elapsed: Duration::ZERO,
-                    started: None,
-                    engine: None,
-                    machine: None,
-                };
-                progress::say(&shared.progress, &format!("skipped {}: {}", package.name, bad.name));
-                outcomes.insert(package.name.clone(), result);
-                eta.finish(index[package.name.as_str()]);
-                overall.inc(1);
-                pending.remove(i);
-                continue;
-            }
-            let settled = package.deps.iter().chain(needs).collect::<std::collections::BTreeSet<_>>().len();
-            if deps.len() == settled && running.len() < shared.options.jobs {
-                let digests: BTreeMap<String, String> = deps
-                    .iter()
-                    .filter(|r| package.deps.contains(&r.name))
-                    .map(|r| (r.name.clone(), r.outcome.digest().unwrap_or_default().to_owned()))
-                    .collect();
-                // The engine is chosen here, in the order packages become ready, so the
-                // same tree and the same engines give the same assignment.
-                let uses_engine = matches!(package.recipe, Recipe::Containerfile(_) | Recipe::Rebuild(_));
-                let reserved = if uses_engine { pick(&shared, &[]) } else { None };
-                if let Some(index) = reserved {
-                    shared.slots[index].running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // dependency; start what is ready, up to `jobs`. Again while a pass settles
+        // something, so nothing waits on what a later entry of the same pass settled.
+        let mut pass_again = true;
+        while pass_again {
+            let before = pending.len();
+            let mut i = 0;
+            while i < pending.len() {
+                let package = &registry.packages[&pending[i]];
+                let mut deps: Vec<&PackageResult> = package.deps.iter().filter_map(|d| outcomes.get(d)).collect();
+                // What it needs to run is checked once it is built: it waits for those too.
+                let needs = shared.runtime.get(&package.name).map(Vec::as_slice).unwrap_or_default();
+                let needed: Vec<&PackageResult> = needs.iter().filter_map(|d| outcomes.get(d)).collect();
+                deps.extend(needed.iter().filter(|r| !package.deps.contains(&r.name)));
+                if deps.iter().any(|r| r.outcome == Outcome::WouldBuild) {
+                    let result = PackageResult {
+                        name: package.name.clone(),
+                        outcome: Outcome::WouldBuild,
+                        elapsed: Duration::ZERO,
+                        started: None,
+                        engine: None,
+                        machine: None,
+                    };
+                    outcomes.insert(package.name.clone(), result);
+                    eta.finish(index[package.name.as_str()]);
+                    overall.inc(1);
+                    pending.remove(i);
+                    continue;
                 }
-                let shared = shared.clone();
-                let package = package.clone();
-                eta.start(index[package.name.as_str()], reserved);
-                starts.insert(package.name.clone(), run_started.elapsed());
-                running.spawn(async move {
-                    let started = Instant::now();
-                    let outcome = build_one(&shared, &package, &digests, reserved).await;
-                    (package.name.clone(), outcome, started.elapsed())
-                });
-                pending.remove(i);
-                continue;
+                if let Some(bad) = deps.iter().find(|r| r.outcome.digest().is_none()) {
+                    let because = format!("{} {}", bad.name, bad.outcome.label());
+                    let result = PackageResult {
+                        name: package.name.clone(),
+                        outcome: Outcome::Skipped { because },
+                        elapsed: Duration::ZERO,
+                        started: None,
+                        engine: None,
+                        machine: None,
+                    };
+                    progress::say(&shared.progress, &format!("skipped {}: {}", package.name, bad.name));
+                    outcomes.insert(package.name.clone(), result);
+                    eta.finish(index[package.name.as_str()]);
+                    overall.inc(1);
+                    pending.remove(i);
+                    continue;
+                }
+                let settled = package.deps.iter().chain(needs).collect::<std::collections::BTreeSet<_>>().len();
+                if deps.len() == settled && running.len() < shared.options.jobs {
+                    let digests: BTreeMap<String, String> = deps
+                        .iter()
+                        .filter(|r| package.deps.contains(&r.name))
+                        .map(|r| (r.name.clone(), r.outcome.digest().unwrap_or_default().to_owned()))
+                        .collect();
+                    // The engine is chosen here, in the order packages become ready, so the
+                    // same tree and the same engines give the same assignment.
+                    let uses_engine = matches!(package.recipe, Recipe::Containerfile(_) | Recipe::Rebuild(_));
+                    let reserved = if uses_engine { pick(&shared, &[]) } else { None };
+                    if let Some(index) = reserved {
+                        shared.slots[index].running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    let shared = shared.clone();
+                    let package = package.clone();
+                    eta.start(index[package.name.as_str()], reserved);
+                    starts.insert(package.name.clone(), run_started.elapsed());
+                    running.spawn(async move {
+                        let started = Instant::now();
+                        let outcome = build_one(&shared, &package, &digests, reserved).await;
+                        (package.name.clone(), outcome, started.elapsed())
+                    });
+                    pending.remove(i);
+                    continue;
+                }
+                i += 1;
             }
-            i += 1;
+            pass_again = pending.len() < before && running.len() < shared.options.jobs;
         }
         if running.is_empty() {
             break;
@@ -218,9 +225,13 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
             // had its engine alone (by the model of `plan`) when other builds shared it.
             if shared.options.record {
                 let cpus = machine.as_ref().and_then(|m| m.cpus).unwrap_or_else(crate::machine::local_cpus);
-                if let Err(error) =
-                    crate::times::record(&shared.options.env.root, &name, cpus, alone.unwrap_or(elapsed.as_secs_f64()))
-                {
+                if let Err(error) = crate::times::record(
+                    &shared.options.env.root,
+                    &name,
+                    &registry.packages[&name].version,
+                    cpus,
+                    alone.unwrap_or(elapsed.as_secs_f64()),
+                ) {
                     progress::say(&shared.progress, &format!("warning: {error:#}"));
                 }
             }
@@ -233,6 +244,38 @@ pub async fn build_all(registry: &Registry, order: &[String], options: &Options)
     overall.finish_and_clear();
     cleanup(&shared).await;
     Ok(order.iter().filter(|name| !options.given.contains_key(*name)).map(|name| outcomes[name].clone()).collect())
+}
+
+/// The packages of `order` that are most likely up to date, judged without reading a
+/// layout: recorded for the input hash their recorded dependencies give, with a layout in
+/// `out/`, and built from packages likely up to date. Only for the time left: the
+/// up-to-date check proper is made when each package's turn comes.
+fn likely_current(shared: &Shared, registry: &Registry, order: &[String]) -> std::collections::BTreeSet<String> {
+    let mut current = std::collections::BTreeSet::new();
+    if shared.options.rebuild {
+        return current;
+    }
+    for name in order {
+        let package = &registry.packages[name];
+        let Some(entry) = shared.recorded.get(name) else { continue };
+        let deps: Option<BTreeMap<String, String>> = package
+            .deps
+            .iter()
+            .map(|d| {
+                let digest = shared
+                    .options
+                    .given
+                    .get(d)
+                    .or_else(|| current.contains(d).then(|| shared.recorded.get(d).map(|e| &e.digest)).flatten())?;
+                Some((d.clone(), digest.clone()))
+            })
+            .collect();
+        let Some(deps) = deps else { continue };
+        if input_hash(package, &deps) == entry.input && shared.options.out.join(name).join("index.json").is_file() {
+            current.insert(name.clone());
+        }
+    }
+    current
 }
 
 /// What each package of `order` waits for beside its dependencies: what it needs to run
