@@ -238,3 +238,40 @@ fn every_command_that_reports_prints_one_json_document_with_json() {
     let tree = Tree::new(&["make", "musl"]);
     assert_eq!(json_of(&tree, &["new", "hello", "--json"])["dir"], "pkgs/hello");
 }
+
+#[test]
+fn outdated_names_a_pin_behind_the_served_release_and_a_stage_older_on_purpose() {
+    // hello 2.8 left Debian long ago; every suite lists a newer release. Two stages of
+    // one chain pinning hello 2.8 and hello 2.10: the older is a stage, not an old pin.
+    let tree = Tree::new(&["filesystem"]);
+    let add = |name: &str, version: &str| {
+        let lib = format!(
+            "use cairn_package::{{Location, Package, Recipe, Sha256, Source}};\npub static PACKAGE: Package = Package {{ \
+             name: \"{name}\", version: \"{version}\", license: \"GPL-3.0-or-later\", sources: &[Source {{ file: \
+             \"hello_{version}.orig.tar.gz\", sha256: Sha256::hex(\"{zero}\"), locations: \
+             &[Location::DebianPool(\"pool/main/h/hello/hello_{version}.orig.tar.gz\")], note: \"\" }}], deps: &[], \
+             runtime: &[], files: &[], allow: &[], recipe: Recipe::Containerfile(include_str!(\"../Containerfile\")) }};\n",
+            zero = "0".repeat(64)
+        );
+        tree.add_package(name, &[], &lib, "FROM scratch\n");
+    };
+    add("hello-old", "2.8");
+    let output = tree.xtask(&["outdated", "--json", "hello-old"]);
+    assert_eq!(output.status.code(), Some(1), "a pin behind a served release exits 1");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let source = &report[0]["sources"][0];
+    assert_eq!((report[0]["status"].as_str(), source["registry"].as_str()), (Some("behind"), Some("debian")));
+    assert_eq!(source["pinned"], "2.8");
+    assert_eq!(source["newest_served"]["served"], true);
+    let path = source["newest_served"]["path"].as_str().unwrap();
+    assert!(path.starts_with("pool/main/h/hello/hello_") && path.contains(".orig.tar."), "{path}");
+    // hello-stage beside hello-new, which pins a newer release: older on purpose.
+    tree.remove_package("hello-old");
+    add("hello-stage", "2.8");
+    add("hello-new", "2.10");
+    let output = tree.xtask(&["outdated", "--json", "hello-stage", "hello-new"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let stage = report.as_array().unwrap().iter().find(|p| p["name"] == "hello-stage").unwrap();
+    assert_eq!(stage["status"], "current", "{stage:#}");
+    assert_eq!(stage["sources"][0]["older_on_purpose"], "hello-new pins 2.10");
+}

