@@ -3,6 +3,7 @@
 //! `main` parses flags and dispatches; each task lives in the module named for it, one
 //! module per step of the flow in ARCHITECTURE.md.
 
+mod attest;
 mod bench;
 mod build;
 mod cli;
@@ -100,6 +101,14 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Compare two image layouts or layer tarballs, file by file.
     Diff(diff::DiffArgs),
+    /// Write what an image is made of: an SPDX 2.3 (or CycloneDX 1.6) JSON document.
+    ///
+    /// For each package's recorded, built image: the package (name, version, license,
+    /// supplier), each source (file, sha256, where it is fetched from, a package URL),
+    /// each image it is built from or needs to run, by digest, and every file of the image
+    /// with its SHA-1 and SHA-256. The same image gives the same bytes: no time, random id
+    /// or fact of this machine goes in. Written into manifest/attestations/ unless --out.
+    Sbom(attest::sbom::SbomArgs),
     /// Sign the recorded digest of images you reproduced, with an OpenPGP key.
     Sign(trust::sign::SignArgs),
     /// Check that every image carries valid signatures from at least M trusted keys.
@@ -164,6 +173,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => run::run(args, &env),
         Command::Reproduce(args) => reproduce::run(args, &env),
         Command::Diff(args) => diff::run(args),
+        Command::Sbom(args) => attest::sbom::run(args, &env),
         Command::Sign(args) => trust::sign::run(args, &env),
         Command::Verify(args) => trust::verify::run(args, &env),
         Command::Authenticate(args) => trust::authenticate::run(args, &env),
