@@ -90,15 +90,38 @@ fn an_sbom_passes_its_formats_validators_names_every_file_and_is_the_same_for_th
     assert!(text.contains("\"BUILD_DEPENDENCY_OF\"") && text.contains("\"GENERATED_FROM\""));
     assert!(text.contains("7d5b0b6062521e4627e099e4c9dc8248d32a30285e959b7eecaa780cf8cfd4a4"), "musl's tarball");
 
-    // The same image, built again, gives the same bytes.
-    let (ok, items) = tree.build(&["--rebuild", "musl-stage0"]);
-    assert!(ok, "{items:#?}");
-    assert_eq!(tree.recorded_digest("musl-stage0"), digest);
+    // Made again, the same bytes: no time, random id or path of this run goes in.
     let again = tree.root.join("again");
     tree.ok(&["sbom", "--out", again.to_str().unwrap(), "musl-stage0"]);
     tree.ok(&["sbom", "--format", "cyclonedx", "--out", again.to_str().unwrap(), "musl-stage0"]);
     assert_eq!(std::fs::read(again.join("musl-stage0.spdx.json")).unwrap(), std::fs::read(&spdx_path).unwrap());
     assert_eq!(std::fs::read(again.join("musl-stage0.cdx.json")).unwrap(), std::fs::read(&cdx_path).unwrap());
+
+    // Provenance needs this machine's rebuild (as signing does), then says where it was
+    // made, and the in-toto attestation framework reads it as a Statement with the SLSA
+    // Provenance v1 predicate.
+    let said = tree.fails(&["provenance", "musl-stage0"]);
+    assert!(said.contains("cargo xtask reproduce musl-stage0"), "{said}");
+    tree.ok(&["reproduce", "musl-stage0"]);
+    tree.ok(&["provenance", "musl-stage0"]);
+    let provenance_path = dir.join("provenance.json");
+    let script = format!(
+        "import json\nfrom google.protobuf import json_format\nfrom in_toto_attestation.v1 import statement_pb2\n\
+         from in_toto_attestation.v1.statement import Statement\n\
+         from in_toto_attestation.predicates.provenance.v1 import provenance_pb2\n\
+         d = json.load(open({:?}))\n\
+         Statement.copy_from_pb(json_format.ParseDict(d, statement_pb2.Statement())).validate()\n\
+         json_format.ParseDict(d['predicate'], provenance_pb2.Provenance())\n",
+        provenance_path.to_str().unwrap()
+    );
+    let (ok, said) = run(validators.join("bin/python"), &["-c", &script]);
+    assert!(ok, "not an in-toto Statement with SLSA Provenance v1:\n{said}");
+    let provenance: serde_json::Value = serde_json::from_slice(&std::fs::read(&provenance_path).unwrap()).unwrap();
+    assert_eq!(provenance["subject"][0]["digest"]["sha256"], &digest[7..]);
+    let definition = &provenance["predicate"]["buildDefinition"];
+    assert_eq!(definition["externalParameters"]["input"], tree_input(&tree, "musl-stage0"));
+    assert!(definition["internalParameters"]["machine"]["cpus"].as_u64().is_some(), "{definition:#}");
+    assert!(definition["resolvedDependencies"].as_array().unwrap().iter().any(|d| d["name"] == "cairn/bootstrap"));
 
     // Only for the recorded image: one that is not it is refused, and nothing is written.
     let entry = tree.root.join("manifest/packages/musl-stage0.toml");
@@ -107,4 +130,12 @@ fn an_sbom_passes_its_formats_validators_names_every_file_and_is_the_same_for_th
     let said = tree.fails(&["sbom", "--out", tree.root.join("third").to_str().unwrap(), "musl-stage0"]);
     assert!(said.contains("not the image manifest/ records"), "{said}");
     assert!(!tree.root.join("third").exists());
+}
+
+/// The input hash manifest/ records for `name` in the tree.
+fn tree_input(tree: &Tree, name: &str) -> String {
+    let entry: toml::Table =
+        toml::from_str(&std::fs::read_to_string(tree.root.join(format!("manifest/packages/{name}.toml"))).unwrap())
+            .unwrap();
+    entry["input"].as_str().unwrap().to_owned()
 }

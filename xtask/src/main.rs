@@ -109,6 +109,15 @@ enum Command {
     /// with its SHA-1 and SHA-256. The same image gives the same bytes: no time, random id
     /// or fact of this machine goes in. Written into manifest/attestations/ unless --out.
     Sbom(attest::sbom::SbomArgs),
+    /// Write how an image was made: an in-toto Statement v1 with the SLSA Provenance v1
+    /// predicate.
+    ///
+    /// Its subject is the recorded image by digest; the build type a cairn URI, the
+    /// package, version and input hash the external parameters, every source, added file
+    /// and image it is built from, by digest, the resolved dependencies; the builder this
+    /// tool at its commit, on the machine that rebuilt the image here (the receipt of
+    /// `cargo xtask reproduce`, which it requires). Written into manifest/attestations/.
+    Provenance(attest::provenance::ProvenanceArgs),
     /// Sign the recorded digest of images you reproduced, with an OpenPGP key.
     Sign(trust::sign::SignArgs),
     /// Check that every image carries valid signatures from at least M trusted keys.
@@ -173,6 +182,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => run::run(args, &env),
         Command::Reproduce(args) => reproduce::run(args, &env),
         Command::Diff(args) => diff::run(args),
+        Command::Provenance(args) => attest::provenance::run(args, &env),
         Command::Sbom(args) => attest::sbom::run(args, &env),
         Command::Sign(args) => trust::sign::run(args, &env),
         Command::Verify(args) => trust::verify::run(args, &env),

@@ -1,6 +1,7 @@
 //! attest/: statements about an image that anyone can check with the tools of the field:
 //! `sbom.rs` (`cargo xtask sbom`), what an image is made of, as SPDX 2.3 or CycloneDX 1.6
-//! JSON.
+//! JSON; `provenance.rs` (`cargo xtask provenance`), how it was made, as an in-toto
+//! Statement with the SLSA Provenance v1 predicate.
 //!
 //! Owns the facts an image's documents are made from (`Facts`: the package, its sources,
 //! the images it was built from and needs to run, each by its recorded digest, and every
@@ -9,6 +10,7 @@
 //! document for an image other than the one manifest/ records, and never puts a time, a
 //! random id or a fact of this machine into one: the same image gives the same bytes.
 
+pub mod provenance;
 pub mod sbom;
 
 use std::path::{Path, PathBuf};

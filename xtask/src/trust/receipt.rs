@@ -86,11 +86,17 @@ pub fn write(out: &Path, receipt: &Receipt) -> Result<PathBuf> {
 
 /// Why `sign` may not sign an entry, or None when a receipt covers it.
 pub fn missing(out: &Path, entry: &Entry) -> Result<Option<String>> {
+    Ok(load(out, entry)?.err())
+}
+
+/// The receipt of the reproduce that rebuilt `entry` here, or why there is none that
+/// covers it (another image, other inputs).
+pub fn load(out: &Path, entry: &Entry) -> Result<std::result::Result<Receipt, String>> {
     let path = path(out, &entry.name, &entry.digest);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Some(format!(
+            return Ok(Err(format!(
                 "{}: no receipt {} that you reproduced {}: run `cargo xtask reproduce {}` first",
                 entry.name,
                 path.display(),
@@ -104,7 +110,7 @@ pub fn missing(out: &Path, entry: &Entry) -> Result<Option<String>> {
         format!("{} is not a receipt; remove it and run `cargo xtask reproduce {}`", path.display(), entry.name)
     })?;
     if receipt.package != entry.name || receipt.digest != entry.digest {
-        return Ok(Some(format!(
+        return Ok(Err(format!(
             "{}: {} is a receipt for {} at {}, not for this image; remove it and run `cargo xtask reproduce {}`",
             entry.name,
             path.display(),
@@ -114,12 +120,12 @@ pub fn missing(out: &Path, entry: &Entry) -> Result<Option<String>> {
         )));
     }
     if receipt.input != entry.input {
-        return Ok(Some(format!(
+        return Ok(Err(format!(
             "{}: reproduced from input {}, but manifest/ records input {}: the recipe changed since; run `cargo xtask reproduce {}` again",
             entry.name, receipt.input, entry.input, entry.name
         )));
     }
-    Ok(None)
+    Ok(Ok(receipt))
 }
 
 #[cfg(test)]
