@@ -68,6 +68,24 @@ struct SourceReport {
     error: Option<String>,
 }
 
+impl SourceReport {
+    /// Nothing found yet.
+    fn new(file: &str, registry: &'static str, project: &str, pinned: &str) -> SourceReport {
+        SourceReport {
+            file: file.to_owned(),
+            registry,
+            project: project.to_owned(),
+            pinned: pinned.to_owned(),
+            newest: None,
+            newest_served: None,
+            behind: false,
+            newer_listed: false,
+            older_on_purpose: None,
+            error: None,
+        }
+    }
+}
+
 #[derive(Serialize, Clone)]
 struct Release {
     /// The source package it is in (another member of the family: `gcc-16`).
@@ -314,18 +332,7 @@ async fn debian(
     let release_of =
         |l: &Listed| format!("{}-0", released(&l.version.upstream_version)).parse::<debversion::Version>().ok();
     candidates.sort_by(|a, b| (b.0, release_of(b.1), &b.1.version).cmp(&(a.0, release_of(a.1), &a.1.version)));
-    let mut report = SourceReport {
-        file: file.to_owned(),
-        registry: "debian",
-        project: package.to_owned(),
-        pinned: pinned.to_owned(),
-        newest: None,
-        newest_served: None,
-        behind: false,
-        newer_listed: false,
-        older_on_purpose: None,
-        error: None,
-    };
+    let mut report = SourceReport::new(file, "debian", package, pinned);
     if candidates.is_empty() {
         report.error = Some(format!("no suite of {} lists {package} with such a tarball", index::SUITES.join(", ")));
         return report;
@@ -378,18 +385,7 @@ async fn debian(
 }
 
 fn pypi(file: &str, project: &str, pinned: &str, platforms: &[String]) -> SourceReport {
-    let mut report = SourceReport {
-        file: file.to_owned(),
-        registry: "pypi",
-        project: project.to_owned(),
-        pinned: pinned.to_owned(),
-        newest: None,
-        newest_served: None,
-        behind: false,
-        newer_listed: false,
-        older_on_purpose: None,
-        error: None,
-    };
+    let mut report = SourceReport::new(file, "pypi", project, pinned);
     match index::pypi(project, platforms) {
         Ok(versions) => {
             if let Some(newest) = versions.first() {

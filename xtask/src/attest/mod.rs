@@ -15,7 +15,10 @@ pub mod sbom;
 
 use std::path::{Path, PathBuf};
 
+use std::process::ExitCode;
+
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
 use sha1::Digest as _;
 
 use crate::image::normalize::Kind;
@@ -27,6 +30,60 @@ use crate::registry::{Package, Registry};
 pub fn lookaside_dir(root: &Path, name: &str, digest: &str) -> PathBuf {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
     root.join("manifest").join("attestations").join(format!("{name}@sha256={hex}"))
+}
+
+/// One document written.
+#[derive(Serialize)]
+struct Written {
+    name: String,
+    digest: String,
+    path: String,
+    files: usize,
+}
+
+/// Writes one document per package: `make` gives it from the image's facts and the
+/// manifest entry, with its name in the lookaside tree (`sbom.spdx.json`), or, into
+/// `out`, as `NAME.spdx.json`, `NAME.provenance.json`. Each written whole or not at all.
+pub fn write_each(
+    env: &crate::env::Env,
+    packages: &[String],
+    out: Option<&Path>,
+    json: crate::cli::JsonArg,
+    make: impl Fn(&Facts, &crate::manifest::Entry) -> Result<(serde_json::Value, &'static str)>,
+) -> Result<ExitCode> {
+    let _lock = crate::workspace::OutLock::shared(&env.out)?;
+    let registry = Registry::load(&env.root)?;
+    let manifest = Manifest::load(&env.root)?;
+    let mut written = Vec::new();
+    for name in packages {
+        let facts = Facts::gather(&registry, &manifest, &env.out, name)?;
+        let entry = manifest.get(name).expect("gathered facts have an entry");
+        let (document, file) = make(&facts, entry)?;
+        let path = match out {
+            // sbom.spdx.json -> NAME.spdx.json; provenance.json -> NAME.provenance.json.
+            Some(dir) => dir.join(match file.split_once('.') {
+                Some((_, kind)) if kind.contains('.') => format!("{name}.{kind}"),
+                _ => format!("{name}.{file}"),
+            }),
+            None => lookaside_dir(&env.root, name, &facts.digest).join(file),
+        };
+        std::fs::create_dir_all(path.parent().expect("a document has a directory"))?;
+        let mut bytes = serde_json::to_vec_pretty(&document)?;
+        bytes.push(b'\n');
+        crate::workspace::write_atomic(&path, &bytes)?;
+        written.push(Written {
+            name: name.clone(),
+            digest: facts.digest.clone(),
+            path: path.display().to_string(),
+            files: facts.files.len(),
+        });
+    }
+    json.print(&written, || {
+        for w in &written {
+            println!("{} {} ({} files): {}", w.name, w.digest, w.files, w.path);
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What the documents about one image say.

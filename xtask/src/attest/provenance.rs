@@ -9,14 +9,11 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{image_purl, Facts};
 use crate::cli::JsonArg;
 use crate::env::Env;
-use crate::manifest::Manifest;
-use crate::registry::Registry;
 use crate::trust::receipt::Receipt;
 
 /// What `buildType` says: a package of this tree built by `cargo xtask build` from its
@@ -36,42 +33,14 @@ pub struct ProvenanceArgs {
     pub json: JsonArg,
 }
 
-#[derive(Serialize)]
-struct Written {
-    name: String,
-    digest: String,
-    path: String,
-}
-
 pub fn run(args: ProvenanceArgs, env: &Env) -> Result<ExitCode> {
-    let _lock = crate::workspace::OutLock::shared(&env.out)?;
-    let registry = Registry::load(&env.root)?;
-    let manifest = Manifest::load(&env.root)?;
-    let mut written = Vec::new();
-    for name in &args.packages {
-        let facts = Facts::gather(&registry, &manifest, &env.out, name)?;
-        let entry = manifest.get(name).expect("gathered facts have an entry");
+    super::write_each(env, &args.packages, args.out.as_deref(), args.json, |facts, entry| {
         let receipt = match crate::trust::receipt::load(&env.out, entry)? {
             Ok(receipt) => receipt,
             Err(why) => bail!("{why}"),
         };
-        let statement = statement(&facts, &entry.input, &receipt);
-        let path = match &args.out {
-            Some(dir) => dir.join(format!("{name}.provenance.json")),
-            None => super::lookaside_dir(&env.root, name, &facts.digest).join("provenance.json"),
-        };
-        std::fs::create_dir_all(path.parent().expect("a statement has a directory"))?;
-        let mut bytes = serde_json::to_vec_pretty(&statement)?;
-        bytes.push(b'\n');
-        crate::workspace::write_atomic(&path, &bytes)?;
-        written.push(Written { name: name.clone(), digest: facts.digest.clone(), path: path.display().to_string() });
-    }
-    args.json.print(&written, || {
-        for w in &written {
-            println!("{} {}: {}", w.name, w.digest, w.path);
-        }
-    })?;
-    Ok(ExitCode::SUCCESS)
+        Ok((statement(facts, &entry.input, &receipt), "provenance.json"))
+    })
 }
 
 /// The statement: its subject the image by digest, its predicate the build.

@@ -11,14 +11,12 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{image_purl, Facts};
 use crate::cli::JsonArg;
 use crate::env::Env;
-use crate::manifest::Manifest;
-use crate::registry::{Location, Registry, Source};
+use crate::registry::{Location, Source};
 
 /// The time every document carries: the epoch builds are made at (SOURCE_DATE_EPOCH=1),
 /// so that the same image gives the same bytes.
@@ -47,46 +45,13 @@ pub struct SbomArgs {
     pub json: JsonArg,
 }
 
-#[derive(Serialize)]
-struct Written {
-    name: String,
-    digest: String,
-    path: String,
-    files: usize,
-}
-
 pub fn run(args: SbomArgs, env: &Env) -> Result<ExitCode> {
-    let _lock = crate::workspace::OutLock::shared(&env.out)?;
-    let registry = Registry::load(&env.root)?;
-    let manifest = Manifest::load(&env.root)?;
-    let mut written = Vec::new();
-    for name in &args.packages {
-        let facts = Facts::gather(&registry, &manifest, &env.out, name)?;
-        let (document, file) = match args.format {
-            Format::Spdx => (spdx(&facts), "sbom.spdx.json"),
-            Format::Cyclonedx => (cyclonedx(&facts), "sbom.cdx.json"),
-        };
-        let path = match &args.out {
-            Some(dir) => dir.join(format!("{name}.{}", file.trim_start_matches("sbom."))),
-            None => super::lookaside_dir(&env.root, name, &facts.digest).join(file),
-        };
-        std::fs::create_dir_all(path.parent().expect("a document has a directory"))?;
-        let mut bytes = serde_json::to_vec_pretty(&document)?;
-        bytes.push(b'\n');
-        crate::workspace::write_atomic(&path, &bytes)?;
-        written.push(Written {
-            name: name.clone(),
-            digest: facts.digest.clone(),
-            path: path.display().to_string(),
-            files: facts.files.len(),
-        });
-    }
-    args.json.print(&written, || {
-        for w in &written {
-            println!("{} {} ({} files): {}", w.name, w.digest, w.files, w.path);
-        }
-    })?;
-    Ok(ExitCode::SUCCESS)
+    super::write_each(env, &args.packages, args.out.as_deref(), args.json, |facts, _| {
+        Ok(match args.format {
+            Format::Spdx => (spdx(facts), "sbom.spdx.json"),
+            Format::Cyclonedx => (cyclonedx(facts), "sbom.cdx.json"),
+        })
+    })
 }
 
 /// What a source is, for both formats.
