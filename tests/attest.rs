@@ -103,6 +103,23 @@ fn an_sbom_passes_its_formats_validators_names_every_file_and_is_the_same_for_th
     let said = tree.fails(&["provenance", "musl-stage0"]);
     assert!(said.contains("cargo xtask reproduce musl-stage0"), "{said}");
     tree.ok(&["reproduce", "musl-stage0"]);
+    // Beside its receipt, reproduce leaves a reproduced-by statement: in-toto's Statement,
+    // the image by digest, the input hash and the machine.
+    let reproduced = tree.root.join("out/receipts").join(format!("musl-stage0@sha256={}.intoto.json", &digest[7..]));
+    let script = format!(
+        "import json\nfrom google.protobuf import json_format\nfrom in_toto_attestation.v1 import statement_pb2\n\
+         from in_toto_attestation.v1.statement import Statement\n\
+         d = json.load(open({:?}))\n\
+         Statement.copy_from_pb(json_format.ParseDict(d, statement_pb2.Statement())).validate()\n",
+        reproduced.to_str().unwrap()
+    );
+    let (ok, said) = run(validators.join("bin/python"), &["-c", &script]);
+    assert!(ok, "the reproduced-by statement is not an in-toto Statement:\n{said}");
+    let statement: serde_json::Value = serde_json::from_slice(&std::fs::read(&reproduced).unwrap()).unwrap();
+    assert_eq!(statement["subject"][0]["digest"]["sha256"], &digest[7..]);
+    assert_eq!(statement["predicateType"], "urn:cairn:predicate:reproduced-by:v1");
+    assert_eq!(statement["predicate"]["input"], tree_input(&tree, "musl-stage0"));
+    assert!(statement["predicate"]["machine"]["cpus"].as_u64().is_some(), "{statement:#}");
     tree.ok(&["provenance", "musl-stage0"]);
     let provenance_path = dir.join("provenance.json");
     let script = format!(

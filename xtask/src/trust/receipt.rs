@@ -7,7 +7,8 @@
 //! (package, version, input hash, digest, engine, time), and `sign` signs a digest only
 //! with a receipt for it whose input is the one manifest/ records. A receipt is a
 //! record for the maintainer's own use, not a proof to anyone else: whoever can write
-//! `out/` can write one.
+//! `out/` can write one. Beside it, `<name>@sha256=<hex>.intoto.json` says the same as an
+//! in-toto Statement (a reproduced-by statement), for others once it is signed.
 
 use std::path::{Path, PathBuf};
 
@@ -75,12 +76,49 @@ pub fn path(out: &Path, name: &str, digest: &str) -> PathBuf {
     dir(out).join(format!("{name}@{}.json", digest.replacen(':', "=", 1)))
 }
 
-/// Records a receipt, whole or not at all.
+/// The predicate type of a reproduced-by statement.
+pub const REPRODUCED_BY: &str = "urn:cairn:predicate:reproduced-by:v1";
+
+/// `out/receipts/<name>@sha256=<hex>.intoto.json`: the receipt as an in-toto Statement.
+pub fn statement_path(out: &Path, name: &str, digest: &str) -> PathBuf {
+    dir(out).join(format!("{name}@{}.intoto.json", digest.replacen(':', "=", 1)))
+}
+
+/// The receipt as an in-toto Statement v1 that others can check: its subject the image by
+/// digest, its predicate (`urn:cairn:predicate:reproduced-by:v1`) the package, the input
+/// hash it was rebuilt from, the machine, the engine, the tool with its commit and when.
+/// Unsigned here; `sign` signs it.
+pub fn statement(receipt: &Receipt) -> serde_json::Value {
+    serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{
+            "name": format!("cairn/{}", receipt.package),
+            "digest": { "sha256": receipt.digest.strip_prefix("sha256:").unwrap_or(&receipt.digest) },
+        }],
+        "predicateType": REPRODUCED_BY,
+        "predicate": {
+            "package": receipt.package,
+            "version": receipt.version,
+            "input": receipt.input,
+            "engine": receipt.engine,
+            "machine": receipt.machine,
+            "tool": receipt.tool,
+            "reproducedAt": receipt.reproduced_at,
+            "seconds": (receipt.seconds * 10.0).round() / 10.0,
+        },
+    })
+}
+
+/// Records a receipt, and beside it the same as an in-toto Statement, each whole or not
+/// at all.
 pub fn write(out: &Path, receipt: &Receipt) -> Result<PathBuf> {
     let path = path(out, &receipt.package, &receipt.digest);
     let mut json = serde_json::to_vec_pretty(receipt)?;
     json.push(b'\n');
     crate::workspace::write_atomic(&path, &json)?;
+    let mut statement = serde_json::to_vec_pretty(&statement(receipt))?;
+    statement.push(b'\n');
+    crate::workspace::write_atomic(&statement_path(out, &receipt.package, &receipt.digest), &statement)?;
     Ok(path)
 }
 
