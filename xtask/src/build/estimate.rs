@@ -150,8 +150,14 @@ pub fn tasks(
 impl Task {
     /// Seconds alone on an engine of `cpus` CPUs.
     pub fn alone(&self, cpus: u32) -> f64 {
+        self.at(cpus as f64)
+    }
+
+    /// Seconds with `cpus` CPUs (a share of an engine may be less than one); what is laid
+    /// out without an engine takes its one-CPU time whatever it is given.
+    pub fn at(&self, cpus: f64) -> f64 {
         match &self.speed {
-            Some(speed) if self.in_engine => speed.at(cpus as f64),
+            Some(speed) if self.in_engine => speed.at(cpus),
             Some(speed) => speed.at(1.0),
             None => 0.0,
         }
@@ -269,11 +275,7 @@ pub fn simulate(tasks: &[Task], setup: Setup, done: &[usize], started: &[Started
                 Some(e) => setup.cpus as f64 / on_engine[e] as f64,
                 None => 1.0,
             };
-            let seconds = match &tasks[i].speed {
-                Some(speed) if tasks[i].in_engine => speed.at(cpus),
-                Some(speed) => speed.at(1.0),
-                None => 0.0,
-            };
+            let seconds = tasks[i].at(cpus);
             // What is not a time counts as none: the schedule must end.
             if !(seconds > 0.0 && seconds.is_finite()) {
                 f64::INFINITY

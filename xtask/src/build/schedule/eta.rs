@@ -45,11 +45,8 @@ impl Eta {
 
     /// The part of `task` that runs on one CPU alone.
     fn serial(&self, task: usize) -> f64 {
-        match (&self.tasks[task].speed, self.tasks[task].in_engine) {
-            (_, false) => 1.0,
-            (Some(speed), true) => speed.serial(),
-            (None, true) => estimate::SERIAL,
-        }
+        // `Speed::new` makes it 1 for what is laid out without an engine.
+        self.tasks[task].speed.as_ref().map_or(estimate::SERIAL, estimate::Speed::serial)
     }
 
     /// The CPUs a build has while `share` builds run on its engine.
